@@ -1,0 +1,1 @@
+"""CLI commands for this area (filled in by its issue)."""

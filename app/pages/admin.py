@@ -1,0 +1,6 @@
+"""Placeholder until its issue lands."""
+
+import streamlit as st
+
+st.title("admin")
+st.info("This page is being built.")

@@ -1,0 +1,69 @@
+"""Settings from the environment and ``.env`` (prefix ``WELLBEING_``), read once at the edges.
+
+Lower layers never read settings: the app passes thresholds and keys down as arguments.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'wellbeing.db'}"
+DEFAULT_PARTICIPATION_KEY = "change-me-demo-participation-key"
+
+
+class SettingsError(ValueError):
+    """The settings cannot be used as they are (e.g. a production start with a default secret)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WELLBEING_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    environment: Literal["demo", "production"] = "demo"
+    auth_mode: Literal["demo", "oidc"] = "demo"
+    participation_key: SecretStr = SecretStr(DEFAULT_PARTICIPATION_KEY)
+    # Privacy thresholds: an organisation may be stricter, never below the floor.
+    min_group_size: int = Field(5, ge=3)
+    min_comment_group_size: int = Field(10, ge=5)
+    pooling_weeks: int = Field(4, ge=1, le=13)
+
+    @model_validator(mode="after")
+    def _production_is_locked_down(self) -> Settings:
+        if self.environment == "production":
+            problems = []
+            if self.auth_mode == "demo":
+                problems.append("WELLBEING_AUTH_MODE is 'demo' (set it to 'oidc')")
+            key = self.participation_key.get_secret_value()
+            if key == DEFAULT_PARTICIPATION_KEY or len(key) < 32:
+                problems.append(
+                    "WELLBEING_PARTICIPATION_KEY is the default or shorter than 32 characters "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+                )
+            if problems:
+                raise ValueError("Refusing a production start: " + "; ".join(problems) + ".")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing env.
+
+    Raises SettingsError with one readable line per problem instead of pydantic's dump.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = [
+            f"WELLBEING_{'_'.join(str(part) for part in problem['loc']).upper() or 'SETTINGS'}: "
+            f"{problem['msg'].removeprefix('Value error, ')}"
+            for problem in error.errors()
+        ]
+        raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None

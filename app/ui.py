@@ -1,0 +1,65 @@
+"""Streamlit plumbing shared by the pages: the engine, the current viewer, audit of views.
+
+Pages call services in ``analytics``/``surveys`` with the viewer; they never compute aggregates.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from app.settings import Settings, get_settings
+from models.access import Viewer, load_viewer
+from models.db import make_engine, read_session
+
+DEMO_EMAIL_KEY = "demo_email"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def engine() -> Engine:
+    """The process-wide engine for the configured database (keyed by URL)."""
+    return _engine_for(get_settings().database_url)
+
+
+def signed_in_email() -> str | None:
+    """The email of whoever is signed in, through the one identity adapter (demo or OIDC)."""
+    if get_settings().auth_mode == "demo":
+        return st.session_state.get(DEMO_EMAIL_KEY)
+    if not st.user.get("is_logged_in", False):
+        return None
+    email = st.user.get("email")
+    return str(email).lower() if email else None
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in viewer with roles from the database, or None."""
+    email = signed_in_email()
+    if not email:
+        return None
+    with read_session(engine()) as session:
+        return load_viewer(session, email)
+
+
+def sign_out() -> None:
+    if get_settings().auth_mode == "demo":
+        st.session_state.pop(DEMO_EMAIL_KEY, None)
+        st.rerun()
+    else:
+        st.logout()
+
+
+def require_viewer() -> Viewer:
+    """The current viewer, or stop the page (navigation should have prevented this)."""
+    viewer = current_viewer()
+    if viewer is None:
+        st.error("Please sign in.")
+        st.stop()
+    return viewer

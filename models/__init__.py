@@ -1,0 +1,57 @@
+"""Storage: SQLModel tables, the engine and sessions. Knows nothing of Streamlit.
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic relies on it).
+"""
+
+from models.base import iso_week, utcnow, week_monday
+from models.org import ROLES, Person, PersonCreate, RoleGrant, Unit, UnitCreate
+from models.outcomes import (
+    Action,
+    AuditEntry,
+    CheckIn,
+    CheckInCreate,
+    KeyResult,
+    KeyResultCreate,
+    Objective,
+    ObjectiveCreate,
+    ObjectiveTeam,
+    OrgSetting,
+)
+from models.pulse import (
+    ParticipationReceipt,
+    PulseAnswer,
+    PulsePeriod,
+    PulseResponse,
+    PulseScore,
+    TeamWeekResponses,
+    TeamWeekScore,
+)
+
+__all__ = [
+    "ROLES",
+    "Action",
+    "AuditEntry",
+    "CheckIn",
+    "CheckInCreate",
+    "KeyResult",
+    "KeyResultCreate",
+    "Objective",
+    "ObjectiveCreate",
+    "ObjectiveTeam",
+    "OrgSetting",
+    "ParticipationReceipt",
+    "Person",
+    "PersonCreate",
+    "PulseAnswer",
+    "PulsePeriod",
+    "PulseResponse",
+    "PulseScore",
+    "RoleGrant",
+    "TeamWeekResponses",
+    "TeamWeekScore",
+    "Unit",
+    "UnitCreate",
+    "iso_week",
+    "utcnow",
+    "week_monday",
+]

@@ -1,0 +1,53 @@
+"""Settings: defaults, floors and the production guard."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings, SettingsError, get_settings
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_defaults_are_the_documented_privacy_rules() -> None:
+    settings = make()
+    assert (settings.min_group_size, settings.min_comment_group_size, settings.pooling_weeks) == (
+        5,
+        10,
+        4,
+    )
+    assert settings.database_url.startswith("sqlite:///")
+
+
+@pytest.mark.parametrize(("field", "value"), [("min_group_size", 2), ("min_comment_group_size", 4)])
+def test_thresholds_cannot_go_below_the_floor(field: str, value: int) -> None:
+    with pytest.raises(ValidationError):
+        make(**{field: value})
+
+
+def test_production_refuses_demo_auth_and_default_key() -> None:
+    with pytest.raises(ValidationError, match="AUTH_MODE.*PARTICIPATION_KEY"):
+        make(environment="production")
+
+
+def test_get_settings_explains_a_refused_production_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WELLBEING_ENVIRONMENT", "production")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="Refusing a production start"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_production_accepts_oidc_with_a_real_key() -> None:
+    settings = make(environment="production", auth_mode="oidc", participation_key="k" * 40)
+    assert settings.environment == "production"
+
+
+def test_environment_variables_use_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WELLBEING_MIN_GROUP_SIZE", "7")
+    assert make().min_group_size == 7
