@@ -1,0 +1,1 @@
+"""Pure chart builders (Altair); tests inspect them with chart.to_dict()."""
