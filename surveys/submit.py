@@ -1,0 +1,464 @@
+"""Submitting a weekly pulse: validate, then write everything in one transaction, or nothing.
+
+One transaction writes the participation receipt (HMAC of person and week: stops a second answer),
+the anonymous response (random id, team, week, composition version, days, work pattern, scrubbed
+comment), its answers and construct scores, and adds the scores to the maintained aggregates
+``team_week_score`` and ``team_week_responses`` with a portable upsert (SQLite and PostgreSQL
+``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither collide nor lose a count.
+
+Anonymity by architecture: the response carries no person, no timestamp and no sequential id. On
+SQLite every table with a text key still has a hidden ``rowid`` that would record insertion order
+and let someone line responses up against receipts, so rows of the pulse tables are written with a
+random rowid: their storage order is random. PostgreSQL has no rowid; its physical heap order
+(``ctid``) still follows insertion until the table is rewritten: see ``scramble_storage_order`` and
+the README for that residual risk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from models.base import iso_week, week_monday
+from models.db import write_session
+from models.org import Person, Unit
+from models.org_settings import get_org_setting, set_org_setting
+from models.pulse import (
+    ParticipationReceipt,
+    PulseAnswer,
+    PulsePeriod,
+    PulseResponse,
+    PulseScore,
+    TeamWeekResponses,
+    TeamWeekScore,
+)
+from surveys.comments import MAX_COMMENT_LENGTH, scrub_comment
+from surveys.composition import (
+    DEFAULT_COMPOSITION_ID,
+    Composition,
+    InvalidAnswers,
+    available_compositions,
+    get_composition,
+)
+
+COMPOSITION_SETTING = "pulse_composition"
+MAX_DAYS = 7
+_NAMES_KEY = "surveys.person_names"
+_RESPONSE = PulseResponse.__table__  # type: ignore[attr-defined]
+_ANSWER = PulseAnswer.__table__  # type: ignore[attr-defined]
+_SCORE = PulseScore.__table__  # type: ignore[attr-defined]
+_RECEIPT = ParticipationReceipt.__table__  # type: ignore[attr-defined]
+_PERIOD = PulsePeriod.__table__  # type: ignore[attr-defined]
+_TEAM_WEEK_SCORE = TeamWeekScore.__table__  # type: ignore[attr-defined]
+_TEAM_WEEK_RESPONSES = TeamWeekResponses.__table__  # type: ignore[attr-defined]
+
+
+class SubmissionError(ValueError):
+    """The submission was refused and nothing was stored; the message is safe to show."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or [message]
+        super().__init__(message)
+
+
+class AlreadyAnswered(SubmissionError):
+    """This person has already answered the pulse for this week."""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What the writer may be told. Deliberately no response id: nothing to link back."""
+
+    week: str
+    composition_id: str
+    scores: dict[str, float]
+    work_pattern: str
+    comment_stored: str | None = None
+    comment_scrubbed: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+def participation_receipt(participation_key: bytes, person_id: int, week: str) -> str:
+    """HMAC-SHA256 of ``person_id:week``: names nobody without the key, unique per person-week."""
+    return hmac.new(participation_key, f"{person_id}:{week}".encode(), hashlib.sha256).hexdigest()
+
+
+def work_pattern(days_home: int | None, days_office: int | None, days_site: int | None) -> str:
+    """``home``/``office``/``site`` when that place had more than half of the days worked,
+    ``hybrid`` otherwise, ``unknown`` when no days were given."""
+    days = {"home": days_home or 0, "office": days_office or 0, "site": days_site or 0}
+    total = sum(days.values())
+    if total == 0:
+        return "unknown"
+    for place, count in days.items():
+        if count * 2 > total:
+            return place
+    return "hybrid"
+
+
+def check_week(week: str) -> str:
+    """A canonical ISO week label such as ``2026-W14``, or ``SubmissionError``."""
+    try:
+        monday = week_monday(week)
+    except ValueError as error:
+        raise SubmissionError(str(error)) from error
+    if iso_week(monday) != week:
+        raise SubmissionError(f"{week!r} is not an ISO week such as {iso_week(monday)}")
+    return week
+
+
+def _day_problems(days: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, value in days.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{name}: {value!r} is not a whole number of days")
+        elif not 0 <= value <= MAX_DAYS:
+            problems.append(f"{name}: {value} is outside 0-{MAX_DAYS}")
+    if not problems and sum(v or 0 for v in days.values()) > MAX_DAYS:
+        problems.append(f"days at home, at an office and on site add up to more than {MAX_DAYS}")
+    return problems
+
+
+def _person_names(session: Session) -> tuple[str, ...]:
+    """Display names of everyone in the database, loaded once per session (comment scrubbing)."""
+    names = session.info.get(_NAMES_KEY)
+    if names is None:
+        names = tuple(sorted(set(session.exec(select(Person.display_name)).all())))
+        session.info[_NAMES_KEY] = names
+    return names
+
+
+def _random_rowid() -> int:
+    return secrets.randbelow(2**62) + 1
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows; on SQLite with a random rowid so storage order says nothing about time."""
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    statement = text(
+        f"INSERT INTO {table.name} (rowid, {', '.join(columns)}) "
+        f"VALUES (:_rowid, {', '.join(':' + c for c in columns)})"
+    )
+    connection.execute(statement, [{**row, "_rowid": _random_rowid()} for row in rows])
+
+
+def _dialect_insert(connection: Connection, table: Table) -> Any:
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def _claim_receipt(connection: Connection, receipt: str, week: str) -> bool:
+    """Insert the receipt unless it exists; False when this person already answered this week.
+
+    ON CONFLICT DO NOTHING keeps the transaction usable (no IntegrityError) and, on PostgreSQL,
+    makes a concurrent second attempt wait for the first and then see the conflict.
+    """
+    if connection.dialect.name == "sqlite":
+        result = connection.execute(
+            text(
+                "INSERT INTO participation_receipt (rowid, receipt, week) "
+                "VALUES (:rowid, :receipt, :week) "
+                "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
+            ),
+            {"rowid": _random_rowid(), "receipt": receipt, "week": week},
+        )
+    else:
+        statement = _dialect_insert(connection, _RECEIPT).values(receipt=receipt, week=week)
+        statement = statement.on_conflict_do_nothing(index_elements=["receipt"])
+        result = connection.execute(statement.returning(_RECEIPT.c.receipt))
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for INSERT ... ON CONFLICT here.
+    return result.first() is not None
+
+
+def ensure_period(connection: Connection, week: str) -> None:
+    """Create the ``pulse_period`` row for ``week`` if it is missing (safe under concurrency)."""
+    monday = week_monday(week)
+    statement = _dialect_insert(connection, _PERIOD).values(
+        week=week, starts_on=monday, ends_on=date.fromordinal(monday.toordinal() + 6)
+    )
+    connection.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
+
+
+def _add_to_aggregates(
+    connection: Connection,
+    *,
+    team_id: int,
+    week: str,
+    pattern: str,
+    scores: dict[str, float],
+    comment: bool,
+) -> None:
+    """Add one response to the maintained sums (rows in a fixed order: no deadlocks between writers)."""
+    if scores:
+        rows = [
+            {
+                "team_id": team_id,
+                "week": week,
+                "construct_id": construct_id,
+                "work_pattern": pattern,
+                "n": 1,
+                "total": score,
+                "total_sq": score * score,
+            }
+            for construct_id, score in sorted(scores.items())
+        ]
+        statement = _dialect_insert(connection, _TEAM_WEEK_SCORE).values(rows)
+        table = _TEAM_WEEK_SCORE.c
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["team_id", "week", "construct_id", "work_pattern"],
+                set_={
+                    "n": table.n + statement.excluded.n,
+                    "total": table.total + statement.excluded.total,
+                    "total_sq": table.total_sq + statement.excluded.total_sq,
+                },
+            )
+        )
+    statement = _dialect_insert(connection, _TEAM_WEEK_RESPONSES).values(
+        team_id=team_id, week=week, n=1, comments=int(comment)
+    )
+    table = _TEAM_WEEK_RESPONSES.c
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["team_id", "week"],
+            set_={"n": table.n + 1, "comments": table.comments + statement.excluded.comments},
+        )
+    )
+
+
+def _resolve(composition: Composition | str) -> Composition:
+    if isinstance(composition, Composition):
+        return composition
+    try:
+        return get_composition(composition)
+    except KeyError as error:
+        raise SubmissionError(str(error.args[0])) from error
+
+
+def submit_pulse_in(
+    session: Session,
+    *,
+    person_id: int,
+    team_id: int,
+    week: str,
+    answers: Mapping[str, Any],
+    days_home: int | None = None,
+    days_office: int | None = None,
+    days_site: int | None = None,
+    comment: str | None = None,
+    participation_key: bytes,
+    composition: Composition | str = DEFAULT_COMPOSITION_ID,
+    known_names: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Validate and write one response within the caller's transaction (the caller commits).
+
+    Raises ``SubmissionError`` (every problem listed) or ``AlreadyAnswered`` before writing
+    anything. ``known_names`` are the names to scrub from the comment; by default every person's
+    display name in the database (read once per session).
+    """
+    chosen = _resolve(composition)
+    check_week(week)
+    problems: list[str] = []
+    try:
+        clean_answers = chosen.validate(answers)
+    except InvalidAnswers as error:
+        problems.extend(error.problems)
+        clean_answers = {}
+    problems.extend(
+        _day_problems({"days_home": days_home, "days_office": days_office, "days_site": days_site})
+    )
+    if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+        problems.append(f"the comment has {len(comment)} characters; the most is {MAX_COMMENT_LENGTH}")
+    if not participation_key:
+        problems.append("no participation key configured")
+    if session.get(Unit, team_id) is None:
+        problems.append(f"team {team_id} does not exist")
+    if problems:
+        raise SubmissionError("Your answers were not saved: " + "; ".join(problems), problems)
+
+    stored_comment: str | None = None
+    scrubbed = False
+    if comment and comment.strip():
+        names = tuple(sorted(set(known_names))) if known_names is not None else _person_names(session)
+        result = scrub_comment(comment, names)
+        stored_comment, scrubbed = (result.text or None), result.changed
+
+    scores = chosen.score(clean_answers)
+    pattern = work_pattern(days_home, days_office, days_site)
+    connection = session.connection()
+    ensure_period(connection, week)
+    if not _claim_receipt(connection, participation_receipt(participation_key, person_id, week), week):
+        raise AlreadyAnswered(
+            "You have already answered this week's pulse. Thank you! Come back next week."
+        )
+    response_id = uuid.uuid4().hex
+    _insert(
+        connection,
+        _RESPONSE,
+        [
+            {
+                "id": response_id,
+                "team_id": team_id,
+                "week": week,
+                "instrument_version": chosen.label,
+                "days_home": days_home,
+                "days_office": days_office,
+                "days_site": days_site,
+                "work_pattern": pattern,
+                "comment": stored_comment,
+            }
+        ],
+    )
+    _insert(
+        connection,
+        _ANSWER,
+        [
+            {"response_id": response_id, "item_id": item_id, "value": v}
+            for item_id, v in clean_answers.items()
+        ],
+    )
+    _insert(
+        connection,
+        _SCORE,
+        [{"response_id": response_id, "construct_id": c, "score": s} for c, s in scores.items()],
+    )
+    _add_to_aggregates(
+        connection,
+        team_id=team_id,
+        week=week,
+        pattern=pattern,
+        scores=scores,
+        comment=bool(stored_comment),
+    )
+    return SubmissionResult(
+        week=week,
+        composition_id=chosen.id,
+        scores=scores,
+        work_pattern=pattern,
+        comment_stored=stored_comment,
+        comment_scrubbed=scrubbed,
+    )
+
+
+def submit_pulse(
+    engine: Engine,
+    *,
+    person_id: int,
+    team_id: int,
+    week: str,
+    answers: Mapping[str, Any],
+    days_home: int | None = None,
+    days_office: int | None = None,
+    days_site: int | None = None,
+    comment: str | None = None,
+    participation_key: bytes,
+    composition: Composition | str = DEFAULT_COMPOSITION_ID,
+    known_names: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Submit in a transaction of its own: all of it is stored, or (on any error) none of it."""
+    with write_session(engine) as session:
+        return submit_pulse_in(
+            session,
+            person_id=person_id,
+            team_id=team_id,
+            week=week,
+            answers=answers,
+            days_home=days_home,
+            days_office=days_office,
+            days_site=days_site,
+            comment=comment,
+            participation_key=participation_key,
+            composition=composition,
+            known_names=known_names,
+        )
+
+
+def has_answered(session: Session, *, person_id: int, week: str, participation_key: bytes) -> bool:
+    """Whether this person's receipt for ``week`` exists (the "already answered" state)."""
+    receipt = participation_receipt(participation_key, person_id, week)
+    return session.get(ParticipationReceipt, receipt) is not None
+
+
+def organisation_of(session: Session, unit_id: int) -> int:
+    """The root unit (the organisation) above ``unit_id``; ``ValueError`` for an unknown unit."""
+    seen: set[int] = set()
+    current = session.get(Unit, unit_id)
+    if current is None:
+        raise ValueError(f"unit {unit_id} does not exist")
+    while current.parent_id is not None:
+        if current.id in seen:
+            raise ValueError(f"unit {unit_id} sits in a loop of parents")
+        seen.add(current.id)  # type: ignore[arg-type]
+        parent = session.get(Unit, current.parent_id)
+        if parent is None:
+            break
+        current = parent
+    return current.id  # type: ignore[return-value]
+
+
+def composition_for(session: Session, *, organisation_id: int, week: str) -> Composition:
+    """The composition an organisation uses in ``week`` (org setting, default ``weekly-core``).
+
+    A stored choice that is no longer usable (removed, or its licensed wording file is gone)
+    falls back to the default rather than showing staff a broken form.
+    """
+    chosen = get_org_setting(
+        session, organisation_id=organisation_id, key=COMPOSITION_SETTING, week=week, default=None
+    )
+    usable = available_compositions()
+    if isinstance(chosen, str) and chosen in usable:
+        return usable[chosen]
+    return get_composition(DEFAULT_COMPOSITION_ID)
+
+
+def set_pulse_composition(
+    session: Session, *, organisation_id: int, composition_id: str, actor: str, today: date | None = None
+) -> str:
+    """Choose the organisation's composition from next week (audited); returns that week."""
+    usable = available_compositions()
+    if composition_id not in usable:
+        raise ValueError(f"{composition_id!r} cannot be used; choose one of {', '.join(sorted(usable))}")
+    organisation = session.get(Unit, organisation_id)
+    if organisation is None or organisation.parent_id is not None:
+        raise ValueError(f"unit {organisation_id} is not an organisation (a root unit)")
+    return set_org_setting(
+        session,
+        organisation_id=organisation_id,
+        key=COMPOSITION_SETTING,
+        value=composition_id,
+        actor=actor,
+        today=today,
+    )
+
+
+def scramble_storage_order(connection: Connection) -> None:
+    """PostgreSQL: rewrite the pulse tables in the order of their random keys, so the physical
+    order (ctid) no longer follows insertion. Takes an exclusive lock while it runs: schedule it
+    (e.g. weekly, off hours). On SQLite there is nothing to do: rows already get random rowids."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table, index in (
+        ("participation_receipt", "pk_participation_receipt"),
+        ("pulse_response", "pk_pulse_response"),
+        ("pulse_answer", "pk_pulse_answer"),
+        ("pulse_score", "pk_pulse_score"),
+    ):
+        connection.execute(text(f"CLUSTER {table} USING {index}"))

@@ -1,0 +1,303 @@
+"""Submitting the pulse through the service: stored once, refused twice, bad input stores nothing,
+maintained aggregates agree with the responses, comments scrubbed (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.db import read_session, write_session
+from models.org import Person, Unit
+from models.outcomes import AuditEntry
+from models.pulse import (
+    ParticipationReceipt,
+    PulseAnswer,
+    PulsePeriod,
+    PulseResponse,
+    PulseScore,
+    TeamWeekResponses,
+    TeamWeekScore,
+)
+from surveys.composition import get_composition
+from surveys.submit import (
+    AlreadyAnswered,
+    SubmissionError,
+    composition_for,
+    has_answered,
+    organisation_of,
+    participation_receipt,
+    set_pulse_composition,
+    submit_pulse,
+    submit_pulse_in,
+    work_pattern,
+)
+
+KEY = b"test-participation-key"
+WEEK = "2026-W14"
+PULSE_TABLES = (
+    PulseResponse,
+    PulseAnswer,
+    PulseScore,
+    ParticipationReceipt,
+    TeamWeekScore,
+    TeamWeekResponses,
+)
+
+
+def make_org(engine: Engine, people: int = 3) -> dict[str, int]:
+    """An organisation > service > team with ``people`` members; returns their ids."""
+    with write_session(engine) as session:
+        org = Unit(code="ORG", name="Borough Council", kind="organisation")
+        session.add(org)
+        session.flush()
+        service = Unit(code="SVC", name="Housing", kind="service", parent_id=org.id)
+        session.add(service)
+        session.flush()
+        team = Unit(code="T1", name="Lettings", kind="team", parent_id=service.id)
+        session.add(team)
+        session.flush()
+        ids = {"org": org.id, "service": service.id, "team": team.id}
+        for n in range(people):
+            person = Person(
+                email=f"p{n}@council.test", display_name=f"Person{n} Surname{n}", team_id=team.id
+            )
+            session.add(person)
+            session.flush()
+            ids[f"person{n}"] = person.id  # type: ignore[assignment]
+        return ids  # type: ignore[return-value]
+
+
+def answers_all(value: int = 3) -> dict[str, int]:
+    return dict.fromkeys(get_composition("weekly-core").item_ids, value)
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with read_session(engine) as session:
+        return {
+            table.__tablename__: session.exec(select(func.count()).select_from(table)).one()  # type: ignore[arg-type]
+            for table in PULSE_TABLES
+        }
+
+
+def test_submission_stores_response_scores_receipt_and_aggregates(engine: Engine) -> None:
+    ids = make_org(engine)
+    result = submit_pulse(
+        engine,
+        person_id=ids["person0"],
+        team_id=ids["team"],
+        week=WEEK,
+        answers=answers_all(4),
+        days_home=3,
+        days_office=2,
+        participation_key=KEY,
+        composition="weekly-core",
+    )
+    assert result.scores["wellbeing"] == 80.0
+    assert result.work_pattern == "home"
+    with read_session(engine) as session:
+        response = session.exec(select(PulseResponse)).one()
+        assert (response.team_id, response.week, response.instrument_version) == (
+            ids["team"],
+            WEEK,
+            "weekly-core:1",
+        )
+        assert len(response.id) == 32
+        answers = session.exec(select(PulseAnswer).where(PulseAnswer.response_id == response.id)).all()
+        assert {a.item_id: a.value for a in answers} == answers_all(4)
+        scores = {s.construct_id: s.score for s in session.exec(select(PulseScore)).all()}
+        assert scores == result.scores
+        receipt = session.exec(select(ParticipationReceipt)).one()
+        assert receipt.receipt == participation_receipt(KEY, ids["person0"], WEEK)
+        period = session.get(PulsePeriod, WEEK)
+        assert period is not None and (period.starts_on, period.ends_on) == (
+            date(2026, 3, 30),
+            date(2026, 4, 5),
+        )
+        weekly = session.exec(
+            select(TeamWeekScore).where(TeamWeekScore.construct_id == "wellbeing")
+        ).one()
+        assert (weekly.n, weekly.total, weekly.total_sq, weekly.work_pattern) == (
+            1,
+            80.0,
+            6400.0,
+            "home",
+        )
+        assert has_answered(session, person_id=ids["person0"], week=WEEK, participation_key=KEY)
+        assert not has_answered(session, person_id=ids["person1"], week=WEEK, participation_key=KEY)
+
+
+def test_second_answer_in_the_same_week_is_refused_and_changes_nothing(engine: Engine) -> None:
+    ids = make_org(engine)
+    kwargs = {"person_id": ids["person0"], "team_id": ids["team"], "participation_key": KEY}
+    submit_pulse(engine, week=WEEK, answers=answers_all(), composition="weekly-core", **kwargs)
+    before = counts(engine)
+    with pytest.raises(AlreadyAnswered, match="already answered this week"):
+        submit_pulse(engine, week=WEEK, answers=answers_all(5), composition="weekly-core", **kwargs)
+    assert counts(engine) == before
+    submit_pulse(engine, week="2026-W15", answers=answers_all(), composition="weekly-core", **kwargs)
+    assert counts(engine)["pulse_response"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"answers": {**answers_all(), "who5_1": 6}}, "who5_1: 6 is outside 0-5"),
+        ({"answers": {**answers_all(), "hse_06": -1}}, "hse_06: -1 is outside 1-5"),
+        (
+            {"answers": {k: v for k, v in answers_all().items() if k != "hse_23"}},
+            "hse_23: no answer given",
+        ),
+        ({"days_home": 4, "days_office": 3, "days_site": 1}, "add up to more than 7"),
+        ({"days_site": 8}, "days_site: 8 is outside 0-7"),
+        ({"comment": "x" * 501}, "the comment has 501 characters; the most is 500"),
+        ({"team_id": 999_999}, "team 999999 does not exist"),
+        ({"week": "2026-14"}, "is not an ISO week"),
+        ({"week": "2026-W60"}, "is not an ISO week"),
+        ({"composition": "nope"}, "unknown composition 'nope'"),
+    ],
+)
+def test_bad_input_is_explained_and_stores_nothing(engine: Engine, change: dict, message: str) -> None:
+    ids = make_org(engine)
+    kwargs = {
+        "person_id": ids["person0"],
+        "team_id": ids["team"],
+        "week": WEEK,
+        "answers": answers_all(),
+        "participation_key": KEY,
+        "composition": "weekly-core",
+        **change,
+    }
+    with pytest.raises(SubmissionError) as caught:
+        submit_pulse(engine, **kwargs)
+    assert message in str(caught.value)
+    assert not isinstance(caught.value, AlreadyAnswered)
+    assert set(counts(engine).values()) == {0}
+    # and the person can still answer properly afterwards
+    submit_pulse(
+        engine,
+        person_id=ids["person0"],
+        team_id=ids["team"],
+        week=WEEK,
+        answers=answers_all(),
+        participation_key=KEY,
+        composition="weekly-core",
+    )
+
+
+def test_aggregates_match_the_stored_scores_per_pattern(engine: Engine) -> None:
+    ids = make_org(engine, people=4)
+    plans = [(1, (5, 0, 0)), (3, (5, 0, 0)), (5, (1, 1, 1)), (2, (None, None, None))]
+    for n, (value, (home, office, site)) in enumerate(plans):
+        submit_pulse(
+            engine,
+            person_id=ids[f"person{n}"],
+            team_id=ids["team"],
+            week=WEEK,
+            answers=answers_all(value),
+            days_home=home,
+            days_office=office,
+            days_site=site,
+            comment="fine" if n % 2 else None,
+            participation_key=KEY,
+            composition="weekly-core",
+        )
+    with read_session(engine) as session:
+        rows = session.exec(select(TeamWeekScore).where(TeamWeekScore.construct_id == "wellbeing")).all()
+        by_pattern = {row.work_pattern: (row.n, row.total, row.total_sq) for row in rows}
+        assert by_pattern == {"home": (2, 80.0, 20.0**2 + 60.0**2), "hybrid": (1, 100.0, 10000.0),
+                              "unknown": (1, 40.0, 1600.0)}  # fmt: skip
+        responses = session.get(TeamWeekResponses, (ids["team"], WEEK))
+        assert responses is not None and (responses.n, responses.comments) == (4, 2)
+        stored = session.exec(
+            select(PulseScore.score).where(PulseScore.construct_id == "wellbeing")
+        ).all()
+        assert sorted(stored) == [20.0, 40.0, 60.0, 100.0]
+
+
+def test_comments_lose_emails_phones_and_colleagues_names(engine: Engine) -> None:
+    ids = make_org(engine)
+    comment = (
+        "Ask Person1 Surname1 or person2 surname2 (p2@council.test, 020 7946 0018). Surname0 knows."
+    )
+    result = submit_pulse(
+        engine,
+        person_id=ids["person0"],
+        team_id=ids["team"],
+        week=WEEK,
+        answers=answers_all(),
+        comment=comment,
+        participation_key=KEY,
+        composition="weekly-core",
+    )
+    assert result.comment_scrubbed
+    with read_session(engine) as session:
+        stored = session.exec(select(PulseResponse.comment)).one()
+    assert stored == result.comment_stored
+    expected = (
+        "Ask [name removed] or [name removed] ([email removed], [phone removed]). [name removed] knows."
+    )
+    assert stored == expected
+
+
+def test_batched_week_in_one_caller_transaction(engine: Engine) -> None:
+    ids = make_org(engine, people=3)
+    composition = get_composition("weekly-core")
+    with write_session(engine) as session:
+        for n in range(3):
+            submit_pulse_in(
+                session,
+                person_id=ids[f"person{n}"],
+                team_id=ids["team"],
+                week=WEEK,
+                answers=answers_all(n + 1),
+                participation_key=KEY,
+                composition=composition,
+                known_names=(),
+            )
+    with read_session(engine) as session:
+        row = session.get(TeamWeekScore, (ids["team"], WEEK, "demands", "unknown"))
+        assert row is not None and row.n == 3
+        assert row.total == pytest.approx((6 - 1) + (6 - 2) + (6 - 3))
+
+
+def test_work_pattern_rule() -> None:
+    assert work_pattern(None, None, None) == "unknown"
+    assert work_pattern(0, 0, 0) == "unknown"
+    assert work_pattern(3, 2, 0) == "home"
+    assert work_pattern(0, 4, 1) == "office"
+    assert work_pattern(1, 0, 3) == "site"
+    assert work_pattern(2, 2, 0) == "hybrid"
+    assert work_pattern(2, 2, 2) == "hybrid"
+
+
+def test_composition_setting_applies_from_next_week_and_is_audited(engine: Engine) -> None:
+    ids = make_org(engine)
+    with write_session(engine) as session:
+        assert organisation_of(session, ids["team"]) == ids["org"]
+        effective = set_pulse_composition(
+            session,
+            organisation_id=ids["org"],
+            composition_id="weekly-ons4",
+            actor="admin@council.test",
+            today=date(2026, 4, 1),  # in 2026-W14
+        )
+    assert effective == "2026-W15"
+    with read_session(engine) as session:
+        assert composition_for(session, organisation_id=ids["org"], week="2026-W14").id == "weekly-core"
+        assert composition_for(session, organisation_id=ids["org"], week="2026-W15").id == "weekly-ons4"
+        entry = session.exec(select(AuditEntry)).one()
+        assert entry.actor == "admin@council.test" and "pulse_composition" in entry.detail
+
+
+def test_unusable_composition_choice_is_refused(session: Session, engine: Engine) -> None:
+    ids = make_org(engine)
+    with pytest.raises(ValueError, match="cannot be used"):
+        set_pulse_composition(
+            session, organisation_id=ids["org"], composition_id="weekly-swemwbs", actor="a"
+        )
+    with pytest.raises(ValueError, match="not an organisation"):
+        set_pulse_composition(session, organisation_id=ids["team"], composition_id="hse-full", actor="a")
