@@ -1,1 +1,62 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""``wellbeing export outcomes``: every objective and key result with progress and status."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analytics.objectives import export_document, export_rows, outcomes_export
+from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
+from models.db import read_session
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@export_cli.command("outcomes")
+def export_outcomes(
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or json")] = ExportFormat.csv,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file instead of standard output")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD); default today")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Export every objective, key result, latest check-in, progress, expected progress and status.
+
+    CSV has one row per key result; JSON nests key results under their objective and includes the
+    explanation of each status.
+    """
+    try:
+        today = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not a date such as 2026-03-31")
+    engine = open_engine(load_settings(database_url))
+    try:
+        with read_session(engine) as session:
+            views = outcomes_export(session=session, today=today)
+    except Exception as error:  # noqa: BLE001  (missing tables, unreachable server: say so plainly)
+        fail(f"cannot read outcomes: {error}")
+    finally:
+        engine.dispose()
+    if format == ExportFormat.csv:
+        text = export_rows(views).to_csv(index=False)
+    else:
+        text = json.dumps(export_document(views, today), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write {output}: {error}")
+    typer.echo(f"Wrote {len(views)} objectives to {output}.", err=True)
