@@ -1,0 +1,176 @@
+"""Anonymity by architecture, checked on the database itself.
+
+Sixty people in one team answer in a known order with answers that identify them (ground truth).
+An attacker who holds the participation key (the worst case: they can name everyone who answered
+from the receipts) then tries to link responses to receipts by a shared column, by id, by time and
+by storage order (SQLite rowid; PostgreSQL ctid after the scheduled reorder). None may recover
+more than chance.
+
+Residual risk (documented in the README): on PostgreSQL the heap order (ctid) follows insertion
+until ``scramble_storage_order`` rewrites the tables; SQLite rows get random rowids at insert.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import Date, DateTime, Time, inspect, text
+from sqlalchemy.engine import Engine
+
+from models.db import write_session
+from models.org import Unit
+from models.pulse import ParticipationReceipt, PulseResponse
+from surveys.composition import get_composition
+from surveys.submit import participation_receipt, scramble_storage_order, submit_pulse
+
+KEY = b"anonymity-test-key"
+WEEK = "2026-W10"
+PEOPLE = 60
+# Chance alone lines up about 1 of 60 pairs; 10 or more happens with probability below 1e-6.
+MAX_CHANCE_MATCHES = 10
+
+
+def _answers_for(person: int) -> dict[str, int]:
+    """WHO-5 answers that spell the person's number in base 6, so each response is identifiable."""
+    answers = dict.fromkeys(get_composition("weekly-core").item_ids, 3)
+    for position in range(5):
+        answers[f"who5_{position + 1}"] = (person // 6**position) % 6
+    return answers
+
+
+def _person_of(answers: dict[str, int]) -> int:
+    return sum(answers[f"who5_{p + 1}"] * 6**p for p in range(5))
+
+
+@pytest.fixture
+def answered(engine: Engine) -> Engine:
+    with write_session(engine) as session:
+        org = Unit(code="ORG", name="Org", kind="organisation")
+        session.add(org)
+        session.flush()
+        team = Unit(code="T", name="Team", kind="team", parent_id=org.id)
+        session.add(team)
+        session.flush()
+        team_id = team.id
+    for person in range(1, PEOPLE + 1):  # one after another: insertion order = person order
+        submit_pulse(
+            engine,
+            person_id=person,
+            team_id=team_id,  # type: ignore[arg-type]
+            week=WEEK,
+            answers=_answers_for(person),
+            participation_key=KEY,
+            composition="weekly-core",
+            known_names=(),
+        )
+    return engine
+
+
+def _order_column(engine: Engine) -> str:
+    return "rowid" if engine.dialect.name == "sqlite" else "ctid"
+
+
+def _responses_in_storage_order(engine: Engine, table: str = "pulse_response") -> list[str]:
+    column = "id" if table == "pulse_response" else "response_id"
+    with engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT {column} FROM {table} ORDER BY {_order_column(engine)}"))
+        return list(dict.fromkeys(row[0] for row in rows))
+
+
+def _people_in_receipt_storage_order(engine: Engine) -> list[int]:
+    by_receipt = {participation_receipt(KEY, person, WEEK): person for person in range(1, PEOPLE + 1)}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(f"SELECT receipt FROM participation_receipt ORDER BY {_order_column(engine)}")
+        )
+        return [by_receipt[row[0]] for row in rows]
+
+
+def _truth(engine: Engine) -> dict[str, int]:
+    """response id -> person, from the planted answers."""
+    answers: dict[str, dict[str, int]] = {}
+    with engine.connect() as connection:
+        for response_id, item_id, value in connection.execute(
+            text("SELECT response_id, item_id, value FROM pulse_answer")
+        ):
+            answers.setdefault(response_id, {})[item_id] = value
+    return {response_id: _person_of(values) for response_id, values in answers.items()}
+
+
+def _order_attack_hits(engine: Engine, table: str) -> int:
+    """Pair the i-th response in storage order with the i-th receipt: how many pairs are right?"""
+    truth = _truth(engine)
+    responses = _responses_in_storage_order(engine, table)
+    people = _people_in_receipt_storage_order(engine)
+    assert len(responses) == len(people) == PEOPLE
+    return sum(truth[response] == person for response, person in zip(responses, people, strict=True))
+
+
+def test_responses_and_receipts_share_no_linking_column(answered: Engine) -> None:
+    inspector = inspect(answered)
+    response_columns = {c["name"] for c in inspector.get_columns("pulse_response")}
+    receipt_columns = {c["name"] for c in inspector.get_columns("participation_receipt")}
+    assert response_columns & receipt_columns == {"week"}  # the period both belong to, nothing finer
+    for table in ("pulse_response", "pulse_answer", "pulse_score", "participation_receipt"):
+        names = {c["name"] for c in inspector.get_columns(table)}
+        assert not names & {"person_id", "email", "user_id", "created_at", "submitted_at", "at", "seq"}
+        for column in inspector.get_columns(table):
+            assert not isinstance(column["type"], Date | DateTime | Time), f"{table}.{column['name']}"
+
+
+def test_every_response_in_a_week_looks_the_same_apart_from_its_answers(answered: Engine) -> None:
+    with answered.connect() as connection:
+        rows = connection.execute(
+            text("SELECT team_id, week, instrument_version, work_pattern, comment FROM pulse_response")
+        ).all()
+    assert len(set(rows)) == 1  # nothing such as a time or sequence sets one response apart
+
+
+def test_ids_are_random_and_unrelated_to_receipts(answered: Engine) -> None:
+    with answered.connect() as connection:
+        ids = [row[0] for row in connection.execute(text("SELECT id FROM pulse_response"))]
+        receipts = [
+            row[0] for row in connection.execute(text("SELECT receipt FROM participation_receipt"))
+        ]
+    assert all(uuid.UUID(hex=response_id).version == 4 for response_id in ids)
+    assert not any(response_id in receipt for response_id in ids for receipt in receipts)
+    truth = _truth(answered)
+    # Sorting by id is not sorting by time: the id order puts people in a random order.
+    by_id = [truth[response_id] for response_id in sorted(ids)]
+    hits = sum(person == rank for rank, person in enumerate(by_id, start=1))
+    assert hits < MAX_CHANCE_MATCHES
+
+
+@pytest.mark.parametrize("table", ["pulse_response", "pulse_answer", "pulse_score"])
+def test_storage_order_cannot_line_responses_up_with_receipts(answered: Engine, table: str) -> None:
+    if answered.dialect.name == "postgresql":
+        # PostgreSQL keeps rows in insertion order until the tables are rewritten; the scheduled
+        # reorder (wellbeing pulse-reorder) is what removes that link.
+        with answered.begin() as connection:
+            scramble_storage_order(connection)
+    assert _order_attack_hits(answered, table) < MAX_CHANCE_MATCHES
+
+
+def test_storage_order_does_not_follow_insertion_order(answered: Engine) -> None:
+    if answered.dialect.name == "postgresql":
+        with answered.begin() as connection:
+            scramble_storage_order(connection)
+    people = _people_in_receipt_storage_order(answered)
+    in_place = sum(person == rank for rank, person in enumerate(people, start=1))
+    assert in_place < MAX_CHANCE_MATCHES
+    truth = _truth(answered)
+    responders = [truth[r] for r in _responses_in_storage_order(answered)]
+    assert sum(person == rank for rank, person in enumerate(responders, start=1)) < MAX_CHANCE_MATCHES
+
+
+def test_receipts_name_nobody_without_the_key(answered: Engine) -> None:
+    with answered.connect() as connection:
+        stored = {
+            row[0] for row in connection.execute(text("SELECT receipt FROM participation_receipt"))
+        }
+    assert stored == {participation_receipt(KEY, person, WEEK) for person in range(1, PEOPLE + 1)}
+    assert not stored & {
+        participation_receipt(b"wrong-key", person, WEEK) for person in range(1, PEOPLE + 1)
+    }
+    assert ParticipationReceipt.__tablename__ != PulseResponse.__tablename__
