@@ -227,3 +227,44 @@ QUADRANT_RULE = (
     f"published cut-off for poor wellbeing. Thriving: delivering and well. Delivering at a cost: "
     f"delivering, wellbeing below the cut-off. Coasting: well, not delivering. Struggling: neither."
 )
+
+
+@dataclass(frozen=True)
+class QuadrantPoint:
+    """One team on the quadrant, or why it is not plotted (never at a guessed value)."""
+
+    team: str
+    delivery: float | None
+    wellbeing: float | None
+    quadrant: QuadrantName | None
+    note: str
+
+
+def quadrant_point(team: str, delivery: float | None, released: Sequence[dict]) -> QuadrantPoint:
+    """Place a team from its delivery and the privacy gate's WHO-5 rows (``team_series`` records).
+
+    Uses the latest row the gate released for the team itself (its own week or pooled over weeks);
+    a figure rolled up into a parent unit describes the parent, not the team, so the team is then
+    shown as suppressed rather than plotted at its parent's value.
+    """
+    latest_own = None
+    latest_any = None
+    for row in released:
+        if row.get("suppressed") or row.get("mean") is None or row.get("mean") != row.get("mean"):
+            continue
+        latest_any = row
+        if not str(row.get("basis", "")).startswith("rolled up"):
+            latest_own = row
+    if delivery is None:
+        return QuadrantPoint(team, None, None, None, "no live objectives with key results")
+    if latest_own is None:
+        why = (
+            f"wellbeing only released {latest_any['basis']}"
+            if latest_any is not None
+            else "wellbeing suppressed (too few responses)"
+        )
+        return QuadrantPoint(team, delivery, None, None, why)
+    wellbeing = float(latest_own["mean"])
+    basis = str(latest_own.get("basis", "team"))
+    note = "" if basis == "team" else basis
+    return QuadrantPoint(team, delivery, wellbeing, quadrant(delivery, wellbeing), note)

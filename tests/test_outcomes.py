@@ -15,6 +15,7 @@ from analytics.outcomes import (
     losing_confidence,
     objective_progress,
     quadrant,
+    quadrant_point,
     status,
     validate_key_result,
     weighted_confidence,
@@ -192,3 +193,30 @@ def test_due_update_after_seven_days_without_a_check_in() -> None:
 )
 def test_quadrant(delivery: float, wellbeing: float, name: str) -> None:
     assert quadrant(delivery, wellbeing) == name
+
+
+def _row(week: str, mean: float | None, basis: str = "team", suppressed: bool = False) -> dict:
+    return {"week": week, "mean": mean, "basis": basis, "suppressed": suppressed}
+
+
+def test_quadrant_point_uses_the_latest_figure_released_for_the_team_itself() -> None:
+    rows = [
+        _row("2026-W01", 40.0),
+        _row("2026-W02", 62.0, "pooled over 4 weeks"),
+        _row("2026-W03", None, suppressed=True),
+    ]
+    point = quadrant_point("Repairs", 0.0, rows)
+    assert (
+        point.wellbeing == 62.0 and point.quadrant == "thriving" and point.note == "pooled over 4 weeks"
+    )
+
+
+def test_quadrant_point_does_not_plot_a_suppressed_or_rolled_up_team() -> None:
+    suppressed = quadrant_point("Tiny", 0.0, [_row("2026-W01", None, suppressed=True)])
+    assert suppressed.wellbeing is None and suppressed.quadrant is None
+    assert "suppressed" in suppressed.note
+    rolled = quadrant_point("Tiny", 0.0, [_row("2026-W01", 55.0, "rolled up into Housing")])
+    assert rolled.wellbeing is None and rolled.quadrant is None
+    assert "rolled up into Housing" in rolled.note
+    no_delivery = quadrant_point("New", None, [_row("2026-W01", 55.0)])
+    assert no_delivery.quadrant is None and "no live objectives" in no_delivery.note
