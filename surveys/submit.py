@@ -132,7 +132,7 @@ def _day_problems(days: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _person_names(session: Session) -> tuple[str, ...]:
+def person_names(session: Session) -> tuple[str, ...]:
     """Display names of everyone in the database, loaded once per session (comment scrubbing)."""
     names = session.info.get(_NAMES_KEY)
     if names is None:
@@ -244,6 +244,55 @@ def _add_to_aggregates(
     )
 
 
+def write_response(
+    connection: Connection,
+    *,
+    team_id: int,
+    week: str,
+    composition: Composition,
+    answers: dict[str, int],
+    days: tuple[int | None, int | None, int | None],
+    comment: str | None,
+) -> tuple[dict[str, float], str]:
+    """Write one validated anonymous response, its answers and scores, and add it to the weekly
+    aggregates. No receipt: the caller decides (submission claims one, imports have none).
+    The period row must exist. Returns the scores and the work pattern."""
+    scores = composition.score(answers)
+    pattern = work_pattern(*days)
+    response_id = uuid.uuid4().hex
+    _insert(
+        connection,
+        _RESPONSE,
+        [
+            {
+                "id": response_id,
+                "team_id": team_id,
+                "week": week,
+                "instrument_version": composition.label,
+                "days_home": days[0],
+                "days_office": days[1],
+                "days_site": days[2],
+                "work_pattern": pattern,
+                "comment": comment,
+            }
+        ],
+    )
+    _insert(
+        connection,
+        _ANSWER,
+        [{"response_id": response_id, "item_id": item_id, "value": v} for item_id, v in answers.items()],
+    )
+    _insert(
+        connection,
+        _SCORE,
+        [{"response_id": response_id, "construct_id": c, "score": v} for c, v in scores.items()],
+    )
+    _add_to_aggregates(
+        connection, team_id=team_id, week=week, pattern=pattern, scores=scores, comment=bool(comment)
+    )
+    return scores, pattern
+
+
 def _resolve(composition: Composition | str) -> Composition:
     if isinstance(composition, Composition):
         return composition
@@ -297,56 +346,24 @@ def submit_pulse_in(
     stored_comment: str | None = None
     scrubbed = False
     if comment and comment.strip():
-        names = tuple(sorted(set(known_names))) if known_names is not None else _person_names(session)
+        names = tuple(sorted(set(known_names))) if known_names is not None else person_names(session)
         result = scrub_comment(comment, names)
         stored_comment, scrubbed = (result.text or None), result.changed
 
-    scores = chosen.score(clean_answers)
-    pattern = work_pattern(days_home, days_office, days_site)
     connection = session.connection()
     ensure_period(connection, week)
     if not _claim_receipt(connection, participation_receipt(participation_key, person_id, week), week):
         raise AlreadyAnswered(
             "You have already answered this week's pulse. Thank you! Come back next week."
         )
-    response_id = uuid.uuid4().hex
-    _insert(
-        connection,
-        _RESPONSE,
-        [
-            {
-                "id": response_id,
-                "team_id": team_id,
-                "week": week,
-                "instrument_version": chosen.label,
-                "days_home": days_home,
-                "days_office": days_office,
-                "days_site": days_site,
-                "work_pattern": pattern,
-                "comment": stored_comment,
-            }
-        ],
-    )
-    _insert(
-        connection,
-        _ANSWER,
-        [
-            {"response_id": response_id, "item_id": item_id, "value": v}
-            for item_id, v in clean_answers.items()
-        ],
-    )
-    _insert(
-        connection,
-        _SCORE,
-        [{"response_id": response_id, "construct_id": c, "score": s} for c, s in scores.items()],
-    )
-    _add_to_aggregates(
+    scores, pattern = write_response(
         connection,
         team_id=team_id,
         week=week,
-        pattern=pattern,
-        scores=scores,
-        comment=bool(stored_comment),
+        composition=chosen,
+        answers=clean_answers,
+        days=(days_home, days_office, days_site),
+        comment=stored_comment,
     )
     return SubmissionResult(
         week=week,
