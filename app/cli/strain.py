@@ -1,1 +1,143 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""``wellbeing strain``: strain detection over the database, or over a team-level CSV from elsewhere."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from analytics.strain import StrainResult, detect_strain
+from app.cli.common import DatabaseUrlOption, cli, fail, load_settings
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]:
+    """The CSV as a feature table indexed by team, and the teams left out for too few respondents.
+
+    First column: the team id; a column ``n``: respondents; every other column: a numeric feature.
+    Raises ValueError with a message that says what is wrong with the file.
+    """
+    try:
+        table = pd.read_csv(path, dtype=str)
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not a readable CSV file: {error}") from None
+    if table.shape[1] < 3:
+        raise ValueError("the CSV needs a team id column, a column n and at least one feature column")
+    team_column = table.columns[0]
+    if "n" not in table.columns:
+        raise ValueError("the CSV needs a column named n with the number of respondents per team")
+    if table[team_column].isna().any():
+        raise ValueError(f"every row needs a team id in the first column ({team_column!r})")
+    if table[team_column].duplicated().any():
+        duplicates = table.loc[table[team_column].duplicated(), team_column].astype(str).unique()
+        raise ValueError(f"team ids appear more than once: {', '.join(duplicates[:5])}")
+    table[team_column] = table[team_column].astype(str)
+    table = table.set_index(team_column)
+    for column in table.columns:
+        converted = pd.to_numeric(table[column], errors="coerce")
+        bad = table[column].notna() & converted.isna()
+        if bad.any():
+            team = bad[bad].index[0]
+            raise ValueError(
+                f"column {column!r} must be numeric; team {team!r} has {table.at[team, column]!r}"
+            )
+        table[column] = converted
+    if table["n"].isna().any() or (table["n"] < 0).any():
+        raise ValueError("column n must be a non-negative number for every team")
+    too_small = table.index[table["n"] < min_n].tolist()
+    return table[table["n"] >= min_n], too_small
+
+
+def strain_records(result: StrainResult, too_small: list[str], min_n: int) -> list[dict[str, object]]:
+    """JSON records: one per team, including teams not assessed for too few respondents."""
+    records = result.to_records()
+    for team in too_small:
+        records.append(
+            {
+                "team": team,
+                "flagged": False,
+                "cluster": "not assessed",
+                "score": None,
+                "reasons": [{"feature": "n", "text": f"not assessed: fewer than {min_n} respondents"}],
+            }
+        )
+    return records
+
+
+def print_result(records: list[dict[str, object]], result: StrainResult, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    silhouette = "n/a" if result.silhouette is None else f"{result.silhouette:.3f}"
+    threshold = "n/a" if result.threshold is None else f"{result.threshold:.2f}"
+    typer.echo(
+        f"{len(records)} teams, {sum(bool(r['flagged']) for r in records)} flagged; "
+        f"k = {result.k}, silhouette = {silhouette}, flag threshold = {threshold}"
+    )
+    for cluster in result.clusters:
+        typer.echo(f"  cluster {cluster.cluster!r}: {cluster.size} teams, score {cluster.score:+.2f}")
+    for note in result.notes:
+        typer.echo(f"  note: {note}")
+    for record in sorted(records, key=lambda r: (not r["flagged"], -(r["score"] or -99))):
+        if not record["flagged"]:
+            continue
+        typer.echo(f"FLAGGED {record['team']} ({record['cluster']}, score {record['score']:+.2f})")
+        for reason in record["reasons"]:  # type: ignore[union-attr]
+            typer.echo(f"    - {reason['text']}")
+
+
+@cli.command("strain")
+def strain_command(
+    features: Annotated[
+        Path | None,
+        typer.Option(
+            "--features", help="Team-level CSV: team id, n, numeric features (instead of the database)"
+        ),
+    ] = None,
+    worse_when_higher: Annotated[
+        str,
+        typer.Option(
+            "--worse-when-higher", help="Comma-separated feature columns that are bad when high"
+        ),
+    ] = "",
+    window: Annotated[int, typer.Option("--window", min=2, max=52, help="Trailing window in weeks")] = 8,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
+    seed: Annotated[int, typer.Option("--seed", help="Clustering seed (results are deterministic)")] = 0,
+    min_n: Annotated[
+        int | None,
+        typer.Option(
+            "--min-n", help="Fewest respondents for a team to be assessed (default: the k setting)"
+        ),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Flag teams under strain, with reasons, from the database or from a CSV of team features."""
+    settings = load_settings(database_url)
+    threshold = settings.min_group_size if min_n is None else min_n
+    if threshold < 3:
+        fail("--min-n cannot be below the privacy floor of 3 respondents")
+    if features is not None:
+        worse = [name.strip() for name in worse_when_higher.split(",") if name.strip()]
+        try:
+            table, too_small = read_feature_table(features, threshold)
+            result = detect_strain(table, worse, seed=seed)
+        except ValueError as error:
+            fail(str(error))
+        print_result(strain_records(result, too_small, threshold), result, output)
+        return
+    _strain_from_database(settings, window=window, output=output, seed=seed)
+
+
+def _strain_from_database(settings: object, *, window: int, output: OutputFormat, seed: int) -> None:
+    del settings, window, output, seed
+    fail("strain detection over the database is not available yet; use --features FILE.csv")

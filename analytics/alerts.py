@@ -1,0 +1,244 @@
+"""Sustained-drop alerts on each team's weekly wellbeing: a one-sided (downward) EWMA chart whose
+limit is calibrated by simulation to a stated false-alarm rate.
+
+Why this shape:
+
+- Team means of a handful of people are noisy; a single bad week is not news. An EWMA with
+  lambda = 0.2 accumulates evidence over several weeks, so it reacts to a sustained drop and not to
+  one noisy week (NIST Handbook 6.3.2.4; Lucas and Saccucci 1990).
+- WHO-5 (and SWEMWBS) ask about the last two weeks, so consecutive weekly answers overlap in what
+  they recall and weekly team means are autocorrelated. Textbook EWMA limits assume independence
+  and would raise too many false alarms. **Assumption**: deviations of a team's weekly mean from
+  its level follow an MA(1) process with lag-1 correlation ``lag1_correlation`` (default 0.5). If a
+  weekly answer averages two weeks of independent experience plus some answer noise, its lag-1
+  correlation is at most 0.5, so the default is the conservative end. An AR(1) process can be
+  chosen instead (``process="ar1"``).
+- The baseline level of a team is estimated from its first ``baseline_weeks`` weeks; the
+  simulation estimates it the same way, so the uncertainty of the baseline is in the calibration.
+- The week-to-week spread is pooled across teams (one scale per respondent, divided by the square
+  root of the week's respondents), because eight weeks of one small team cannot estimate it.
+- By default a team is compared with all teams in the same week (``relative_to_all``): a dip the
+  whole organisation shares (seasonality, a holiday week) is not a team's sustained drop.
+
+The limit ``h`` is chosen so that a team with no change raises at least one alarm within the
+monitored weeks with probability ``false_alarm_rate`` (default 5%).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+ALERT_COLUMNS = [
+    "team",
+    "alarm",
+    "in_alarm_now",
+    "first_alarm_week",
+    "baseline",
+    "latest_level",
+    "drop",
+    "weeks_monitored",
+    "limit",
+]
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """The detector's settings, with the false-alarm rate it is calibrated to."""
+
+    lam: float = 0.2
+    false_alarm_rate: float = 0.05
+    baseline_weeks: int = 8
+    lag1_correlation: float = 0.5
+    process: str = "ma1"
+    relative_to_all: bool = True
+    min_drop: float = 0.0
+    simulations: int = 20_000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lam <= 1:
+            raise ValueError("lam must be in (0, 1]")
+        if not 0 < self.false_alarm_rate < 1:
+            raise ValueError("false_alarm_rate must be in (0, 1)")
+        if self.baseline_weeks < 2:
+            raise ValueError("baseline_weeks must be at least 2")
+        if self.process not in {"ma1", "ar1", "independent"}:
+            raise ValueError("process must be 'ma1', 'ar1' or 'independent'")
+        if self.process == "ma1" and not 0 <= self.lag1_correlation <= 0.5:
+            raise ValueError("an MA(1) process has a lag-1 correlation between 0 and 0.5")
+        if self.process == "ar1" and not 0 <= self.lag1_correlation < 1:
+            raise ValueError("an AR(1) process needs a lag-1 correlation in [0, 1)")
+
+
+def simulate_null(
+    *, process: str, lag1_correlation: float, weeks: int, simulations: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Standardised weekly deviations (variance 1) of teams with no change, (simulations, weeks)."""
+    shocks = rng.standard_normal((simulations, weeks + 1))
+    if process == "independent" or lag1_correlation == 0:
+        return shocks[:, 1:]
+    if process == "ma1":
+        # rho = theta / (1 + theta^2), the root with |theta| <= 1.
+        rho = lag1_correlation
+        theta = 1.0 if rho >= 0.5 else (1 - math.sqrt(1 - 4 * rho * rho)) / (2 * rho)
+        return (shocks[:, 1:] + theta * shocks[:, :-1]) / math.sqrt(1 + theta * theta)
+    phi = lag1_correlation
+    series = np.empty((simulations, weeks))
+    series[:, 0] = shocks[:, 0]
+    innovation = math.sqrt(1 - phi * phi)
+    for week in range(1, weeks):
+        series[:, week] = phi * series[:, week - 1] + innovation * shocks[:, week]
+    return series
+
+
+def _ewma_min(deviations: np.ndarray, lam: float) -> np.ndarray:
+    """The lowest EWMA value of each row (EWMA starts at 0, the baseline)."""
+    level = np.zeros(deviations.shape[0])
+    lowest = np.full(deviations.shape[0], np.inf)
+    for week in range(deviations.shape[1]):
+        level = lam * deviations[:, week] + (1 - lam) * level
+        lowest = np.minimum(lowest, level)
+    return lowest
+
+
+@lru_cache(maxsize=64)
+def calibrated_limit(
+    *,
+    lam: float,
+    weeks_monitored: int,
+    baseline_weeks: int,
+    false_alarm_rate: float,
+    process: str,
+    lag1_correlation: float,
+    simulations: int,
+    seed: int,
+) -> float:
+    """The limit h (in standard units) such that a team with no change has its EWMA fall below -h
+    at least once in ``weeks_monitored`` weeks with probability ``false_alarm_rate``, when its
+    baseline is estimated from ``baseline_weeks`` earlier weeks of the same autocorrelated series."""
+    rng = np.random.default_rng(seed)
+    series = simulate_null(
+        process=process,
+        lag1_correlation=lag1_correlation,
+        weeks=baseline_weeks + weeks_monitored,
+        simulations=simulations,
+        rng=rng,
+    )
+    baseline = series[:, :baseline_weeks].mean(axis=1, keepdims=True)
+    deviations = series[:, baseline_weeks:] - baseline
+    lowest = _ewma_min(deviations, lam)
+    return float(-np.quantile(lowest, false_alarm_rate))
+
+
+def _ma_correction(rules: AlertRules, weeks: int) -> float:
+    """E[sum of squared deviations about the sample mean] / (sigma^2 (weeks - 1)) for the assumed
+    process: needed to turn the pooled baseline spread into the per-week sigma."""
+    rho = 0.0 if rules.process == "independent" else rules.lag1_correlation
+    if rules.process == "ar1":
+        variance_of_mean = (1 + 2 * sum((1 - lag / weeks) * rho**lag for lag in range(1, weeks))) / weeks
+    else:
+        variance_of_mean = (1 + 2 * rho * (weeks - 1) / weeks) / weeks
+    return (weeks - weeks * variance_of_mean) / (weeks - 1)
+
+
+def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None) -> pd.DataFrame:
+    """Alerts for each team from its weekly means.
+
+    ``weekly`` has one row per team and week: ``team``, ``week`` (labels that sort in time order),
+    ``mean`` and optionally ``n`` (respondents; 1 if absent). Teams with fewer than
+    ``baseline_weeks + 1`` weeks are not monitored (``weeks_monitored`` 0, no alarm).
+    Returns one row per team with ``ALERT_COLUMNS``; ``latest_level`` and ``drop`` are on the
+    scale of the input (e.g. WHO-5 points), ``limit`` in standard units.
+    """
+    rules = rules or AlertRules()
+    if weekly.empty:
+        return pd.DataFrame(columns=ALERT_COLUMNS)
+    data = weekly[["team", "week", "mean"]].copy()
+    data["n"] = weekly["n"].astype(float) if "n" in weekly.columns else 1.0
+    data = data[data["n"] > 0].dropna(subset=["mean"]).sort_values(["team", "week"])
+    if rules.relative_to_all:
+        weighted = data["mean"] * data["n"]
+        week_mean = weighted.groupby(data["week"]).sum() / data.groupby("week")["n"].sum()
+        data["value"] = data["mean"] - data["week"].map(week_mean)
+    else:
+        data["value"] = data["mean"]
+    data["order"] = data.groupby("team").cumcount()
+    data["in_baseline"] = data["order"] < rules.baseline_weeks
+    base = data[data["in_baseline"]]
+    base_level = (base["value"] * base["n"]).groupby(base["team"]).sum() / base.groupby("team")[
+        "n"
+    ].sum()
+    data["deviation"] = data["value"] - data["team"].map(base_level)
+
+    # Pooled per-respondent scale from baseline weeks of teams with a full baseline.
+    counts = base.groupby("team").size()
+    full = counts[counts == rules.baseline_weeks].index
+    base_full = data[data["in_baseline"] & data["team"].isin(full)]
+    squares = float((base_full["deviation"] ** 2 * base_full["n"]).sum())
+    dof = len(full) * (rules.baseline_weeks - 1) * _ma_correction(rules, rules.baseline_weeks)
+    scale = math.sqrt(squares / dof) if dof > 0 and squares > 0 else math.nan
+
+    monitored = data[~data["in_baseline"]].copy()
+    records: list[dict[str, object]] = []
+    team_base_raw = (base["mean"] * base["n"]).groupby(base["team"]).sum() / base.groupby("team")[
+        "n"
+    ].sum()
+    groups = dict(tuple(monitored.groupby("team", sort=False)))
+    empty = monitored.iloc[0:0]
+    for team in data["team"].unique():
+        rows = groups.get(team, empty)
+        weeks_monitored = len(rows)
+        record: dict[str, object] = {
+            "team": team,
+            "alarm": False,
+            "in_alarm_now": False,
+            "first_alarm_week": None,
+            "baseline": float(team_base_raw.get(team, math.nan)),
+            "latest_level": math.nan,
+            "drop": math.nan,
+            "weeks_monitored": weeks_monitored,
+            "limit": math.nan,
+        }
+        if (
+            weeks_monitored == 0
+            or counts.get(team, 0) < rules.baseline_weeks
+            or not math.isfinite(scale)
+        ):
+            records.append(record)
+            continue
+        limit = calibrated_limit(
+            lam=rules.lam,
+            weeks_monitored=weeks_monitored,
+            baseline_weeks=rules.baseline_weeks,
+            false_alarm_rate=rules.false_alarm_rate,
+            process=rules.process,
+            lag1_correlation=rules.lag1_correlation,
+            simulations=rules.simulations,
+            seed=rules.seed,
+        )
+        standard = rows["deviation"].to_numpy() * np.sqrt(rows["n"].to_numpy()) / scale
+        level_std = 0.0
+        level_raw = 0.0
+        first_alarm = None
+        below_now = False
+        for index, (value_std, value_raw) in enumerate(zip(standard, rows["deviation"], strict=True)):
+            level_std = rules.lam * value_std + (1 - rules.lam) * level_std
+            level_raw = rules.lam * value_raw + (1 - rules.lam) * level_raw
+            below_now = level_std < -limit and -level_raw >= rules.min_drop
+            if below_now and first_alarm is None:
+                first_alarm = rows["week"].iloc[index]
+        record.update(
+            alarm=first_alarm is not None,
+            in_alarm_now=bool(below_now),
+            first_alarm_week=first_alarm,
+            latest_level=float(record["baseline"]) + level_raw,
+            drop=-level_raw,
+            limit=limit,
+        )
+        records.append(record)
+    return pd.DataFrame(records, columns=ALERT_COLUMNS)
