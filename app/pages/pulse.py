@@ -1,6 +1,187 @@
-"""Placeholder until its issue lands."""
+"""Weekly pulse: the staff form, its thank-you and "already answered" states, and what happens to
+an answer. Validation and storage live in ``surveys.submit``; this page only collects and shows."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
-st.title("pulse")
-st.info("This page is being built.")
+from app import ui
+from models.base import iso_week
+from models.db import read_session
+from surveys.composition import Composition
+from surveys.instruments import Item
+from surveys.submit import (
+    AlreadyAnswered,
+    SubmissionError,
+    composition_for,
+    has_answered,
+    organisation_of,
+    submit_pulse,
+)
+
+DONE_KEY = "pulse_done"  # session state: {"week": ..., "comment_scrubbed": ...} after a submission
+INTRO = {
+    "who5": "Over the last two weeks…",
+    "ons4": "About your life nowadays, and yesterday…",
+    "swemwbs": "Over the last 2 weeks…",
+    "hse": "Thinking about your work this week…",
+}
+
+PRIVACY_NOTICE = """
+**Your answer is anonymous by design.**
+
+- Your answers are stored with your **team** and the **week** only: never your name, e-mail,
+  staff number or the time you answered.
+- Separately we keep a scrambled code that says *someone* with your sign-in answered this week,
+  so you can only answer once. That code cannot be matched to your answers, not even by the people
+  who run the system.
+- Your manager and HR only ever see **totals and averages**, and only when at least 5 people's
+  answers are behind a figure (small teams are combined over several weeks or with a larger
+  unit). Comments are only shown once at least 10 people have answered.
+- Before a comment is stored, **names of colleagues, e-mail addresses and phone numbers are
+  removed**. Please don't write anything that would identify you or anyone else.
+- Answering is voluntary. You can see exactly what your manager and HR can see on the page
+  *What others can see*.
+"""
+
+
+def _question_label(number: int, item: Item) -> str:
+    return f"{number}. {item.text}"
+
+
+def _thank_you(done: dict) -> None:
+    st.success(
+        "Thank you! Your answers for this week are saved anonymously. See you next week.",
+        icon=":material/check_circle:",
+    )
+    if done.get("comment_scrubbed"):
+        st.info(
+            "We removed names, e-mail addresses or phone numbers from your comment before storing it.",
+            icon=":material/shield:",
+        )
+
+
+def _form(composition: Composition, week: str) -> dict | None:
+    """Draw the form; return what was entered once it is submitted."""
+    with st.form("pulse_form", enter_to_submit=False, border=True):
+        number = 0
+        for instrument, item_ids in composition.parts:
+            st.subheader(INTRO.get(instrument.id, instrument.recall_period))
+            for item_id in item_ids:
+                item = instrument.item(item_id)
+                number += 1
+                st.radio(
+                    _question_label(number, item),
+                    options=list(item.scale.values),
+                    format_func=item.scale.label,
+                    index=None,
+                    horizontal=True,
+                    key=f"pulse_{week}_{item_id}",
+                )
+        st.subheader("Where did you work this week?")
+        st.caption(
+            "Number of days at each place (leave blank if you'd rather not say; at most 7 in total)."
+        )
+        columns = st.columns(3)
+        places = (("days_home", "Days at home"), ("days_office", "Days at an office"),
+                  ("days_site", "Days on site or in the community"))  # fmt: skip
+        for column, (key, label) in zip(columns, places, strict=True):
+            with column:
+                st.number_input(
+                    label, min_value=0, max_value=7, step=1, value=None, key=f"pulse_{week}_{key}"
+                )
+        st.text_area(
+            "Anything you'd like to add? (optional, up to 500 characters)",
+            max_chars=500,
+            key=f"pulse_{week}_comment",
+            help="Names, e-mail addresses and phone numbers are removed before it is stored.",
+        )
+        st.caption("Names of colleagues, e-mail addresses and phone numbers are removed from comments.")
+        if not st.form_submit_button("Send my answers", type="primary"):
+            return None
+    state = st.session_state
+    return {
+        "answers": {item.id: state.get(f"pulse_{week}_{item.id}") for _, item in composition.items},
+        "days": {
+            key: state.get(f"pulse_{week}_{key}") for key in ("days_home", "days_office", "days_site")
+        },
+        "comment": (state.get(f"pulse_{week}_comment") or "").strip() or None,
+    }
+
+
+def main() -> None:
+    st.title("Weekly pulse")
+    viewer = ui.require_viewer()
+    settings = ui.settings()
+    week = iso_week(date.today())
+    with st.expander("What happens to my answer?", icon=":material/lock:"):
+        st.markdown(PRIVACY_NOTICE)
+    if viewer.team_id is None or viewer.person_id is None:
+        st.info(
+            "You are not in a team yet, so there is no pulse for you to answer. "
+            "Please ask your administrator to add you to your team.",
+            icon=":material/group_off:",
+        )
+        return
+    key = settings.participation_key.get_secret_value().encode()
+    done = st.session_state.get(DONE_KEY)
+    if done and done.get("week") == week and done.get("person_id") == viewer.person_id:
+        _thank_you(done)
+        return
+    engine = ui.engine()
+    with read_session(engine) as session:
+        answered = has_answered(session, person_id=viewer.person_id, week=week, participation_key=key)
+        composition = composition_for(
+            session, organisation_id=organisation_of(session, viewer.team_id), week=week
+        )
+    if answered:
+        st.info(
+            f"You have already answered this week's pulse ({week}). Thank you! "
+            "The next one opens on Monday.",
+            icon=":material/event_available:",
+        )
+        return
+    st.caption(f"Week {week} · {len(composition.items)} quick questions · about a minute")
+    entered = _form(composition, week)
+    if entered is None:
+        return
+    unanswered = [
+        str(number)
+        for number, (_, item) in enumerate(composition.items, start=1)
+        if entered["answers"][item.id] is None
+    ]
+    if unanswered:
+        st.error(f"Please answer question(s) {', '.join(unanswered)}. Nothing has been saved yet.")
+        return
+    try:
+        result = submit_pulse(
+            engine,
+            person_id=viewer.person_id,
+            team_id=viewer.team_id,
+            week=week,
+            answers=entered["answers"],
+            comment=entered["comment"],
+            participation_key=key,
+            composition=composition,
+            **entered["days"],
+        )
+    except AlreadyAnswered as error:
+        st.info(str(error), icon=":material/event_available:")
+        return
+    except SubmissionError as error:
+        st.error(
+            "Your answers were not saved. Please check:\n\n"
+            + "\n".join(f"- {p}" for p in error.problems)
+        )
+        return
+    st.session_state[DONE_KEY] = {
+        "week": result.week,
+        "person_id": viewer.person_id,
+        "comment_scrubbed": result.comment_scrubbed,
+    }
+    st.rerun()
+
+
+main()

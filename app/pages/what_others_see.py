@@ -1,6 +1,120 @@
-"""Placeholder until its issue lands."""
+"""What others can see: for the signer's own team, exactly the figures the privacy gate releases
+to their manager and HR (same gate functions, same rules), and what it withholds and why."""
 
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
 import streamlit as st
 
-st.title("what_others_see")
-st.info("This page is being built.")
+from app import ui
+from models.base import iso_week
+from models.db import read_session
+from models.org import Unit
+from surveys.submit import composition_for, organisation_of
+
+WEEKS_SHOWN = 12
+
+
+def _construct_names(composition) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {construct.id: construct.name for construct, _ in composition.scored_constructs}
+
+
+def _figures_table(series: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The gate's rows in words: a released mean with its interval, or why it is not shown."""
+    rows = []
+    for row in series.itertuples(index=False):
+        released = not bool(row.suppressed) and pd.notna(row.mean)
+        rows.append(
+            {
+                "Week": row.week,
+                "Measure": names.get(row.construct, row.construct),
+                "Average": round(float(row.mean), 1) if released else None,
+                "95% range": f"{row.ci_low:.1f} to {row.ci_high:.1f}"
+                if released and pd.notna(row.ci_low) and pd.notna(row.ci_high)
+                else "",
+                "Answers behind it": str(row.n) if released else "",
+                "Shown as": row.basis if released else f"Not shown: {row.reason or 'too few answers'}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    st.title("What others can see")
+    viewer = ui.require_viewer()
+    if viewer.team_id is None:
+        st.info("You are not in a team, so nothing about a team of yours is shown to anyone.")
+        return
+    try:
+        from analytics.gate import PrivacyRules, released_comments, team_response_rate, team_series
+    except ImportError:
+        st.info(
+            "No figures are released yet: the privacy gate that decides what managers and HR may "
+            "see is not installed, so they see nothing about your team."
+        )
+        return
+    settings = ui.settings()
+    rules = PrivacyRules(
+        min_group_size=settings.min_group_size,
+        min_comment_group_size=settings.min_comment_group_size,
+        pooling_weeks=settings.pooling_weeks,
+    )
+    today = date.today()
+    end_week = iso_week(today)
+    start_week = iso_week(today - timedelta(weeks=WEEKS_SHOWN - 1))
+    with read_session(ui.engine()) as session:
+        team = session.get(Unit, viewer.team_id)
+        composition = composition_for(
+            session, organisation_id=organisation_of(session, viewer.team_id), week=end_week
+        )
+        names = _construct_names(composition)
+        common = {"session": session, "viewer": viewer, "rules": rules, "team_id": viewer.team_id}
+        series = team_series(
+            **common, start_week=start_week, end_week=end_week, constructs=sorted(names)
+        )
+        rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
+        comments = released_comments(
+            session=session,
+            viewer=viewer,
+            rules=rules,
+            unit_id=viewer.team_id,
+            start_week=start_week,
+            end_week=end_week,
+        )
+    st.text(f"Team: {team.name if team else viewer.team_id}")  # plain text: names are data, not markdown
+    st.write(
+        f"This is what your manager and HR can see about your team for the last {WEEKS_SHOWN} weeks "
+        f"({start_week} to {end_week}). It comes from the same privacy gate they use: a figure is only "
+        f"shown when at least {rules.min_group_size} people's answers are behind it. A small team's "
+        f"figures are combined over up to {rules.pooling_weeks} weeks, or shown for a larger unit. "
+        "Counts under 10 are shown as a range. Nobody can see individual answers."
+    )
+    table = _figures_table(series, names)
+    released = int(table["Average"].notna().sum()) if not table.empty else 0
+    st.metric("Figures shown to your manager and HR", f"{released} of {len(table)}")
+    st.subheader("Wellbeing and work measures")
+    st.dataframe(table, hide_index=True)
+    st.subheader("Response rate")
+    if rates.empty:
+        st.write("No response rate is shown.")
+    else:
+        rate_rows = pd.DataFrame(
+            {"Week": rates["week"], "Response rate": rates["rate_label"], "Shown as": rates["basis"]}
+        )
+        st.dataframe(rate_rows, hide_index=True)
+    st.subheader("Comments")
+    if comments.released:
+        st.write(
+            f"These comments ({comments.responses} answers behind them) are visible, no week or name:"
+        )
+        st.dataframe(pd.DataFrame({"Comment": comments.comments}), hide_index=True)
+    else:
+        st.write(
+            f"No comments are shown: fewer than {rules.min_comment_group_size} answers lie behind them "
+            f"({comments.reason or 'too few answers'})."
+        )
+
+
+main()
