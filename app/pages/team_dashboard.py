@@ -1,6 +1,312 @@
-"""Placeholder until its issue lands."""
+"""Team dashboard: a manager's team, outcome delivery beside wellbeing, and what is being done.
 
+Delivery comes from ``analytics.objectives`` (scored by the rules in ``analytics.outcomes``); every
+wellbeing figure comes from the privacy gate, and this page only draws what the gate released (a
+small team's figures are pooled or rolled up, and the page says so).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import IntegrityError
 
-st.title("team_dashboard")
-st.info("This page is being built.")
+from analytics.gate import BASIS_TEAM
+from analytics.objectives import ACTION_STATUSES, TeamDelivery, record_action, set_action_status
+from analytics.outcomes import QUADRANT_RULE, STATUS_RULE, OutcomeError, QuadrantPoint, quadrant_point
+from app import ui
+from app.charts.team import (
+    delivery_chart,
+    pattern_mix_chart,
+    quadrant_chart,
+    released_rows,
+    response_rate_chart,
+    wellbeing_chart,
+)
+from app.components.outcomes_data import (
+    clear_outcome_caches,
+    load_actions,
+    load_team_delivery,
+    load_wellbeing,
+    managed_teams,
+    md,
+    privacy_rules,
+)
+from app.components.strain_panel import render_team_strain
+from models.access import AccessDenied, Viewer
+from models.base import iso_week
+from models.db import write_session
+
+WEEKS_SHOWN = 12
+FLASH = "team_dashboard_flash"
+ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
+
+
+def _weeks(today: date) -> tuple[str, str]:
+    """The last WEEKS_SHOWN complete ISO weeks (the current week is still being answered)."""
+    end = today - timedelta(weeks=1)
+    return iso_week(end - timedelta(weeks=WEEKS_SHOWN - 1)), iso_week(end)
+
+
+def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
+    """What the reader must know about the basis of the figures, or None when all are the team's own."""
+    if series.empty:
+        return "No wellbeing figures exist for this period."
+    released = released_rows(series)
+    weeks = len(series)
+    if released.empty:
+        return (
+            f"No wellbeing figure is released for this team: fewer than {min_group_size} answers lie "
+            "behind every week, even pooled or rolled up."
+        )
+    other = released[released["basis"] != BASIS_TEAM]
+    suppressed = weeks - len(released)
+    parts = []
+    if len(other) == len(released):
+        bases = ", ".join(sorted(set(other["basis"])))
+        parts.append(
+            f"This team is small: no weekly figure for the team alone is released. The figures shown "
+            f"are {bases}, so that at least {min_group_size} answers lie behind each."
+        )
+    elif not other.empty:
+        bases = ", ".join(sorted(set(other["basis"])))
+        parts.append(
+            f"In {len(other)} of {weeks} weeks fewer than {min_group_size} people answered: those weeks "
+            f"are {bases}."
+        )
+    if suppressed:
+        parts.append(f"{suppressed} week(s) are not shown at all (too few answers).")
+    return " ".join(parts) or None
+
+
+def _delivery_section(delivery: TeamDelivery) -> None:
+    st.subheader("Outcome delivery")
+    live = [o for o in delivery.objectives if not o.closed]
+    if not live:
+        st.info("No open objectives. Create one on the Objectives page.")
+        return
+    counts = {
+        name: sum(1 for o in live if o.status.name == name)
+        for name in ("on_track", "at_risk", "off_track")
+    }
+    first, second, third = st.columns(3)
+    first.metric("On track", counts["on_track"])
+    second.metric("At risk", counts["at_risk"])
+    third.metric("Off track", counts["off_track"])
+    if not delivery.history.empty:
+        st.altair_chart(delivery_chart(delivery.history), width="stretch")
+    for objective in live:
+        with st.container(border=True, key=f"objective_{objective.id}"):
+            progress = (
+                "no key results yet" if objective.progress is None else f"{objective.progress:.0%}"
+            )
+            st.markdown(
+                f"**{md(objective.title)}**  \n{objective.status.label} · progress {progress} · "
+                f"expected {objective.expected:.0%} · ends {objective.ends_on:%d %b %Y}"
+            )
+            st.caption(md(objective.status.explanation))
+    with st.expander("How status is worked out"):
+        st.markdown(STATUS_RULE)
+
+
+def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
+    st.subheader("Wellbeing")
+    rules = privacy_rules()
+    series, mix, rates = load_wellbeing(viewer.email, team_id, start_week, end_week)
+    st.caption(
+        f"WHO-5 (0-100, higher is better), {start_week} to {end_week}, through the privacy gate: a "
+        f"figure needs at least {rules.min_group_size} answers behind it."
+    )
+    note = wellbeing_note(series, rules.min_group_size)
+    if note:
+        with st.container(key="wellbeing_note"):
+            st.info(note, icon=":material/shield_person:")
+    released = released_rows(series)
+    if not released.empty:
+        latest = released.iloc[-1]
+        with st.container(key="wellbeing_latest"):
+            st.metric(
+                f"Latest released figure ({latest['week']})",
+                f"{latest['mean']:.1f}",
+                help=f"Basis: {latest['basis']}; answers behind it: {latest['n']}",
+            )
+            st.caption(f"Basis: {latest['basis']} · answers behind it: {latest['n']}")
+        st.altair_chart(wellbeing_chart(series), width="stretch")
+    left, right = st.columns(2)
+    with left:
+        if mix.empty or bool(mix["suppressed"].all()):
+            st.caption("Work pattern mix: not released (too few answers).")
+        else:
+            st.altair_chart(pattern_mix_chart(mix), width="stretch")
+            basis = str(mix["basis"].iloc[0])
+            if basis != BASIS_TEAM:
+                st.caption(f"Work pattern mix {basis}.")
+    with right:
+        if rates.empty:
+            st.caption("Response rate: no weeks.")
+        else:
+            last = rates.iloc[-1]
+            st.metric(f"Response rate ({last['week']})", str(last["rate_label"]))
+            if rates["response_rate"].notna().any():
+                st.altair_chart(response_rate_chart(rates), width="stretch")
+            st.caption("Rates under 10 answers are shown as a range.")
+
+
+def _slipping_section(delivery: TeamDelivery) -> None:
+    st.subheader("Key results slipping or losing confidence")
+    rows = [
+        {
+            "Key result": kr.metric_name,
+            "Objective": kr.objective_title,
+            "Status": kr.status.label,
+            "Progress": kr.progress,
+            "Expected": kr.expected,
+            "Confidence": kr.latest_confidence,
+            "Before": kr.previous_confidence,
+            "Why": kr.status.explanation
+            + (" Confidence fell since the previous check-in." if kr.losing_confidence else ""),
+        }
+        for objective in delivery.objectives
+        if not objective.closed
+        for kr in objective.key_results
+        if kr.slipping or kr.losing_confidence
+    ]
+    if not rows:
+        st.success("No key result is slipping or losing confidence.")
+        return
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "Progress": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "Expected": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+
+
+def _quadrant_section(
+    viewer: Viewer, teams: dict[int, str], today: date, start_week: str, end_week: str
+) -> None:
+    st.subheader("Your teams: delivery against wellbeing")
+    points: list[QuadrantPoint] = []
+    for team_id, name in teams.items():
+        delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
+        series, _, _ = load_wellbeing(viewer.email, team_id, start_week, end_week)
+        points.append(quadrant_point(name, delivery.delivery, series.to_dict("records")))
+    st.altair_chart(quadrant_chart(points), width="stretch")
+    unplaced = [p for p in points if p.quadrant is None]
+    if unplaced:
+        st.caption("Not plotted: " + "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced) + ".")
+    st.caption(QUADRANT_RULE)
+
+
+def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
+    st.subheader("Actions (closing the loop)")
+    actions = load_actions(viewer.email, delivery.team_id)
+    if actions:
+        for action in actions:
+            with st.container(border=True, key=f"action_{action.id}"):
+                trigger = f" · in response to: {md(action.trigger)}" if action.trigger else ""
+                st.markdown(
+                    f"**{md(action.title)}** · {ACTION_LABELS[action.status]} · "
+                    f"{action.taken_on:%d %b %Y}{trigger}"
+                )
+                if action.description:
+                    st.caption(md(action.description))
+                if action.status != "done":
+                    following = ACTION_STATUSES[ACTION_STATUSES.index(action.status) + 1]
+                    if st.button(f"Mark {ACTION_LABELS[following].lower()}", key=f"advance_{action.id}"):
+                        _save(
+                            lambda s, a=action, f=following: set_action_status(
+                                session=s, viewer=viewer, action_id=a.id, status_name=f
+                            ),
+                            "Action updated.",
+                        )
+    else:
+        st.caption("No actions recorded yet.")
+    slipping = {
+        kr.id: f"{kr.metric_name} ({kr.status.label})"
+        for objective in delivery.objectives
+        if not objective.closed
+        for kr in objective.key_results
+        if kr.slipping or kr.losing_confidence
+    }
+    with st.form("new_action", enter_to_submit=False):
+        st.markdown("**Record an action**")
+        title = st.text_input("What will you do?", max_chars=200)
+        description = st.text_area("Details (optional)", max_chars=2000)
+        triggers = [
+            "strain flag",
+            "wellbeing trend",
+            *[f"key result: {text}" for text in slipping.values()],
+            "other",
+        ]
+        trigger = st.selectbox("In response to", triggers)
+        status_name = st.selectbox("Status", list(ACTION_STATUSES), format_func=ACTION_LABELS.get)
+        if st.form_submit_button("Save action", type="primary"):
+            key_result_id = next(
+                (kr_id for kr_id, text in slipping.items() if trigger == f"key result: {text}"), None
+            )
+            _save(
+                lambda s: record_action(
+                    session=s,
+                    viewer=viewer,
+                    team_id=delivery.team_id,
+                    title=title,
+                    description=description,
+                    trigger=trigger,
+                    key_result_id=key_result_id,
+                    status_name=status_name,
+                    taken_on=today,
+                ),
+                "Action recorded.",
+            )
+
+
+def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with write_session(ui.engine()) as session:
+            action(session)
+    except (OutcomeError, AccessDenied) as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    except IntegrityError:
+        st.error("The database refused this change because it breaks a rule; nothing was saved.")
+        return
+    clear_outcome_caches()
+    st.session_state[FLASH] = success
+    st.rerun()
+
+
+def main() -> None:
+    st.title("Team dashboard")
+    viewer = ui.require_viewer()
+    teams = managed_teams(viewer.email)
+    if not teams:
+        st.info("You do not manage a team.")
+        return
+    if flash := st.session_state.pop(FLASH, None):
+        st.success(flash, icon=":material/check_circle:")
+    if len(teams) > 1:
+        team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="dashboard_team")
+    else:
+        team_id = next(iter(teams))
+        st.text(f"Team: {teams[team_id]}")
+    today = date.today()
+    start_week, end_week = _weeks(today)
+    delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
+    left, right = st.columns(2, gap="large")
+    with left:
+        _delivery_section(delivery)
+    with right:
+        _wellbeing_section(viewer, team_id, start_week, end_week)
+    _slipping_section(delivery)
+    st.subheader("Strain")
+    render_team_strain(viewer, team_id)
+    _actions_section(viewer, delivery, today)
+    _quadrant_section(viewer, teams, today, start_week, end_week)
+
+
+main()

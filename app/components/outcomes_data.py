@@ -1,0 +1,134 @@
+"""Cached loaders for the Objectives and Team dashboard pages, and the one way to clear them.
+
+Both pages read outcomes, so their ``st.cache_data`` wrappers live together: a write on either page
+calls ``clear_outcome_caches()`` and the other page shows the change on its next run. Wrappers take
+primitives (the viewer's email, ids, ISO dates) and load the viewer again inside, so access is
+checked by the service on every cache miss and a cached entry is only ever returned to the same
+email. The wellbeing half comes only from the privacy gate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import col, select
+
+from analytics.gate import PrivacyRules, team_pattern_mix, team_response_rate, team_series
+from analytics.objectives import (
+    ActionView,
+    KeyResultView,
+    ObjectiveView,
+    TeamDelivery,
+    key_results_due_update,
+    team_actions,
+    team_delivery,
+    team_objectives,
+)
+from app import ui
+from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids
+from models.db import read_session
+from models.org import Unit
+
+TTL = "10m"
+MAX_ENTRIES = 512
+MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=&\"'")
+
+
+def md(text: str) -> str:
+    """User text made safe for st.markdown: every markdown/directive character escaped."""
+    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))
+
+
+def privacy_rules() -> PrivacyRules:
+    """The deployment's thresholds from settings (the gate applies any stricter organisation rule)."""
+    settings = ui.settings()
+    return PrivacyRules(
+        min_group_size=settings.min_group_size,
+        min_comment_group_size=settings.min_comment_group_size,
+        pooling_weeks=settings.pooling_weeks,
+    )
+
+
+def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
+    viewer = load_viewer(session, email)
+    if viewer is None:
+        raise AccessDenied("Please sign in again.")
+    return viewer
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def managed_teams(email: str) -> dict[int, str]:
+    """The teams this manager manages, id -> name, by name."""
+    with read_session(ui.engine()) as session:
+        ids = managed_team_ids(session, _viewer(session, email))
+        if not ids:
+            return {}
+        rows = session.exec(
+            select(Unit.id, Unit.name).where(col(Unit.id).in_(ids)).order_by(Unit.name)
+        ).all()
+    return {int(team_id): name for team_id, name in rows}
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_team_delivery(email: str, team_id: int, today: str) -> TeamDelivery:
+    with read_session(ui.engine()) as session:
+        return team_delivery(
+            session=session,
+            viewer=_viewer(session, email),
+            team_id=team_id,
+            today=date.fromisoformat(today),
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_team_objectives(email: str, team_id: int, today: str) -> list[ObjectiveView]:
+    with read_session(ui.engine()) as session:
+        return team_objectives(
+            session=session,
+            viewer=_viewer(session, email),
+            team_id=team_id,
+            today=date.fromisoformat(today),
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_due(email: str, today: str) -> list[KeyResultView]:
+    with read_session(ui.engine()) as session:
+        return key_results_due_update(
+            session=session, viewer=_viewer(session, email), today=date.fromisoformat(today)
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_actions(email: str, team_id: int) -> list[ActionView]:
+    with read_session(ui.engine()) as session:
+        return team_actions(session=session, viewer=_viewer(session, email), team_id=team_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_wellbeing(
+    email: str, team_id: int, start_week: str, end_week: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The gate's WHO-5 series, work-pattern mix and response rate for the team (all gated)."""
+    rules = privacy_rules()
+    with read_session(ui.engine()) as session:
+        common = {
+            "session": session,
+            "viewer": _viewer(session, email),
+            "rules": rules,
+            "team_id": team_id,
+        }
+        series = team_series(
+            **common, start_week=start_week, end_week=end_week, constructs=["wellbeing"]
+        )
+        mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
+        rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
+    return series, mix, rates
+
+
+def clear_outcome_caches() -> None:
+    """After any outcome write: objectives, key results, check-ins and actions read fresh."""
+    for loader in (load_team_delivery, load_team_objectives, load_due, load_actions):
+        loader.clear()
