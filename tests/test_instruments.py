@@ -123,3 +123,11 @@ def test_conversion_table_must_cover_every_raw_total(tmp_path: Path) -> None:
     text = (INSTRUMENTS_DIR / "swemwbs.toml").read_text().replace("29 = 26.02\n", "")
     with pytest.raises(InstrumentError, match=r"lacks raw totals \[29\]"):
         load_instrument(_write(tmp_path, text, "swemwbs.toml"))
+
+
+def test_readme_documents_every_shipped_item_id() -> None:
+    readme = (INSTRUMENTS_DIR.parents[1] / "README.md").read_text()
+    section = readme.split("<!-- section:pulse -->")[1].split("<!-- /section:pulse -->")[0]
+    for instrument in load_instruments().values():
+        for item in instrument.items:
+            assert f"`{item.id}`" in section, f"README does not list {item.id}"
