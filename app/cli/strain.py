@@ -9,9 +9,14 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
+from analytics.gate import SYSTEM_VIEWER, PrivacyRules
 from analytics.strain import StrainResult, detect_strain
-from app.cli.common import DatabaseUrlOption, cli, fail, load_settings
+from analytics.strain_features import strain_report
+from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.settings import Settings
+from models.db import read_session
 
 
 class OutputFormat(StrEnum):
@@ -138,6 +143,36 @@ def strain_command(
     _strain_from_database(settings, window=window, output=output, seed=seed)
 
 
-def _strain_from_database(settings: object, *, window: int, output: OutputFormat, seed: int) -> None:
-    del settings, window, output, seed
-    fail("strain detection over the database is not available yet; use --features FILE.csv")
+def _strain_from_database(settings: Settings, *, window: int, output: OutputFormat, seed: int) -> None:
+    rules = PrivacyRules(
+        min_group_size=settings.min_group_size,
+        min_comment_group_size=settings.min_comment_group_size,
+        pooling_weeks=settings.pooling_weeks,
+    )
+    engine = open_engine(settings)
+    try:
+        with read_session(engine) as session:
+            report = strain_report(
+                session=session, viewer=SYSTEM_VIEWER, rules=rules, window_weeks=window, seed=seed
+            )
+    except SQLAlchemyError as error:
+        fail(f"cannot read the database (run `wellbeing init-db` first?): {error.__class__.__name__}")
+    if report is None:
+        fail("there are no pulse answers in the database yet")
+    records = report.records()
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(records, indent=2, default=str))
+        return
+    typer.echo(
+        f"Window {report.start_week} to {report.end_week} ({report.window_weeks} weeks); only teams"
+    )
+    typer.echo("that pass the privacy threshold in every pooled window are assessed.")
+    print_result(records, report.result, output)
+    alerts = [r for r in records if r["alert"]]
+    rate = report.alert_rules.false_alarm_rate
+    typer.echo(
+        f"Sustained-drop alerts: {len(alerts)} team(s) (EWMA, limits calibrated to {rate:.0%} "
+        "false alarms per team over the monitored weeks)"
+    )
+    for record in alerts:
+        typer.echo(f"  ALERT {record['team']} since {record['alert_since']}")

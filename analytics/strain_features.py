@@ -1,0 +1,470 @@
+"""Team strain from the database: features over a trailing window, the clustering verdict and the
+sustained-drop alerts, for the teams that pass the privacy gate.
+
+Everything is read from the maintained weekly aggregates (``team_week_score``,
+``team_week_responses``) with a handful of GROUP BY queries for all teams at once, never per team
+and never response by response, so the cost depends on teams x weeks.
+
+Features per team over the window (default 8 weeks):
+
+- ``wellbeing_level``: WHO-5 mean shrunk toward its parent unit (empirical Bayes):
+  ``theta = (1 - B) * team_mean + B * parent_mean`` with ``B = se^2 / (se^2 + tau^2)``. The
+  standard error uses the pooled within-team variance over the team's average weekly respondents
+  (the same people answer most weeks, so the number of answers overstates the information);
+  ``tau^2`` is the between-team variance by the method of moments. The parent is the nearest unit
+  above with at least three teams with data (Morris: shrinkage needs at least three groups).
+- ``wellbeing_trend``: least-squares change per week of the weekly means (weighted by answers),
+  shrunk toward zero the same way.
+- ``demands``, ``control``, ``support`` (manager and peer support pooled): HSE 1-5 scores, higher
+  is better (a low demands score means heavy demands).
+- ``response_rate_change``: response rate in the second half of the window minus the first half
+  (percentage points).
+- ``delivery_gap`` (expected minus actual progress, percentage points) and ``confidence_trend``
+  (key-result confidence per week) from ``analytics.objectives.delivery_features``; NaN without
+  outcome data, which the clustering skips rather than counting as good or bad.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from analytics.aggregates import (
+    OrgTree,
+    load_tree,
+    shift_week,
+    team_week_members,
+    team_week_response_counts,
+    team_week_sums,
+    weeks_between,
+)
+from analytics.alerts import AlertRules, sustained_drop_alerts
+from analytics.gate import PrivacyRules, eligible_teams, require_hr
+from analytics.objectives import delivery_features
+from analytics.strain import StrainResult, TeamStrain, detect_strain
+from models.access import Viewer, require_team_access
+from models.base import week_monday
+from models.pulse import TeamWeekResponses
+
+FEATURE_LABELS: dict[str, str] = {
+    "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
+    "wellbeing_trend": "Wellbeing trend (WHO-5 points per week)",
+    "demands": "Demands score (HSE 1-5, low means heavy demands)",
+    "control": "Control over work (HSE 1-5)",
+    "support": "Support from manager and colleagues (HSE 1-5)",
+    "response_rate_change": "Change in response rate (percentage points)",
+    "delivery_gap": "Outcome delivery behind plan (percentage points)",
+    "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
+}
+FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
+WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
+DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
+SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
+CONSTRUCTS: tuple[str, ...] = ("wellbeing", "demands", "control", *SUPPORT_CONSTRUCTS)
+MIN_TEAMS_FOR_PRIOR = 3
+DEFAULT_WINDOW_WEEKS = 8
+DEFAULT_ALERT_WEEKS = 26
+
+
+def latest_week(session: Session) -> str | None:
+    """The most recent week with any responses (the default end of the window)."""
+    return session.exec(select(func.max(TeamWeekResponses.week))).one()
+
+
+def _shrink(estimate: pd.Series, variance: pd.Series, prior: pd.Series) -> pd.Series:
+    """Empirical-Bayes shrinkage toward ``prior`` with tau^2 by the method of moments."""
+    usable = estimate.notna() & variance.notna() & prior.notna()
+    if usable.sum() < MIN_TEAMS_FOR_PRIOR:
+        return estimate
+    spread = float(((estimate[usable] - prior[usable]) ** 2).mean())
+    tau2 = max(0.0, spread - float(variance[usable].mean()))
+    weight = variance / (variance + tau2) if tau2 > 0 else pd.Series(1.0, index=estimate.index)
+    return (1 - weight) * estimate + weight * prior
+
+
+def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
+    """For each team, the mean of the nearest unit above it with at least three teams with data."""
+    teams_with_data = set(totals.index)
+    cache: dict[int, tuple[int, float, float]] = {}
+
+    def below(unit_id: int) -> tuple[int, float, float]:
+        if unit_id not in cache:
+            members = [u for u in tree.subtree(unit_id) if u in teams_with_data]
+            n = float(totals.loc[members, "n"].sum()) if members else 0.0
+            total = float(totals.loc[members, "total"].sum()) if members else 0.0
+            cache[unit_id] = (len(members), n, total)
+        return cache[unit_id]
+
+    means: dict[int, float] = {}
+    overall = float(totals["total"].sum() / totals["n"].sum()) if len(totals) else math.nan
+    for team_id in totals.index:
+        means[team_id] = overall
+        if team_id not in tree.units:
+            continue
+        for ancestor in tree.ancestors(team_id):
+            count, n, total = below(ancestor)
+            if count >= MIN_TEAMS_FOR_PRIOR and n > 0:
+                means[team_id] = total / n
+                break
+    return pd.Series(means, dtype=float)
+
+
+def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.Series, pd.Series]:
+    """Per team: weighted least-squares slope of ``value`` on the week index, and sum w (x - xbar)^2."""
+    frame = weekly[["team_id", "x", value, weight]].dropna()
+    w = frame[weight]
+    sums = (
+        pd.DataFrame(
+            {
+                "w": w,
+                "wx": w * frame["x"],
+                "wy": w * frame[value],
+                "wxx": w * frame["x"] ** 2,
+                "wxy": w * frame["x"] * frame[value],
+                "weeks": 1,
+            }
+        )
+        .groupby(frame["team_id"])
+        .sum()
+    )
+    sxx = sums["wxx"] - sums["wx"] ** 2 / sums["w"]
+    sxy = sums["wxy"] - sums["wx"] * sums["wy"] / sums["w"]
+    slope = (sxy / sxx).where((sums["weeks"] >= 3) & (sxx > 0))
+    return slope, sxx
+
+
+def strain_features(
+    *,
+    session: Session,
+    rules: PrivacyRules,
+    end_week: str,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    today: date | None = None,
+) -> pd.DataFrame:
+    """One row per team that passes the privacy gate over the window (index ``team_id``): ``n``
+    (answers in the window) and the ``FEATURES`` columns. Internal: callers check the viewer."""
+    if window_weeks < 2:
+        raise ValueError("the window must be at least two weeks")
+    start_week = shift_week(end_week, -(window_weeks - 1))
+    weeks = weeks_between(start_week, end_week)
+    eligible = sorted(
+        eligible_teams(session=session, rules=rules, start_week=start_week, end_week=end_week)
+    )
+    columns = ["n", *FEATURES]
+    if not eligible:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="team_id"), dtype=float)
+
+    sums = team_week_sums(
+        session, team_ids=None, start_week=start_week, end_week=end_week, constructs=CONSTRUCTS
+    )
+    sums["construct"] = sums["construct"].where(~sums["construct"].isin(SUPPORT_CONSTRUCTS), "support")
+    window = sums.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+
+    features = pd.DataFrame(index=pd.Index(eligible, name="team_id"))
+    wellbeing_weekly = sums[sums["construct"] == "wellbeing"].copy()
+    wellbeing = (
+        window.xs("wellbeing", level="construct")
+        if "wellbeing" in window.index.get_level_values("construct")
+        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
+    )
+    features["n"] = wellbeing["n"].reindex(eligible).fillna(0).astype(int)
+
+    if len(wellbeing):
+        mean = wellbeing["total"] / wellbeing["n"]
+        within = (wellbeing["total_sq"] - wellbeing["total"] ** 2 / wellbeing["n"]).clip(lower=0)
+        dof = (wellbeing["n"] - 1).clip(lower=0)
+        pooled_var = float(within.sum() / dof.sum()) if dof.sum() > 0 else math.nan
+        weeks_answered = wellbeing_weekly.groupby("team_id")["week"].nunique()
+        people = wellbeing["n"] / weeks_answered.reindex(wellbeing.index)
+        variance = pooled_var / people
+        prior = _parent_means(load_tree(session), wellbeing)
+        level = _shrink(mean.loc[eligible], variance.loc[eligible], prior.loc[eligible])
+        features["wellbeing_level"] = level
+
+        wellbeing_weekly["x"] = wellbeing_weekly["week"].map({week: i for i, week in enumerate(weeks)})
+        wellbeing_weekly["mean"] = wellbeing_weekly["total"] / wellbeing_weekly["n"]
+        slope, sxx = _weighted_slope(wellbeing_weekly, "mean", "n")
+        slope_variance = pooled_var / sxx.where(sxx > 0)
+        zero = pd.Series(0.0, index=slope.index)
+        features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
+    else:
+        features["wellbeing_level"] = math.nan
+        features["wellbeing_trend"] = math.nan
+
+    for construct in ("demands", "control", "support"):
+        if construct in window.index.get_level_values("construct"):
+            part = window.xs(construct, level="construct")
+            features[construct] = (part["total"] / part["n"]).reindex(eligible)
+        else:
+            features[construct] = math.nan
+
+    responses = team_week_response_counts(
+        session, team_ids=eligible, start_week=start_week, end_week=end_week
+    )
+    members = team_week_members(session, team_ids=eligible, start_week=start_week, end_week=end_week)
+    rate = members.merge(responses, on=["team_id", "week"], how="left").fillna({"n": 0})
+    rate = rate[rate["members"] > 0]
+    half = weeks[len(weeks) // 2]
+    rate["late"] = rate["week"] >= half
+    by_half = rate.groupby(["team_id", "late"])[["n", "members"]].sum()
+    shares = (by_half["n"] / by_half["members"]).unstack("late")
+    if True in shares.columns and False in shares.columns:
+        features["response_rate_change"] = (100 * (shares[True] - shares[False])).reindex(eligible)
+    else:
+        features["response_rate_change"] = math.nan
+
+    end_day = today or (week_monday(end_week) + timedelta(days=6))
+    delivery = delivery_features(
+        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
+    )
+    delivery = delivery.set_index("team_id")
+    features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
+    features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
+    return features[columns]
+
+
+def weekly_wellbeing(
+    *, session: Session, team_ids: list[int], start_week: str, end_week: str
+) -> pd.DataFrame:
+    """Weekly wellbeing means of the teams (``team``, ``week``, ``mean``, ``n``): the input of the
+    alerts. Internal: only the alert verdicts leave this module, never these weekly means."""
+    sums = team_week_sums(
+        session, team_ids=team_ids, start_week=start_week, end_week=end_week, constructs=["wellbeing"]
+    )
+    sums = sums[sums["n"] > 0]
+    return pd.DataFrame(
+        {
+            "team": sums["team_id"],
+            "week": sums["week"],
+            "mean": sums["total"] / sums["n"],
+            "n": sums["n"],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class StrainReport:
+    """Strain detection over an organisation's eligible teams, with the alerts beside it."""
+
+    start_week: str
+    end_week: str
+    window_weeks: int
+    result: StrainResult
+    alerts: pd.DataFrame  # one row per eligible team, ``ALERT_COLUMNS`` with ``team`` = team id
+    units: Mapping[int, tuple[str, str, str]]  # team id -> (code, name, parent name)
+    features: pd.DataFrame
+    alert_rules: AlertRules
+
+    @property
+    def eligible(self) -> list[int]:
+        return list(self.features.index)
+
+    def team_code(self, team_id: int) -> str:
+        return self.units.get(team_id, (str(team_id), "", ""))[0]
+
+    def alert_for(self, team_id: int) -> dict[str, object] | None:
+        rows = self.alerts[self.alerts["team"] == team_id]
+        return None if rows.empty else rows.iloc[0].to_dict()
+
+    def table(self) -> pd.DataFrame:
+        """One row per eligible team for the HR page: flagged first, then by score."""
+        rows = []
+        for record in self.result.teams:
+            code, name, parent = self.units.get(record.team, (str(record.team), "", ""))
+            alert = self.alert_for(record.team) or {}
+            rows.append(
+                {
+                    "team_id": record.team,
+                    "team": code,
+                    "name": name,
+                    "parent": parent,
+                    "flagged": record.flagged,
+                    "cluster": record.cluster,
+                    "score": None if record.score is None else round(record.score, 2),
+                    "alert": bool(alert.get("alarm", False)),
+                    "alert_since": alert.get("first_alarm_week"),
+                    "drop": None if not alert.get("alarm") else round(float(alert.get("drop", 0.0)), 1),
+                    "reasons": "; ".join(reason.text for reason in record.reasons)
+                    if record.flagged
+                    else "",
+                }
+            )
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "team_id",
+                "team",
+                "name",
+                "parent",
+                "flagged",
+                "cluster",
+                "score",
+                "alert",
+                "alert_since",
+                "drop",
+                "reasons",
+            ],
+        )
+        return frame.sort_values(
+            ["flagged", "alert", "score"], ascending=[False, False, False], na_position="last"
+        )
+
+    def records(self) -> list[dict[str, object]]:
+        """JSON records (team code, flagged, cluster, score, reasons) plus the alert verdict."""
+        out = []
+        for record in self.result.teams:
+            item = record.to_dict()
+            item["team"] = self.team_code(record.team)
+            alert = self.alert_for(record.team) or {}
+            item["alert"] = bool(alert.get("alarm", False))
+            item["alert_since"] = alert.get("first_alarm_week")
+            out.append(item)
+        return out
+
+
+def compute_strain_report(
+    *,
+    session: Session,
+    rules: PrivacyRules,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    end_week: str | None = None,
+    today: date | None = None,
+    seed: int = 0,
+    alert_rules: AlertRules | None = None,
+    alert_weeks: int = DEFAULT_ALERT_WEEKS,
+) -> StrainReport | None:
+    """The report for all eligible teams, or None when there are no responses yet. No viewer:
+    the viewer-checked entry points are ``strain_report`` and ``team_strain_status``."""
+    end_week = end_week or latest_week(session)
+    if end_week is None:
+        return None
+    alert_rules = alert_rules or AlertRules()
+    features = strain_features(
+        session=session, rules=rules, end_week=end_week, window_weeks=window_weeks, today=today
+    )
+    result = detect_strain(
+        features,
+        WORSE_WHEN_HIGHER,
+        seed=seed,
+        labels=FEATURE_LABELS,
+        delivery_features=DELIVERY_FEATURES,
+    )
+    eligible = list(features.index)
+    alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
+    weekly = weekly_wellbeing(
+        session=session, team_ids=eligible, start_week=alert_start, end_week=end_week
+    )
+    alerts = sustained_drop_alerts(weekly, alert_rules)
+    tree = load_tree(session)
+    units = {}
+    for team_id in eligible:
+        info = tree.units.get(team_id)
+        if info is None:
+            continue
+        parent = tree.parent(team_id)
+        units[team_id] = (info.code, info.name, tree.units[parent].name if parent is not None else "")
+    return StrainReport(
+        start_week=shift_week(end_week, -(window_weeks - 1)),
+        end_week=end_week,
+        window_weeks=window_weeks,
+        result=result,
+        alerts=alerts,
+        units=units,
+        features=features,
+        alert_rules=alert_rules,
+    )
+
+
+def strain_report(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    end_week: str | None = None,
+    today: date | None = None,
+    seed: int = 0,
+) -> StrainReport | None:
+    """All teams' strain verdicts: HR only."""
+    require_hr(viewer)
+    return compute_strain_report(
+        session=session,
+        rules=rules,
+        window_weeks=window_weeks,
+        end_week=end_week,
+        today=today,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class TeamStrainStatus:
+    """What a manager sees about one team: whether it was assessed, its flag, reasons and alert."""
+
+    team_id: int
+    assessed: bool
+    record: TeamStrain | None
+    alert: Mapping[str, object] | None
+    start_week: str | None
+    end_week: str | None
+    message: str
+
+
+def team_strain_status(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    team_id: int,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    end_week: str | None = None,
+    today: date | None = None,
+    seed: int = 0,
+) -> TeamStrainStatus:
+    """One team's flag and reasons, for its manager (or HR). Other teams' values never leave."""
+    require_team_access(session, viewer, team_id)
+    report = compute_strain_report(
+        session=session,
+        rules=rules,
+        window_weeks=window_weeks,
+        end_week=end_week,
+        today=today,
+        seed=seed,
+    )
+    return status_from_report(report, team_id)
+
+
+def status_from_report(report: StrainReport | None, team_id: int) -> TeamStrainStatus:
+    """The one-team view of a computed report (no access check: callers have done it)."""
+    if report is None:
+        return TeamStrainStatus(team_id, False, None, None, None, None, "No pulse answers yet.")
+    record = report.result.for_team(team_id)
+    if record is None:
+        return TeamStrainStatus(
+            team_id,
+            False,
+            None,
+            None,
+            report.start_week,
+            report.end_week,
+            "Not assessed: the team did not have enough answers in every pooled window of "
+            f"{report.start_week} to {report.end_week} to pass the privacy threshold.",
+        )
+    if record.score is None:
+        message = "Not assessed: " + (
+            "; ".join(report.result.notes) or "not enough comparable teams in this window."
+        )
+        return TeamStrainStatus(
+            team_id, False, record, None, report.start_week, report.end_week, message
+        )
+    alert = report.alert_for(team_id)
+    message = (
+        "Flagged as under strain." if record.flagged else f"Not flagged (profile: {record.cluster})."
+    )
+    return TeamStrainStatus(team_id, True, record, alert, report.start_week, report.end_week, message)
