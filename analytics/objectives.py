@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from analytics.outcomes import (
     DIRECTIONS,
@@ -884,6 +884,7 @@ def delivery_features(
     frame = pd.DataFrame({"team_id": wanted, "delivery_gap": math.nan, "confidence_trend": math.nan})
     if not wanted:
         return frame
+    # Plain column queries (no ORM objects): strain detection runs this over every team at once.
     links: dict[int, list[int]] = defaultdict(list)
     for objective_id, team_id in session.exec(
         select(ObjectiveTeam.objective_id, ObjectiveTeam.team_id).where(
@@ -891,47 +892,72 @@ def delivery_features(
         )
     ).all():
         links[objective_id].append(team_id)
-    objectives, _, key_results, check_ins = _load_objectives(session, sorted(links))
-    window_start = today - timedelta(weeks=window_weeks)
-    gaps: dict[int, list[float]] = defaultdict(list)
-    weekly_confidence: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for objective in objectives:
-        krs = key_results.get(objective.id or 0, [])
-        if not krs:
-            continue
-        history = {kr.id or 0: check_ins.get(kr.id or 0, []) for kr in krs}
-        live = not objective.closed and objective.starts_on <= today
-        if live:
-            progress = objective_progress(
-                [
-                    (
-                        key_result_progress(
-                            kr.baseline,
-                            kr.target,
-                            kr.direction,
-                            next(
-                                (
-                                    c.value
-                                    for c in reversed(history[kr.id or 0])
-                                    if c.checked_on <= today
-                                ),
-                                None,
-                            ),
-                        ),
-                        kr.weight,
-                    )
-                    for kr in krs
-                ]
+    objective_ids = sorted(links)
+    if not objective_ids:
+        return frame
+    periods = {
+        objective_id: (starts_on, ends_on)
+        for objective_id, starts_on, ends_on in session.exec(
+            select(Objective.id, Objective.starts_on, Objective.ends_on).where(
+                col(Objective.id).in_(objective_ids),
+                col(Objective.closed).is_(False),
+                Objective.starts_on <= today,
             )
-            gap = expected_progress(objective.starts_on, objective.ends_on, today) - (progress or 0.0)
-            for team_id in links[objective.id or 0]:
-                gaps[team_id].append(gap)
-        for kr_history in history.values():
-            for check_in in kr_history:
-                if window_start < check_in.checked_on <= today:
-                    week_index = (check_in.checked_on - window_start).days // 7
-                    for team_id in links[objective.id or 0]:
-                        weekly_confidence[team_id][week_index].append(check_in.confidence)
+        ).all()
+    }
+    key_results = session.exec(
+        select(
+            KeyResult.id,
+            KeyResult.objective_id,
+            KeyResult.baseline,
+            KeyResult.target,
+            KeyResult.direction,
+            KeyResult.weight,
+        ).where(col(KeyResult.objective_id).in_(objective_ids))
+    ).all()
+    ranked = (
+        select(
+            CheckIn.key_result_id,
+            CheckIn.value,
+            func.row_number()
+            .over(
+                partition_by=CheckIn.key_result_id,
+                order_by=(col(CheckIn.checked_on).desc(), col(CheckIn.id).desc()),
+            )
+            .label("rank"),
+        )
+        .join(KeyResult, col(KeyResult.id) == CheckIn.key_result_id)
+        .where(col(KeyResult.objective_id).in_(list(periods) or [-1]), CheckIn.checked_on <= today)
+        .subquery()
+    )
+    latest = dict(
+        session.exec(select(ranked.c.key_result_id, ranked.c.value).where(ranked.c.rank == 1)).all()
+    )
+    parts: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for kr_id, objective_id, baseline, target, direction, weight in key_results:
+        if objective_id in periods:
+            progress = key_result_progress(baseline, target, direction, latest.get(kr_id))
+            parts[objective_id].append((progress, weight))
+    gaps: dict[int, list[float]] = defaultdict(list)
+    for objective_id, weighted in parts.items():
+        starts_on, ends_on = periods[objective_id]
+        gap = expected_progress(starts_on, ends_on, today) - (objective_progress(weighted) or 0.0)
+        for team_id in links[objective_id]:
+            gaps[team_id].append(gap)
+    window_start = today - timedelta(weeks=window_weeks)
+    weekly_confidence: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for objective_id, checked_on, confidence in session.exec(
+        select(KeyResult.objective_id, CheckIn.checked_on, CheckIn.confidence)
+        .join(KeyResult, col(KeyResult.id) == CheckIn.key_result_id)
+        .where(
+            col(KeyResult.objective_id).in_(objective_ids),
+            CheckIn.checked_on > window_start,
+            CheckIn.checked_on <= today,
+        )
+    ).all():
+        week_index = (checked_on - window_start).days // 7
+        for team_id in links[objective_id]:
+            weekly_confidence[team_id][week_index].append(confidence)
     delivery_gap, confidence_trend = [], []
     for team_id in wanted:
         team_gaps = gaps.get(team_id)
