@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import and_, distinct, func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from models.base import iso_week, week_monday
@@ -238,7 +238,7 @@ def instrument_versions(
     session: Session, *, team_ids: Sequence[int] | None, start_week: str, end_week: str
 ) -> list[str]:
     """Distinct instrument versions answered in the range (metadata for an open-data release)."""
-    query = select(distinct(PulseResponse.instrument_version)).where(
+    query = select(PulseResponse.instrument_version).distinct().where(
         PulseResponse.week >= start_week,
         PulseResponse.week <= end_week,
         _in(PulseResponse.team_id, team_ids),

@@ -31,6 +31,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 from sqlmodel import Session, select
@@ -523,10 +524,114 @@ def _slice_decisions(
     decider: _DecisionCache, vectors: Mapping[int, Vector], k: int
 ) -> dict[int, str | None]:
     """Slices (unit x work pattern) released all-or-nothing per unit: the unit's total must be
-    released, and per pattern the same k and residual rules hold."""
+    released, per pattern the same k and residual rules hold, and no released slice may combine
+    with released unit totals to expose a small cell (checked exactly, see ``_unsafe_slice``)."""
     totals = decider({unit_id: (sum(vector),) for unit_id, vector in vectors.items()}, k)
     forced = {unit_id: reason for unit_id, reason in totals.items() if reason is not None}
-    return decider(vectors, k, forced)
+    while True:
+        reasons = decider(vectors, k, forced)
+        unsafe = _unsafe_slice(decider.tree, vectors, totals, reasons, k)
+        if unsafe is None:
+            return reasons
+        forced[unsafe] = REASON_NEIGHBOUR
+
+
+def _unsafe_slice(
+    tree: OrgTree,
+    own: Mapping[int, Vector],
+    totals: Mapping[int, str | None],
+    slices: Mapping[int, str | None],
+    k: int,
+) -> int | None:
+    """The lowest released slice whose cells, with the released unit totals inside it, determine
+    some unit's cell or total that has 1..k-1 responses; None when every slice is safe.
+
+    Why this is exact: a released slice ``u`` fixes, per pattern, the sum over its *block* (its
+    subtree minus released slices below it). The released totals inside the block fix the row
+    sums of their residual regions. So the block is a table (rows = those regions, columns =
+    patterns, empty cells known to be empty) with known margins. A group is recoverable iff its
+    vector over the table's cells lies in the row space of the margin equations, i.e. is
+    orthogonal to their null space. Blocks of different slices are disjoint, and outside them only
+    unit totals are released (safe by the residual rule), so checking each block suffices.
+    """
+    released_totals = {u for u, reason in totals.items() if reason is None}
+    released_slices = {u for u, reason in slices.items() if reason is None}
+    width = len(next(iter(own.values()))) if own else 0
+    subtotal: dict[int, Vector] = {}
+    for unit_id in tree.postorder:
+        vector = own.get(unit_id, (0,) * width)
+        for child in tree.children[unit_id]:
+            vector = tuple(a + b for a, b in zip(vector, subtotal[child], strict=True))
+        subtotal[unit_id] = vector
+    for block_root in tree.postorder:
+        if block_root not in released_slices:
+            continue
+        cells: dict[tuple[int, int], int] = {}
+        owners: dict[tuple[int, int], list[int]] = {}
+        members: list[int] = []
+        parent_in_block: dict[int, int | None] = {block_root: None}
+        stack: list[tuple[int, int]] = [(block_root, block_root)]
+        while stack:
+            unit_id, row = stack.pop()
+            members.append(unit_id)
+            if unit_id in released_totals:
+                row = unit_id
+            for index, value in enumerate(own.get(unit_id, ())):
+                if value:
+                    cells[(row, index)] = cells.get((row, index), 0) + value
+                    owners.setdefault((row, index), []).append(unit_id)
+            for child in tree.children[unit_id]:
+                if child not in released_slices:
+                    parent_in_block[child] = unit_id
+                    stack.append((child, row))
+        variables = sorted(cells)
+        if not variables:
+            continue
+        rows = sorted({row for row, _ in variables})
+        columns = sorted({column for _, column in variables})
+        equations = np.zeros((len(rows) + len(columns), len(variables)))
+        for position, (row, column) in enumerate(variables):
+            equations[rows.index(row), position] = 1.0
+            equations[len(rows) + columns.index(column), position] = 1.0
+        _, singular, vt = np.linalg.svd(equations)
+        rank = int((singular > 1e-9).sum())
+        null_space = vt[rank:].T  # variables x null dimension
+        # For each unit in the block: which cells it holds entirely, and whether it splits any.
+        chain: dict[int, list[int]] = {}
+        for unit_id in members:
+            path, current = [], unit_id
+            while current is not None:
+                path.append(current)
+                current = parent_in_block[current]
+            chain[unit_id] = path
+        index_of = {unit_id: i for i, unit_id in enumerate(members)}
+        holds = np.zeros((len(members), len(variables)))
+        splits = np.zeros((len(members), width), dtype=bool)
+        for position, variable in enumerate(variables):
+            sets = [set(chain[owner]) for owner in owners[variable]]
+            whole = set.intersection(*sets)
+            for unit_id in whole:
+                holds[index_of[unit_id], position] = 1.0
+            for unit_id in set.union(*sets) - whole:
+                splits[index_of[unit_id], variable[1]] = True
+        for unit_id in members:
+            row_index = index_of[unit_id]
+            groups = [[p] for p in range(width)] + [list(range(width))]
+            for patterns in groups:
+                n = sum(subtotal[unit_id][p] for p in patterns)
+                if not 0 < n < k or splits[row_index, patterns].any():
+                    continue
+                vector = holds[row_index] * np.isin([c for _, c in variables], patterns)
+                if not vector.any():
+                    continue
+                if null_space.size == 0 or np.abs(vector @ null_space).max() < 1e-9:
+                    return block_root
+    return None
+
+
+def decide_slices(tree: OrgTree, vectors: Mapping[int, Vector], k: int) -> dict[int, str | None]:
+    """Slice decisions for a tree (None = the unit's whole slice may be released)."""
+    return _slice_decisions(_DecisionCache(tree), vectors, k)
 
 
 def _pattern_vectors(frame: pd.DataFrame) -> dict[int, Vector]:
@@ -607,6 +712,23 @@ def team_pattern_mix(
     return pd.DataFrame(rows)
 
 
+RATE_COLUMNS: tuple[str, ...] = (
+    "unit",
+    "unit_name",
+    "parent",
+    "level",
+    "period_start",
+    "period_end",
+    "responses",
+    "members",
+    "response_rate",
+    "rate_label",
+    "suppressed",
+    "reason",
+    "basis",
+)
+
+
 def rate_label(responses: int, member_weeks: int) -> str:
     """The response rate as text: exact when 10+ responses, else the range the band allows."""
     if member_weeks <= 0:
@@ -684,7 +806,7 @@ def team_response_rate(
         member_sums = members.period(choice.weeks)
         member_weeks = sum(member_sums.get(u, (0,))[0] for u in tree.subtree(choice.unit_id))
         rows.append(_rate_row(tree, team_id, choice, member_weeks, week))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["week", *RATE_COLUMNS])
 
 
 def eligible_teams(*, session: Session, rules: PrivacyRules, start_week: str, end_week: str) -> set[int]:
@@ -748,3 +870,216 @@ def released_comments(
     responses = _subtree_sums(tree, {u: (v[0], 0.0, 0.0) for u, v in own.items()})[unit_id][0]
     texts = comments_for(session, team_ids=subtree, start_week=start_week, end_week=end_week)
     return CommentRelease(comments=texts, released=True, reason=None, responses=band(responses))
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisation-wide data functions (HR "Organisation trends", exports)
+# ---------------------------------------------------------------------------------------------
+
+By = str  # "week" (one figure per week), "rolling" (window ending each week), "window" (whole range)
+BY_OPTIONS: tuple[str, ...] = ("week", "rolling", "window")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: str
+    end: str
+    weeks: tuple[str, ...]
+
+
+def periods_for(start_week: str, end_week: str, by: By, pooling_weeks: int) -> list[Period]:
+    """The periods a view releases: each week, the rolling window ending each week, or the range."""
+    if by not in BY_OPTIONS:
+        raise ValueError(f"by must be one of {', '.join(BY_OPTIONS)}, not {by!r}")
+    weeks = weeks_between(start_week, end_week)
+    if by == "window":
+        return [Period(weeks[0], weeks[-1], tuple(weeks))] if weeks else []
+    if by == "week":
+        return [Period(week, week, (week,)) for week in weeks]
+    windows = [tuple(_window(week, pooling_weeks)) for week in weeks]
+    return [Period(window[0], window[-1], window) for window in windows]
+
+
+def _basis(tree: OrgTree, unit_id: int, period: Period) -> str:
+    if len(period.weeks) > 1:
+        return f"pooled over {len(period.weeks)} weeks"
+    return BASIS_TEAM if tree.units[unit_id].kind == "team" else "unit"
+
+
+def _roots_for(tree: OrgTree, organisation_id: int | None) -> list[int]:
+    if organisation_id is None:
+        return list(tree.roots)
+    if organisation_id not in tree.units:
+        raise LookupError(f"There is no unit with id {organisation_id}.")
+    return [tree.root_of(organisation_id)]
+
+
+def organisation_figures(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    by: By = "week",
+    constructs: Sequence[str] | None = None,
+    organisation_id: int | None = None,
+) -> pd.DataFrame:
+    """Every unit's gated figure per period and construct (HR only): the heatmap, the trends and
+    the open-data export all read this, so they release the same cells."""
+    require_hr(viewer)
+    whole = load_tree(session)
+    figures: list[ReleasedFigure] = []
+    for root in _roots_for(whole, organisation_id):
+        tree = load_tree(session, root)
+        effective = rules_in_force(
+            session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
+        )
+        periods = periods_for(start_week, end_week, by, effective.pooling_weeks)
+        if not periods:
+            continue
+        frame = team_week_sums(
+            session,
+            team_ids=list(tree.units),
+            start_week=min(p.start for p in periods),
+            end_week=end_week,
+            constructs=constructs,
+        )
+        weekly = _WeeklySums(frame)
+        decider = _DecisionCache(tree)
+        for construct in sorted(set(frame["construct"])):
+            for period in periods:
+                own = weekly.period(list(period.weeks), construct)
+                if not own:
+                    continue
+                reasons = decider(_counts(own), effective.min_group_size)
+                totals = _subtree_sums(tree, own)
+                for unit_id in tree.postorder:
+                    if totals[unit_id][0] == 0:
+                        continue
+                    figures.append(
+                        make_figure(
+                            tree,
+                            unit_id,
+                            period=(period.start, period.end),
+                            construct=construct,
+                            sums=totals[unit_id],
+                            reason=reasons[unit_id],
+                            basis=_basis(tree, unit_id, period),
+                        )
+                    )
+    return figures_frame(figures)
+
+
+def organisation_response_rates(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    by: By = "window",
+    organisation_id: int | None = None,
+) -> pd.DataFrame:
+    """Participation per unit and period: responses over active member-weeks, gated on responses."""
+    require_hr(viewer)
+    whole = load_tree(session)
+    rows: list[dict[str, Any]] = []
+    for root in _roots_for(whole, organisation_id):
+        tree = load_tree(session, root)
+        effective = rules_in_force(
+            session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
+        )
+        periods = periods_for(start_week, end_week, by, effective.pooling_weeks)
+        if not periods:
+            continue
+        first = min(p.start for p in periods)
+        team_ids = list(tree.units)
+        responses = _WeeklySums(
+            team_week_response_counts(session, team_ids=team_ids, start_week=first, end_week=end_week),
+            value_columns=("n",),
+        )
+        members = _WeeklySums(
+            team_week_members(session, team_ids=team_ids, start_week=first, end_week=end_week),
+            value_columns=("members",),
+        )
+        decider = _DecisionCache(tree)
+        for period in periods:
+            own = responses.period(list(period.weeks))
+            reasons = decider(_counts(own), effective.min_group_size)
+            counted = _subtree_sums(tree, own) if own else {}
+            member_weeks = _subtree_sums(tree, members.period(list(period.weeks)) or {0: (0,)})
+            for unit_id in tree.postorder:
+                people = member_weeks.get(unit_id, (0,))[0]
+                if people == 0 and counted.get(unit_id, (0,))[0] == 0:
+                    continue
+                choice = _Choice(
+                    unit_id,
+                    list(period.weeks),
+                    counted.get(unit_id, (0,)),
+                    reasons.get(unit_id, REASON_TOO_FEW),
+                    _basis(tree, unit_id, period),
+                )
+                rows.append(_rate_row(tree, unit_id, choice, people, None))
+    return pd.DataFrame(rows, columns=list(RATE_COLUMNS))
+
+
+def organisation_pattern_figures(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    construct: str = "wellbeing",
+    organisation_id: int | None = None,
+) -> pd.DataFrame:
+    """``construct`` by work pattern per unit over the range (HR only): a unit's slice is released
+    whole or not at all, so no pattern cell can be had by subtraction."""
+    require_hr(viewer)
+    whole = load_tree(session)
+    figures: list[ReleasedFigure] = []
+    for root in _roots_for(whole, organisation_id):
+        tree = load_tree(session, root)
+        effective = rules_in_force(
+            session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
+        )
+        frame = team_pattern_sums(
+            session,
+            team_ids=list(tree.units),
+            start_week=start_week,
+            end_week=end_week,
+            constructs=[construct],
+        )
+        if frame.empty:
+            continue
+        cells: dict[str, dict[int, tuple]] = {pattern: {} for pattern in WORK_PATTERNS}
+        for row in frame.itertuples(index=False):
+            cells[row.work_pattern][row.team_id] = (row.n, row.total, row.total_sq)
+        vectors: dict[int, Vector] = {}
+        for index, pattern in enumerate(WORK_PATTERNS):
+            for team_id, (n, _, _) in cells[pattern].items():
+                vector = list(vectors.get(team_id, (0,) * len(WORK_PATTERNS)))
+                vector[index] = int(n)
+                vectors[team_id] = tuple(vector)
+        reasons = _slice_decisions(_DecisionCache(tree), vectors, effective.min_group_size)
+        period = Period(start_week, end_week, tuple(weeks_between(start_week, end_week)))
+        for pattern in WORK_PATTERNS:
+            if not cells[pattern]:
+                continue
+            totals = _subtree_sums(tree, cells[pattern])
+            for unit_id in tree.postorder:
+                if totals[unit_id][0] == 0:
+                    continue
+                figure = make_figure(
+                    tree,
+                    unit_id,
+                    period=(period.start, period.end),
+                    construct=construct,
+                    sums=totals[unit_id],
+                    reason=reasons[unit_id],
+                    basis=_basis(tree, unit_id, period),
+                )
+                figure.extra["work_pattern"] = pattern
+                figures.append(figure)
+    return figures_frame(figures, extra_columns=("work_pattern",))
