@@ -116,7 +116,9 @@ def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
 
 
 def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.Series, pd.Series]:
-    """Per team: weighted least-squares slope of ``value`` on the week index, and sum w (x - xbar)^2."""
+    """Per team: the weighted least-squares slope of ``value`` on the week index, and its sampling
+    variance from the week-to-week scatter about each team's line (pooled over teams, since the
+    same people answer most weeks and only that scatter blurs a trend). Needs three weeks."""
     frame = weekly[["team_id", "x", value, weight]].dropna()
     w = frame[weight]
     sums = (
@@ -135,8 +137,15 @@ def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.S
     )
     sxx = sums["wxx"] - sums["wx"] ** 2 / sums["w"]
     sxy = sums["wxy"] - sums["wx"] * sums["wy"] / sums["w"]
-    slope = (sxy / sxx).where((sums["weeks"] >= 3) & (sxx > 0))
-    return slope, sxx
+    usable = (sums["weeks"] >= 3) & (sxx > 0)
+    slope = (sxy / sxx).where(usable)
+    x_bar, y_bar = sums["wx"] / sums["w"], sums["wy"] / sums["w"]
+    team = frame["team_id"]
+    fitted = team.map(y_bar) + team.map(slope) * (frame["x"] - team.map(x_bar))
+    squares = (w * (frame[value] - fitted) ** 2).groupby(team).sum()
+    dof = float((sums["weeks"] - 2).where(usable).sum())
+    scatter = float(squares[usable].sum()) / dof if dof > 0 else math.nan
+    return slope, (scatter / sxx).where(usable)
 
 
 def strain_features(
@@ -189,8 +198,7 @@ def strain_features(
 
         wellbeing_weekly["x"] = wellbeing_weekly["week"].map({week: i for i, week in enumerate(weeks)})
         wellbeing_weekly["mean"] = wellbeing_weekly["total"] / wellbeing_weekly["n"]
-        slope, sxx = _weighted_slope(wellbeing_weekly, "mean", "n")
-        slope_variance = pooled_var / sxx.where(sxx > 0)
+        slope, slope_variance = _weighted_slope(wellbeing_weekly, "mean", "n")
         zero = pd.Series(0.0, index=slope.index)
         features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
     else:

@@ -1,0 +1,217 @@
+"""Strain features and verdicts read from the maintained weekly aggregates (SQLite and PostgreSQL):
+only gate-eligible teams enter, wellbeing is shrunk toward the parent, planted strain is flagged
+with reasons, and access is enforced in the service functions."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from analytics.gate import PrivacyRules
+from analytics.strain_features import (
+    FEATURES,
+    compute_strain_report,
+    strain_features,
+    strain_report,
+    team_strain_status,
+)
+from app.cli import cli
+from models.access import AccessDenied, load_viewer
+from models.base import week_monday
+from models.org import Person, RoleGrant, Unit
+from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
+
+WEEKS = [f"2026-W{number:02d}" for number in range(1, 13)]
+WINDOW_START = 4  # the 8-week window is W05..W12
+RULES = PrivacyRules()
+WITHIN_SD = {
+    "wellbeing": 15.0,
+    "demands": 0.6,
+    "control": 0.6,
+    "manager_support": 0.6,
+    "peer_support": 0.6,
+}
+
+
+def _add_week_scores(session: Session, team_id: int, week: str, n: int, means: dict[str, float]) -> None:
+    for construct, mean in means.items():
+        spread = WITHIN_SD[construct]
+        session.add(
+            TeamWeekScore(
+                team_id=team_id,
+                week=week,
+                construct_id=construct,
+                work_pattern="hybrid",
+                n=n,
+                total=n * mean,
+                total_sq=n * (mean**2 + spread**2),
+            )
+        )
+    session.add(TeamWeekResponses(team_id=team_id, week=week, n=n, comments=0))
+
+
+@pytest.fixture
+def organisation(session: Session) -> dict[str, int]:
+    """Two services with 8 teams each; teams S1-T1 and S2-T1 planted as strained; S1-T8 small
+    (one answer a week, never reaches k even pooled); S2-T7 and S2-T8 share a low raw level but
+    differ in size."""
+    for week in WEEKS:
+        monday = week_monday(week)
+        session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+    root = Unit(code="ORG", name="Test Council", kind="organisation")
+    session.add(root)
+    session.flush()
+    ids: dict[str, int] = {"ORG": root.id or 0}
+    rng = np.random.default_rng(42)
+    for service_index in (1, 2):
+        service = Unit(
+            code=f"S{service_index}", name=f"Service {service_index}", kind="service", parent_id=root.id
+        )
+        session.add(service)
+        session.flush()
+        for team_index in range(1, 9):
+            code = f"S{service_index}-T{team_index}"
+            team = Unit(code=code, name=f"Team {code}", kind="team", parent_id=service.id)
+            session.add(team)
+            session.flush()
+            ids[code] = team.id or 0
+            size = 3 if code == "S1-T8" else (6 if code == "S2-T8" else 12)
+            if code == "S2-T7":
+                size = 30
+            for member in range(size):
+                session.add(
+                    Person(
+                        email=f"{code.lower()}.{member}@test.gov.uk",
+                        display_name=f"{code} {member}",
+                        team_id=team.id,
+                    )
+                )
+            planted = team_index == 1
+            level = 45.0 if code in ("S2-T7", "S2-T8") else 62.0 + rng.normal(0, 3)
+            for index, week in enumerate(WEEKS):
+                ramp = max(0, index - WINDOW_START + 1) / 8 if planted else 0.0
+                answered = max(1, round(size * (0.8 - (0.3 * ramp if planted else rng.uniform(0, 0.1)))))
+                if code == "S1-T8":
+                    answered = 1  # 4 answers in any 4-week pool: below k = 5
+                means = {
+                    "wellbeing": level - 18 * ramp + rng.normal(0, 2),
+                    "demands": 3.3 - 1.0 * ramp + rng.normal(0, 0.1),
+                    "control": 3.6 + rng.normal(0, 0.1),
+                    "manager_support": 3.8 - 0.8 * ramp + rng.normal(0, 0.1),
+                    "peer_support": 3.9 + rng.normal(0, 0.1),
+                }
+                _add_week_scores(session, team.id or 0, week, answered, means)
+    session.flush()
+    people = {p.email: p.id for p in session.exec(select(Person)).all()}
+    session.add(RoleGrant(person_id=people["s1-t1.0@test.gov.uk"], role="manager", unit_id=ids["S1-T1"]))
+    session.add(RoleGrant(person_id=people["s1-t2.0@test.gov.uk"], role="manager", unit_id=ids["S1-T2"]))
+    session.add(RoleGrant(person_id=people["s2-t2.1@test.gov.uk"], role="hr"))
+    session.commit()
+    return ids
+
+
+def test_only_teams_that_pass_the_gate_enter(session: Session, organisation: dict[str, int]) -> None:
+    features = strain_features(session=session, rules=RULES, end_week="2026-W12")
+    assert organisation["S1-T8"] not in features.index
+    assert set(features.index) == {team_id for code, team_id in organisation.items() if "-T" in code} - {
+        organisation["S1-T8"]
+    }
+    assert list(features.columns) == ["n", *FEATURES]
+
+
+def test_wellbeing_is_shrunk_toward_the_parent_more_for_smaller_teams(
+    session: Session, organisation: dict[str, int]
+) -> None:
+    features = strain_features(session=session, rules=RULES, end_week="2026-W12")
+    big, small = features.loc[organisation["S2-T7"]], features.loc[organisation["S2-T8"]]
+    raw = 45.0  # both teams' raw level before week noise; the rest of the service sits near 62
+    assert raw - 2 < big["wellbeing_level"] < small["wellbeing_level"]
+    assert small["wellbeing_level"] - raw > big["wellbeing_level"] - raw
+
+
+def test_planted_strain_shows_in_the_features(session: Session, organisation: dict[str, int]) -> None:
+    features = strain_features(session=session, rules=RULES, end_week="2026-W12")
+    planted = features.loc[[organisation["S1-T1"], organisation["S2-T1"]]]
+    others = features.drop(index=planted.index)
+    assert (planted["wellbeing_trend"] < others["wellbeing_trend"].min()).all()
+    assert (planted["demands"] < others["demands"].min()).all()
+    assert (planted["response_rate_change"] < others["response_rate_change"].min()).all()
+    assert features["delivery_gap"].isna().all(), "no objectives in this organisation: missing, not zero"
+
+
+@pytest.mark.usefixtures("organisation")
+def test_planted_teams_are_flagged_with_reasons_and_the_rest_are_not(session: Session) -> None:
+    report = compute_strain_report(session=session, rules=RULES, end_week="2026-W12")
+    assert report is not None
+    flagged = {report.team_code(record.team) for record in report.result.flagged}
+    assert flagged == {"S1-T1", "S2-T1"}
+    for record in report.result.flagged:
+        assert record.reasons and all("worse than average" in reason.text for reason in record.reasons)
+    assert any("delivery" in note.lower() or "Outcome" in note for note in report.result.notes)
+
+
+@pytest.mark.usefixtures("organisation")
+def test_hr_sees_every_team_and_others_are_refused(session: Session) -> None:
+    hr = load_viewer(session, "s2-t2.1@test.gov.uk")
+    manager = load_viewer(session, "s1-t2.0@test.gov.uk")
+    assert hr is not None and manager is not None
+    report = strain_report(session=session, viewer=hr, rules=RULES, end_week="2026-W12")
+    assert report is not None and len(report.table()) == 15
+    with pytest.raises(AccessDenied):
+        strain_report(session=session, viewer=manager, rules=RULES, end_week="2026-W12")
+
+
+def test_a_manager_sees_their_own_team_flag_and_not_another_team(
+    session: Session, organisation: dict[str, int]
+) -> None:
+    manager = load_viewer(session, "s1-t1.0@test.gov.uk")
+    assert manager is not None
+    status = team_strain_status(
+        session=session, viewer=manager, rules=RULES, team_id=organisation["S1-T1"], end_week="2026-W12"
+    )
+    assert status.assessed and status.record is not None and status.record.flagged
+    assert status.record.reasons
+    with pytest.raises(AccessDenied):
+        team_strain_status(
+            session=session,
+            viewer=manager,
+            rules=RULES,
+            team_id=organisation["S2-T1"],
+            end_week="2026-W12",
+        )
+
+
+def test_a_small_team_is_told_why_it_is_not_assessed(
+    session: Session, organisation: dict[str, int]
+) -> None:
+    hr = load_viewer(session, "s2-t2.1@test.gov.uk")
+    assert hr is not None
+    status = team_strain_status(
+        session=session, viewer=hr, rules=RULES, team_id=organisation["S1-T8"], end_week="2026-W12"
+    )
+    assert not status.assessed and status.record is None
+    assert "privacy threshold" in status.message
+
+
+@pytest.mark.usefixtures("organisation")
+def test_cli_over_the_database_prints_json_per_eligible_team(db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["strain", "--database-url", db_url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == 15 and "S1-T8" not in {record["team"] for record in records}
+    assert {record["team"] for record in records if record["flagged"]} == {"S1-T1", "S2-T1"}
+    assert all(
+        {"team", "flagged", "cluster", "score", "reasons", "alert"} <= set(record) for record in records
+    )
+
+
+@pytest.mark.usefixtures("engine")
+def test_cli_over_an_empty_database_says_so(db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["strain", "--database-url", db_url])
+    assert result.exit_code != 0
+    assert "no pulse answers" in result.output
