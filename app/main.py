@@ -75,7 +75,7 @@ def run() -> None:
         ]
     sections["Account"] = [st.Page(_sign_out_page, title="Sign out", icon=":material/logout:")]
     with st.sidebar:
-        st.caption(f"Signed in as **{viewer.display_name}**")
+        st.caption(f"Signed in as **{ui.escape_markdown(viewer.display_name)}**")
     st.navigation(sections).run()
 
 

@@ -5,6 +5,8 @@ Pages call services in ``analytics``/``surveys`` with the viewer; they never com
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -13,6 +15,12 @@ from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
 
 DEMO_EMAIL_KEY = "demo_email"
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """User text made inert inside Markdown (no emphasis, links, HTML, LaTeX or :icons:)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 @st.cache_resource(show_spinner=False)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.settings import PROJECT_ROOT, Settings
 from models.db import read_session, write_session
 from models.migrate import upgrade_to_head
 from models.org_csv import OrgImportError, export_org, import_org
+from surveys.demo import DemoError, DemoSummary, database_is_empty, seed_demo
+
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same council)")]
+TeamsOption = Annotated[int, typer.Option("--teams", help="Number of teams (5-5000)")]
+WeeksOption = Annotated[int, typer.Option("--weeks", help="Weeks of pulse answers, ending last week")]
 
 CLI_ACTOR = "cli"
 
@@ -74,3 +83,74 @@ def export_org_command(
     except OSError as error:
         fail(f"cannot write {file}: {error}")
     typer.echo(f"Wrote {len(text.splitlines()) - 1} rows to {file}.")
+
+
+def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSummary:
+    engine = open_engine(settings)
+    try:
+        return seed_demo(
+            engine,
+            participation_key=settings.participation_key.get_secret_value().encode(),
+            seed=seed,
+            teams=teams,
+            weeks=weeks,
+            progress=typer.echo,
+        )
+    except DemoError as error:
+        fail(str(error))
+    except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)
+        fail(f"seeding failed: {error}")
+    finally:
+        engine.dispose()
+
+
+@cli.command("seed-demo")
+def seed_demo_command(
+    seed: SeedOption = 1,
+    teams: TeamsOption = 60,
+    weeks: WeeksOption = 26,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Build the fictional demo council (people, roles, pulse answers, objectives) in an empty DB."""
+    settings = load_settings(database_url)
+    summary = _seed(settings, seed=seed, teams=teams, weeks=weeks)
+    typer.echo(f"Seeded {summary}.")
+
+
+@cli.command("demo")
+def demo_command(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on")] = 8501,
+    seed: SeedOption = 1,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Migrate, seed the demo council if the database is empty, then serve the app."""
+    settings = load_settings(database_url)
+    _migrate(settings.database_url)
+    engine = open_engine(settings)
+    try:
+        empty = database_is_empty(engine)
+    finally:
+        engine.dispose()
+    if empty:
+        typer.echo("The database is empty: seeding the demo council (takes a minute or two) ...")
+        summary = _seed(settings, seed=seed, teams=60, weeks=26)
+        typer.echo(f"Seeded {summary}.")
+    else:
+        typer.echo("The database already has an organisation: serving it as it is.")
+    typer.echo(f"Serving http://localhost:{port} (Ctrl+C stops it) ...")
+    env = {**os.environ, "WELLBEING_DATABASE_URL": settings.database_url}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app" / "main.py"),
+        f"--server.port={port}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+    ]
+    try:
+        code = subprocess.call(command, cwd=PROJECT_ROOT, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)

@@ -1,6 +1,243 @@
-"""Placeholder until its issue lands."""
+"""Admin: the organisation tree and people, CSV import/export, privacy thresholds, the pulse
+composition and the audit log. Every action goes through a service that checks the admin role."""
 
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
-st.title("admin")
-st.info("This page is being built.")
+from analytics.gate import FLOOR_MIN_COMMENT_GROUP_SIZE, FLOOR_MIN_GROUP_SIZE, PrivacyRules
+from app import ui
+from models import admin
+from models.access import AccessDenied, Viewer
+from models.base import iso_week
+from models.db import read_session, write_session
+from models.org_csv import OrgImportError
+from models.org_settings import get_org_setting, next_week
+from surveys.composition import available_compositions
+from surveys.submit import COMPOSITION_SETTING, composition_for, set_pulse_composition
+
+
+def _choose_organisation(viewer: Viewer) -> tuple[int, str] | None:
+    with read_session(ui.engine()) as session:
+        roots = [(unit.id, unit.name) for unit in admin.organisations(session, viewer)]
+    if not roots:
+        return None
+    if len(roots) == 1:
+        return roots[0]
+    names = {name: unit_id for unit_id, name in roots}
+    chosen = st.selectbox("Organisation", list(names), key="admin_organisation")
+    return names[chosen], chosen
+
+
+def _organisation_tab(viewer: Viewer) -> None:
+    with read_session(ui.engine()) as session:
+        tree = pd.DataFrame(admin.unit_tree(session, viewer))
+        people = pd.DataFrame(admin.people_rows(session, viewer))
+    st.subheader("Units")
+    st.caption("Kinds follow the tree: root = organisation, a unit with nothing below it = team.")
+    st.dataframe(tree, hide_index=True, width="stretch")
+    st.subheader(f"People ({len(people)})")
+    st.dataframe(people, hide_index=True, width="stretch")
+
+
+def _import_tab(viewer: Viewer) -> None:
+    st.write(
+        "One CSV with the columns `type,code,name,parent,roles` (see the README). The whole file is "
+        "checked first: if any row is wrong nothing changes and every problem is listed by line."
+    )
+    upload = st.file_uploader("Organisation CSV", type=["csv"], key="org_csv_upload")
+    if st.button("Import", type="primary", disabled=upload is None):
+        try:
+            text = upload.getvalue().decode("utf-8-sig")  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            st.error("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
+            return
+        try:
+            with write_session(ui.engine()) as session:
+                summary = admin.import_org_csv(session, viewer, text)
+        except OrgImportError as error:
+            st.error(f"{len(error.errors)} problem(s) found. Nothing was changed.")
+            st.dataframe(
+                pd.DataFrame([{"line": e.line, "problem": e.message} for e in error.errors]),
+                hide_index=True,
+                width="stretch",
+            )
+            return
+        st.success(f"Imported: {summary}.")
+
+    st.subheader("Export")
+    if st.button("Prepare organisation CSV", key="prepare_export"):
+        with write_session(ui.engine()) as session:
+            exported = admin.export_org_csv(session, viewer)
+        st.download_button(
+            "Download organisation CSV",
+            data=exported,
+            file_name="organisation.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+
+
+def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
+    settings = ui.settings()
+    defaults = {
+        "min_group_size": settings.min_group_size,
+        "min_comment_group_size": settings.min_comment_group_size,
+        "pooling_weeks": settings.pooling_weeks,
+    }
+    today = date.today()
+    this_week = iso_week(today)
+    with read_session(ui.engine()) as session:
+        in_force = admin.settings_in_force(
+            session,
+            organisation_id=organisation_id,
+            keys=admin.PRIVACY_KEYS,
+            week=this_week,
+            defaults=defaults,
+        )
+        upcoming = admin.settings_in_force(
+            session,
+            organisation_id=organisation_id,
+            keys=admin.PRIVACY_KEYS,
+            week=next_week(this_week),
+            defaults=defaults,
+        )
+        pending = admin.pending_changes(
+            session, organisation_id=organisation_id, keys=admin.PRIVACY_KEYS, today=today
+        )
+    st.write(
+        f"In force this week ({this_week}): at least **{in_force['min_group_size']}** answers behind "
+        f"any figure, **{in_force['min_comment_group_size']}** behind any comment, small teams pooled "
+        f"over **{in_force['pooling_weeks']}** weeks. Changes apply from next week and are audited. "
+        f"The floors ({FLOOR_MIN_GROUP_SIZE} and {FLOOR_MIN_COMMENT_GROUP_SIZE}) cannot be lowered."
+    )
+    if pending:
+        st.info("Scheduled changes (not yet in force):")
+        st.dataframe(pd.DataFrame(pending), hide_index=True)
+    with st.form("privacy_thresholds", enter_to_submit=False):
+        k = st.number_input(
+            "Fewest answers behind any figure",
+            min_value=FLOOR_MIN_GROUP_SIZE,
+            max_value=50,
+            value=int(upcoming["min_group_size"]),
+            step=1,
+        )
+        comment_k = st.number_input(
+            "Fewest answers behind any comment",
+            min_value=FLOOR_MIN_COMMENT_GROUP_SIZE,
+            max_value=100,
+            value=int(upcoming["min_comment_group_size"]),
+            step=1,
+        )
+        pooling = st.number_input(
+            "Weeks pooled for a small team",
+            min_value=1,
+            max_value=13,
+            value=int(upcoming["pooling_weeks"]),
+        )
+        submitted = st.form_submit_button("Schedule from next week", type="primary")
+    if submitted:
+        values = {
+            "min_group_size": int(k),
+            "min_comment_group_size": int(comment_k),
+            "pooling_weeks": int(pooling),
+        }
+        try:
+            PrivacyRules(**values)  # the floors live in the gate
+        except ValueError as error:
+            st.error(f"Not saved: {error}.")
+            return
+        with write_session(ui.engine()) as session:
+            week, changed = admin.schedule_settings(
+                session,
+                viewer,
+                organisation_id=organisation_id,
+                values=values,
+                in_force=upcoming,
+                today=today,
+            )
+        if changed:
+            st.success(f"Saved: {', '.join(changed)} change from week {week}.")
+            st.rerun()
+        else:
+            st.info("Nothing changed.")
+
+
+def _pulse_tab(viewer: Viewer, organisation_id: int) -> None:
+    today = date.today()
+    this_week = iso_week(today)
+    compositions = available_compositions()
+    with read_session(ui.engine()) as session:
+        current = composition_for(session, organisation_id=organisation_id, week=this_week)
+        scheduled = get_org_setting(
+            session,
+            organisation_id=organisation_id,
+            key=COMPOSITION_SETTING,
+            week=next_week(this_week),
+            default=None,
+        )
+    st.write(f"This week's pulse: **{current.title}** ({len(current.item_ids)} questions).")
+    if isinstance(scheduled, str) and scheduled != current.id and scheduled in compositions:
+        st.info(f"From week {next_week(this_week)}: {compositions[scheduled].title}.")
+    titles = {f"{c.title}: {c.description}": cid for cid, c in compositions.items()}
+    preferred = scheduled if isinstance(scheduled, str) and scheduled in compositions else current.id
+    labels = list(titles)
+    chosen_label = st.radio(
+        "Pulse for next week onwards",
+        labels,
+        index=list(titles.values()).index(preferred) if preferred in compositions else 0,
+        key="admin_composition",
+    )
+    chosen = titles[chosen_label]
+    if st.button("Schedule pulse", key="schedule_pulse"):
+        viewer.require("admin")
+        with write_session(ui.engine()) as session:
+            week = set_pulse_composition(
+                session,
+                organisation_id=organisation_id,
+                composition_id=chosen,
+                actor=viewer.email,
+                today=today,
+            )
+        st.success(f"From week {week} the pulse is: {compositions[chosen].title}.")
+
+
+def _audit_tab(viewer: Viewer) -> None:
+    with read_session(ui.engine()) as session:
+        entries = admin.audit_entries(session, viewer, limit=500)
+    st.caption("The newest 500 entries. Pulse submissions are never logged.")
+    st.dataframe(pd.DataFrame(entries), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    st.title("Admin")
+    viewer = ui.require_viewer()
+    try:
+        viewer.require("admin")
+    except AccessDenied as error:
+        st.error(str(error))
+        st.stop()
+    organisation = _choose_organisation(viewer)
+    if organisation is None:
+        st.info("There is no organisation yet: import one below or run `wellbeing seed-demo`.")
+        _import_tab(viewer)
+        return
+    organisation_id, name = organisation
+    st.caption(name)
+    tabs = st.tabs(["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log"])
+    with tabs[0]:
+        _organisation_tab(viewer)
+    with tabs[1]:
+        _import_tab(viewer)
+    with tabs[2]:
+        _privacy_tab(viewer, organisation_id)
+    with tabs[3]:
+        _pulse_tab(viewer, organisation_id)
+    with tabs[4]:
+        _audit_tab(viewer)
+
+
+main()

@@ -46,11 +46,35 @@ def demo_accounts() -> list[tuple[str, str]]:
     return accounts
 
 
+def _oidc_configured() -> bool:
+    """Whether .streamlit/secrets.toml has an [auth] section (st.login needs it)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001  (no secrets file at all)
+        return False
+
+
 st.title("Wellbeing & Outcomes Tracker")
 if get_settings().auth_mode == "oidc":
-    st.write("Sign in with your organisation account.")
-    if st.button("Sign in", type="primary"):
-        st.login()
+    email = ui.signed_in_email()
+    if email:
+        # Signed in at the identity provider but unknown here: least privilege means nothing.
+        st.warning(
+            f"You are signed in as {ui.escape_markdown(email)}, but that account has no access "
+            "to this tool. "
+            "Ask an administrator to add you to the organisation."
+        )
+        if st.button("Sign out"):
+            st.logout()
+    elif not _oidc_configured():
+        st.error(
+            "Sign-in is not configured: add an [auth] section to .streamlit/secrets.toml "
+            "(see .streamlit/secrets.toml.example and the README)."
+        )
+    else:
+        st.write("Sign in with your organisation account.")
+        if st.button("Sign in", type="primary"):
+            st.login()
 else:
     accounts = demo_accounts()
     if not accounts:
