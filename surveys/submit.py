@@ -22,11 +22,11 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Table, TextClause, bindparam, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
@@ -145,56 +145,75 @@ def _random_rowid() -> int:
     return secrets.randbelow(2**62) + 1
 
 
+# Plain SQL written once: ON CONFLICT upserts read the same on SQLite (3.24+) and PostgreSQL, and
+# pre-built statements keep a batched demo week fast (no per-row statement compilation).
+_PERIOD_SQL = text(
+    "INSERT INTO pulse_period (week, starts_on, ends_on) VALUES (:week, :starts_on, :ends_on) "
+    "ON CONFLICT (week) DO NOTHING"
+).bindparams(bindparam("starts_on", type_=Date), bindparam("ends_on", type_=Date))
+_RECEIPT_SQL = {
+    "sqlite": text(
+        "INSERT INTO participation_receipt (rowid, receipt, week) VALUES (:rowid, :receipt, :week) "
+        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
+    ),
+    "postgresql": text(
+        "INSERT INTO participation_receipt (receipt, week) VALUES (:receipt, :week) "
+        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
+    ),
+}
+_TEAM_WEEK_SCORE_SQL = text(
+    "INSERT INTO team_week_score (team_id, week, construct_id, work_pattern, n, total, total_sq) "
+    "VALUES (:team_id, :week, :construct_id, :work_pattern, 1, :total, :total_sq) "
+    "ON CONFLICT (team_id, week, construct_id, work_pattern) DO UPDATE SET "
+    "n = team_week_score.n + 1, total = team_week_score.total + excluded.total, "
+    "total_sq = team_week_score.total_sq + excluded.total_sq"
+)
+_TEAM_WEEK_RESPONSES_SQL = text(
+    "INSERT INTO team_week_responses (team_id, week, n, comments) "
+    "VALUES (:team_id, :week, 1, :comments) "
+    "ON CONFLICT (team_id, week) DO UPDATE SET "
+    "n = team_week_responses.n + 1, comments = team_week_responses.comments + excluded.comments"
+)
+
+
+@lru_cache(maxsize=16)
+def _insert_sql(dialect: str, table: str, columns: tuple[str, ...]) -> TextClause:
+    """INSERT for a pulse table; on SQLite with an explicit random rowid (see the module doc)."""
+    names = (("rowid",) if dialect == "sqlite" else ()) + columns
+    return text(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+
+
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows; on SQLite with a random rowid so storage order says nothing about time."""
     if not rows:
         return
-    if connection.dialect.name != "sqlite":
-        connection.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    statement = text(
-        f"INSERT INTO {table.name} (rowid, {', '.join(columns)}) "
-        f"VALUES (:_rowid, {', '.join(':' + c for c in columns)})"
-    )
-    connection.execute(statement, [{**row, "_rowid": _random_rowid()} for row in rows])
-
-
-def _dialect_insert(connection: Connection, table: Table) -> Any:
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    dialect = connection.dialect.name
+    statement = _insert_sql(dialect, table.name, tuple(rows[0]))
+    if dialect == "sqlite":
+        rows = [{**row, "rowid": _random_rowid()} for row in rows]
+    connection.execute(statement, rows)
 
 
 def _claim_receipt(connection: Connection, receipt: str, week: str) -> bool:
     """Insert the receipt unless it exists; False when this person already answered this week.
 
     ON CONFLICT DO NOTHING keeps the transaction usable (no IntegrityError) and, on PostgreSQL,
-    makes a concurrent second attempt wait for the first and then see the conflict.
+    makes a concurrent second attempt wait for the first and then see the conflict. RETURNING,
+    not rowcount: psycopg reports rowcount -1 for this statement.
     """
-    if connection.dialect.name == "sqlite":
-        result = connection.execute(
-            text(
-                "INSERT INTO participation_receipt (rowid, receipt, week) "
-                "VALUES (:rowid, :receipt, :week) "
-                "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
-            ),
-            {"rowid": _random_rowid(), "receipt": receipt, "week": week},
-        )
-    else:
-        statement = _dialect_insert(connection, _RECEIPT).values(receipt=receipt, week=week)
-        statement = statement.on_conflict_do_nothing(index_elements=["receipt"])
-        result = connection.execute(statement.returning(_RECEIPT.c.receipt))
-    # RETURNING, not rowcount: psycopg reports rowcount -1 for INSERT ... ON CONFLICT here.
-    return result.first() is not None
+    dialect = "sqlite" if connection.dialect.name == "sqlite" else "postgresql"
+    params: dict[str, Any] = {"receipt": receipt, "week": week}
+    if dialect == "sqlite":
+        params["rowid"] = _random_rowid()
+    return connection.execute(_RECEIPT_SQL[dialect], params).first() is not None
 
 
 def ensure_period(connection: Connection, week: str) -> None:
     """Create the ``pulse_period`` row for ``week`` if it is missing (safe under concurrency)."""
     monday = week_monday(week)
-    statement = _dialect_insert(connection, _PERIOD).values(
-        week=week, starts_on=monday, ends_on=date.fromordinal(monday.toordinal() + 6)
+    connection.execute(
+        _PERIOD_SQL, {"week": week, "starts_on": monday, "ends_on": monday + timedelta(days=6)}
     )
-    connection.execute(statement.on_conflict_do_nothing(index_elements=["week"]))
 
 
 def _add_to_aggregates(
@@ -214,33 +233,14 @@ def _add_to_aggregates(
                 "week": week,
                 "construct_id": construct_id,
                 "work_pattern": pattern,
-                "n": 1,
                 "total": score,
                 "total_sq": score * score,
             }
             for construct_id, score in sorted(scores.items())
         ]
-        statement = _dialect_insert(connection, _TEAM_WEEK_SCORE).values(rows)
-        table = _TEAM_WEEK_SCORE.c
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["team_id", "week", "construct_id", "work_pattern"],
-                set_={
-                    "n": table.n + statement.excluded.n,
-                    "total": table.total + statement.excluded.total,
-                    "total_sq": table.total_sq + statement.excluded.total_sq,
-                },
-            )
-        )
-    statement = _dialect_insert(connection, _TEAM_WEEK_RESPONSES).values(
-        team_id=team_id, week=week, n=1, comments=int(comment)
-    )
-    table = _TEAM_WEEK_RESPONSES.c
+        connection.execute(_TEAM_WEEK_SCORE_SQL, rows)
     connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["team_id", "week"],
-            set_={"n": table.n + 1, "comments": table.comments + statement.excluded.comments},
-        )
+        _TEAM_WEEK_RESPONSES_SQL, {"team_id": team_id, "week": week, "comments": int(comment)}
     )
 
 
