@@ -14,6 +14,7 @@ from app.charts.team import (
     response_rate_chart,
     wellbeing_chart,
 )
+from app.components.outcomes_data import wellbeing_note
 
 
 def _rows(chart) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -136,3 +137,23 @@ def test_quadrant_plots_only_teams_with_their_own_released_wellbeing() -> None:
     assert plotted["Lettings"]["quadrant"] == "struggling"
     labels = {row["label"] for row in _rows(quadrant_chart(points)) if "label" in row}
     assert labels == {"thriving", "delivering at a cost", "coasting", "struggling"}
+
+
+def test_wellbeing_note_says_when_no_weekly_team_figure_is_released() -> None:
+    small = _series(
+        [
+            ("2026-W01", 61.0, "pooled over 4 weeks", False),
+            ("2026-W02", 60.0, "pooled over 4 weeks", False),
+        ]
+    )
+    note = wellbeing_note(small, 5)
+    assert "no weekly figure for the team alone" in note and "pooled over 4 weeks" in note
+    rolled = wellbeing_note(_series([("2026-W01", 58.0, "rolled up into Housing", False)]), 5)
+    assert "no weekly figure for the team alone" in rolled and "rolled up into Housing" in rolled
+    mixed = wellbeing_note(
+        _series([("2026-W01", 61.0, "team", False), ("2026-W02", 60.0, "pooled over 4 weeks", False)]), 5
+    )
+    assert "In 1 of 2 weeks fewer than 5 people answered" in mixed
+    nothing = wellbeing_note(_series([("2026-W01", None, "team", True)]), 5)
+    assert "No wellbeing figure is released" in nothing
+    assert wellbeing_note(_series([("2026-W01", 61.0, "team", False)]), 5) is None

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import col, select
 
-from analytics.gate import PrivacyRules, team_pattern_mix, team_response_rate, team_series
+from analytics.gate import BASIS_TEAM, PrivacyRules, team_pattern_mix, team_response_rate, team_series
 from analytics.objectives import (
     ActionView,
     KeyResultView,
@@ -27,6 +27,7 @@ from analytics.objectives import (
     team_objectives,
 )
 from app import ui
+from app.charts.team import released_rows
 from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids
 from models.db import read_session
 from models.org import Unit
@@ -39,6 +40,37 @@ MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=&\"'")
 def md(text: str) -> str:
     """User text made safe for st.markdown: every markdown/directive character escaped."""
     return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))
+
+
+def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
+    """What the reader must know about the basis of the figures, or None when all are the team's own."""
+    if series.empty:
+        return "No wellbeing figures exist for this period."
+    released = released_rows(series)
+    weeks = len(series)
+    if released.empty:
+        return (
+            f"No wellbeing figure is released for this team: fewer than {min_group_size} answers lie "
+            "behind every week, even pooled or rolled up."
+        )
+    other = released[released["basis"] != BASIS_TEAM]
+    suppressed = weeks - len(released)
+    parts = []
+    if len(other) == len(released):
+        bases = ", ".join(sorted(set(other["basis"])))
+        parts.append(
+            f"This team is small: no weekly figure for the team alone is released. The figures shown "
+            f"are {bases}, so that at least {min_group_size} answers lie behind each."
+        )
+    elif not other.empty:
+        bases = ", ".join(sorted(set(other["basis"])))
+        parts.append(
+            f"In {len(other)} of {weeks} weeks fewer than {min_group_size} people answered: those weeks "
+            f"are {bases}."
+        )
+    if suppressed:
+        parts.append(f"{suppressed} week(s) are not shown at all (too few answers).")
+    return " ".join(parts) or None
 
 
 def privacy_rules() -> PrivacyRules:

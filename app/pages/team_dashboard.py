@@ -33,14 +33,17 @@ from app.components.outcomes_data import (
     managed_teams,
     md,
     privacy_rules,
+    wellbeing_note,
 )
 from app.components.strain_panel import render_team_strain
 from models.access import AccessDenied, Viewer
+from models.audit import record
 from models.base import iso_week
 from models.db import write_session
 
 WEEKS_SHOWN = 12
 FLASH = "team_dashboard_flash"
+VIEWS_KEY = "team_dashboard_views_recorded"
 ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
 
 
@@ -48,37 +51,6 @@ def _weeks(today: date) -> tuple[str, str]:
     """The last WEEKS_SHOWN complete ISO weeks (the current week is still being answered)."""
     end = today - timedelta(weeks=1)
     return iso_week(end - timedelta(weeks=WEEKS_SHOWN - 1)), iso_week(end)
-
-
-def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
-    """What the reader must know about the basis of the figures, or None when all are the team's own."""
-    if series.empty:
-        return "No wellbeing figures exist for this period."
-    released = released_rows(series)
-    weeks = len(series)
-    if released.empty:
-        return (
-            f"No wellbeing figure is released for this team: fewer than {min_group_size} answers lie "
-            "behind every week, even pooled or rolled up."
-        )
-    other = released[released["basis"] != BASIS_TEAM]
-    suppressed = weeks - len(released)
-    parts = []
-    if len(other) == len(released):
-        bases = ", ".join(sorted(set(other["basis"])))
-        parts.append(
-            f"This team is small: no weekly figure for the team alone is released. The figures shown "
-            f"are {bases}, so that at least {min_group_size} answers lie behind each."
-        )
-    elif not other.empty:
-        bases = ", ".join(sorted(set(other["basis"])))
-        parts.append(
-            f"In {len(other)} of {weeks} weeks fewer than {min_group_size} people answered: those weeks "
-            f"are {bases}."
-        )
-    if suppressed:
-        parts.append(f"{suppressed} week(s) are not shown at all (too few answers).")
-    return " ".join(parts) or None
 
 
 def _delivery_section(delivery: TeamDelivery) -> None:
@@ -280,6 +252,23 @@ def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
     st.rerun()
 
 
+def _record_view(viewer: Viewer, what: str, team_ids: list[int], start_week: str, end_week: str) -> None:
+    """Audit a view of gated aggregates (who, what, when) once per browser session and team(s)."""
+    seen: list[str] = st.session_state.setdefault(VIEWS_KEY, [])
+    key = f"{what}:{','.join(map(str, team_ids))}:{start_week}:{end_week}"
+    if key in seen:
+        return
+    with write_session(ui.engine()) as session:
+        record(
+            session,
+            actor=viewer.email,
+            action=f"view.{what}",
+            target=f"teams:{','.join(map(str, team_ids))}",
+            detail={"start_week": start_week, "end_week": end_week},
+        )
+    seen.append(key)
+
+
 def main() -> None:
     st.title("Team dashboard")
     viewer = ui.require_viewer()
@@ -296,6 +285,8 @@ def main() -> None:
         st.text(f"Team: {teams[team_id]}")
     today = date.today()
     start_week, end_week = _weeks(today)
+    _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
+    _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
     delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")
     with left:
