@@ -26,7 +26,13 @@ def ensure_environment(extras: str) -> None:
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not (BIN / "python").exists():
         print("Creating the virtual environment in .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as error:
+            sys.exit(
+                f"Could not create .venv ({error}). On Debian/Ubuntu install the venv module first: "
+                "sudo apt-get install python3-venv"
+            )
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()[:16]
     stamp = VENV / f".installed-{digest}"
     if stamp.exists():
@@ -45,7 +51,10 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "demo":
         ensure_environment("")
-        return subprocess.call([str(BIN / "wellbeing"), "demo", *argv[1:]], cwd=ROOT)
+        try:
+            return subprocess.call([str(BIN / "wellbeing"), "demo", *argv[1:]], cwd=ROOT)
+        except KeyboardInterrupt:
+            return 130
     if command == "test":
         ensure_environment("test")
         lint = subprocess.call([str(BIN / "ruff"), "check", "."], cwd=ROOT)

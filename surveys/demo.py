@@ -793,6 +793,9 @@ def _seed_pulse(
             team_drift[code] = 0.8 * team_drift[code] + rng.normal(0, 1.5)
         count = 0
         with write_session(engine) as session:
+            # Hold the teams so the submission's team check hits the session's identity map
+            # instead of reloading a unit per answer (the session keeps only weak references).
+            held_teams = session.exec(select(Unit).where(Unit.kind == "team")).all()
             for member in members:
                 strain = _ramp(index, len(week_labels)) if member.strained else 0.0
                 member.noise = 0.5 * member.noise + rng.normal(0, 11.0 * math.sqrt(1 - 0.25))
@@ -839,6 +842,7 @@ def _seed_pulse(
                 )
                 count += 1
         total += count
+        del held_teams
         say(f"Week {week}: {count} responses ({index + 1}/{len(week_labels)}).")
     return total
 
