@@ -142,7 +142,7 @@ class Attack:
 
     def release(self, period: tuple[str, str], unit: int, patterns: tuple[str, ...] = PATTERNS) -> None:
         atoms = self.atoms(unit, patterns)
-        weeks = [w for w in all_weeks(period)]
+        weeks = all_weeks(period)
         assert self.n(atoms, weeks) >= self.org.k, (
             f"released a figure on {self.n(atoms, weeks)} < k={self.org.k} responses: "
             f"unit u{unit:02d} {patterns} {period}"
