@@ -1,1 +1,124 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""``wellbeing bench``: build (or reuse) a synthetic organisation at scale and time what users wait for.
+
+The figures go to stdout as JSON (one key per figure); the progress bar and phase notes go to
+stderr so the JSON can be piped. The full size is a documented command (docs/PERFORMANCE.md), not
+a test; CI runs a small size as a smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import StrEnum
+from typing import Annotated, TextIO
+
+import typer
+from sqlalchemy import text
+
+from app.bench import DEFAULT_RESPONSES, BenchError, BenchPlan, expected_responses, run_benchmark
+from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.settings import PROJECT_ROOT
+from models.migrate import upgrade_to_head
+
+
+class BenchFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
+class ProgressBar:
+    """A plain progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.stream = stream or sys.stderr  # looked up now: test runners swap sys.stderr
+        self.width = width
+        self.started = time.perf_counter()
+        self.last_drawn = 0.0
+        self.last_tenth = -1
+        self.interactive = self.stream.isatty()
+
+    def __call__(self, step: int) -> None:
+        self.done += step
+        now = time.perf_counter()
+        share = min(1.0, self.done / self.total)
+        if self.interactive:
+            if now - self.last_drawn < 0.2 and share < 1.0:
+                return
+            self.last_drawn = now
+            end = "\n" if share >= 1.0 else ""
+            self.stream.write("\r" + self._line(share, now) + end)
+        else:
+            tenth = int(share * 10)
+            if tenth == self.last_tenth:
+                return
+            self.last_tenth = tenth
+            self.stream.write(self._line(share, now) + "\n")
+        self.stream.flush()
+
+    def _line(self, share: float, now: float) -> str:
+        filled = int(share * self.width)
+        elapsed = now - self.started
+        eta = elapsed / share - elapsed if share > 0 else 0.0
+        return (
+            f"building [{'#' * filled}{'.' * (self.width - filled)}] {share:4.0%} "
+            f"{self.done:,} responses  {elapsed:5.0f} s elapsed  ~{eta:4.0f} s left"
+        )
+
+
+def _note(message: str) -> None:
+    typer.echo(f"bench: {message}", err=True)
+
+
+@cli.command("bench")
+def bench(
+    responses: Annotated[
+        int,
+        typer.Option(
+            "--responses",
+            min=1,
+            help="Size of the synthetic organisation in responses (20 people x 52 weeks per team; "
+            "about 4% do not answer). Default: 1,000 teams.",
+        ),
+    ] = DEFAULT_RESPONSES,
+    database_url: DatabaseUrlOption = None,
+    output_format: Annotated[
+        BenchFormat, typer.Option("--format", help="json or text")
+    ] = BenchFormat.json,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Timed runs per figure (median)")] = 3,
+) -> None:
+    """Build (or reuse) a synthetic organisation and time the HR overview, a team dashboard, strain
+    detection and 200 concurrent submissions. Never point it at a real database: it refuses one
+    that holds other data. Without --database-url it uses data/bench-<teams>-teams.db."""
+    plan = BenchPlan.for_responses(responses)
+    url = database_url or f"sqlite:///{PROJECT_ROOT / 'data' / f'bench-{plan.teams}-teams.db'}"
+    settings = load_settings(url)
+    engine = open_engine(settings)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001  (unreachable server, missing database: say so)
+        fail(f"cannot connect to {engine.url.render_as_string(hide_password=True)}: {error}")
+    try:
+        upgrade_to_head(settings.database_url)
+        _note(f"database {engine.url.render_as_string(hide_password=True)} ({plan.teams} teams)")
+        report = run_benchmark(
+            engine,
+            plan,
+            settings.participation_key.get_secret_value().encode(),
+            repeats=repeats,
+            progress=ProgressBar(expected_responses(plan)),
+            log=_note,
+        )
+    except BenchError as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    if output_format is BenchFormat.json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        width = max(len(key) for key in report)
+        for key, value in report.items():
+            typer.echo(f"{key:<{width}}  {value}")

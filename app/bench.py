@@ -1,0 +1,1138 @@
+"""The benchmark behind ``wellbeing bench``: a synthetic organisation at scale, then timings.
+
+Why it looks like this:
+
+- The organisation is built by bulk insert (``executemany`` in large transactions on SQLite, ``COPY``
+  on PostgreSQL), in chunks of one week x a block of teams. Every (team, week) lies wholly inside one
+  chunk, so the chunk's maintained aggregates (``team_week_score``, ``team_week_responses``) are
+  complete when it is written and memory stays bounded by the chunk, whatever the response count.
+- The answers are scored, classified and receipted by the same functions that ``surveys.submit``
+  uses, and the aggregates are summed in submission order, so the bulk path stores exactly what
+  the submission path would (``tests/test_maintained_aggregates.py`` replays a small build through
+  ``submit_pulse`` and compares).
+- Each figure is the median of a few repetitions after a warm-up. A figure that cannot be measured
+  yet (a module another area has not delivered) is ``null`` with its reason in ``unavailable``:
+  never a made-up number.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import platform
+import resource
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, insert, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, select
+
+from models.access import Viewer, load_viewer
+from models.base import iso_week, week_monday
+from models.db import is_sqlite, read_session, write_session
+from models.org import Person, RoleGrant, Unit
+from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
+from models.pulse import (
+    ParticipationReceipt,
+    PulsePeriod,
+    PulseResponse,
+    TeamWeekResponses,
+)
+from surveys.comments import scrub_comment
+from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
+from surveys.submit import participation_receipt, submit_pulse, work_pattern
+
+PEOPLE_PER_TEAM = 20
+WEEKS = 52
+DEFAULT_RESPONSES = 1_000 * PEOPLE_PER_TEAM * WEEKS  # 1,000 teams x 20 people x 52 weeks
+LAST_WEEK = "2026-W47"  # fixed, so a build can be reused and runs compare
+RESPONSE_PROBABILITY = 0.96  # partial response, as in real pulses
+SMALL_TEAM_EVERY, SMALL_TEAM_OFFSET, SMALL_TEAM_SIZE = 25, 7, 4  # some teams need pooling
+STRAINED_TEAM_EVERY, STRAINED_TEAM_OFFSET = 33, 5  # planted strain in the last 10 weeks
+TEAMS_PER_SERVICE, SERVICES_PER_DIRECTORATE = 10, 10
+TEAMS_PER_CHUNK = 250  # one chunk = one week x 250 teams (about 4,800 responses)
+SUBMITTERS = 200
+SUBMIT_BURSTS = 3
+ROOT_CODE_PREFIX = "bench-org-"
+LOADING_NAME = "Benchmark council (synthetic; loading)"
+COMPLETE_NAME = "Benchmark council (synthetic)"  # renamed once every chunk is in: reusable
+COMMENTS = (
+    "Workload has been heavy this week.",
+    "Good support from the team.",
+    "Too many meetings on Tuesday.",
+    "Training day was useful.",
+    "Short-staffed on the front desk again.",
+    "Ask me at someone@example.org about the rota.",  # scrubbed before storing, as in a real pulse
+)
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run against this database; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# The plan: how big, which weeks, which teams are small or strained. Deterministic from the seed.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    teams: int
+    people_per_team: int = PEOPLE_PER_TEAM
+    weeks: int = WEEKS
+    last_week: str = LAST_WEEK
+    seed: int = 20261126
+
+    @classmethod
+    def for_responses(cls, responses: int) -> BenchPlan:
+        """The plan whose full-response size is closest to ``responses`` (20 people, 52 weeks)."""
+        if responses < 1:
+            raise BenchError("--responses must be at least 1")
+        return cls(teams=max(2, round(responses / (PEOPLE_PER_TEAM * WEEKS))))
+
+    @property
+    def code(self) -> str:
+        return f"{ROOT_CODE_PREFIX}{self.teams}x{self.people_per_team}x{self.weeks}-{self.last_week}"
+
+    @property
+    def week_labels(self) -> list[str]:
+        last = week_monday(self.last_week)
+        return [iso_week(last - timedelta(weeks=back)) for back in range(self.weeks - 1, -1, -1)]
+
+    @property
+    def first_week(self) -> str:
+        return self.week_labels[0]
+
+    @property
+    def submit_week(self) -> str:
+        """The week the concurrent submitters answer: after the measured range, so reruns compare."""
+        return iso_week(week_monday(self.last_week) + timedelta(weeks=1))
+
+    @property
+    def today(self) -> date:
+        """The 'today' the dashboards and strain detection are asked about (end of the range)."""
+        return week_monday(self.last_week) + timedelta(days=6)
+
+    def team_size(self, team_index: int) -> int:
+        small = team_index % SMALL_TEAM_EVERY == SMALL_TEAM_OFFSET
+        return SMALL_TEAM_SIZE if small else self.people_per_team
+
+    def is_strained(self, team_index: int) -> bool:
+        return team_index % STRAINED_TEAM_EVERY == STRAINED_TEAM_OFFSET
+
+
+# --------------------------------------------------------------------------------------------
+# The pulse rules come from surveys (one rule in one place); the bench never re-implements them.
+# --------------------------------------------------------------------------------------------
+
+
+def stored_comment(comment: str | None, names: tuple[str, ...]) -> str | None:
+    """The comment as ``submit_pulse_in`` stores it: scrubbed of e-mails, phones and names."""
+    if comment and comment.strip():
+        return scrub_comment(comment, names).text or None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic organisation: structure, people, periods, outcomes.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchOrg:
+    """Ids of what the build created, in plan order."""
+
+    root_id: int
+    team_ids: list[int]
+    person_ids: list[list[int]]  # per team, its members
+    hr_email: str
+    manager_email: str
+
+
+def _bench_roots(session: Session) -> list[Unit]:
+    return list(session.exec(select(Unit).where(Unit.parent_id.is_(None))).all())
+
+
+def inspect_database(engine: Engine, plan: BenchPlan) -> str:
+    """``"empty"``, ``"complete"`` (this plan was built before: reuse it) or raise BenchError."""
+    with read_session(engine) as session:
+        roots = _bench_roots(session)
+        if not roots:
+            has_rows = session.exec(select(func.count()).select_from(PulseResponse)).one()
+            if has_rows:
+                raise BenchError(
+                    "this database holds pulse responses but no organisation; use a fresh one"
+                )
+            return "empty"
+        if len(roots) == 1 and roots[0].code == plan.code:
+            if roots[0].name == COMPLETE_NAME:
+                return "complete"
+            raise BenchError(
+                "this database holds an interrupted benchmark build; delete it (or drop the database) "
+                "and run again"
+            )
+        codes = ", ".join(sorted(root.code for root in roots))
+        raise BenchError(
+            f"this database already holds other data (organisations: {codes}); the benchmark needs "
+            "an empty database or one with the same benchmark size. Pass --database-url to a fresh one."
+        )
+
+
+def _create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
+    """Units, people, managers, HR, periods and a few objectives per team (small; plain inserts)."""
+    with write_session(engine) as session:
+        root = Unit(code=plan.code, name=LOADING_NAME, kind="organisation")
+        session.add(root)
+        session.flush()
+        services_needed = math.ceil(plan.teams / TEAMS_PER_SERVICE)
+        directorates: list[Unit] = []
+        for d in range(math.ceil(services_needed / SERVICES_PER_DIRECTORATE)):
+            directorates.append(
+                Unit(
+                    code=f"bench-d{d + 1:03d}",
+                    name=f"Directorate {d + 1}",
+                    kind="directorate",
+                    parent_id=root.id,
+                )
+            )
+        session.add_all(directorates)
+        session.flush()
+        services: list[Unit] = []
+        for s in range(services_needed):
+            parent = directorates[s // SERVICES_PER_DIRECTORATE]
+            services.append(
+                Unit(
+                    code=f"bench-s{s + 1:04d}",
+                    name=f"Service {s + 1}",
+                    kind="service",
+                    parent_id=parent.id,
+                )
+            )
+        session.add_all(services)
+        session.flush()
+        teams = [
+            Unit(
+                code=f"bench-t{t + 1:05d}",
+                name=f"Team {t + 1}",
+                kind="team",
+                parent_id=services[t // TEAMS_PER_SERVICE].id,
+            )
+            for t in range(plan.teams)
+        ]
+        session.add_all(teams)
+        session.flush()
+        team_ids = [int(team.id) for team in teams]  # type: ignore[arg-type]
+
+        people = [
+            {
+                "email": f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid",
+                "display_name": f"Member {p + 1} of team {t + 1}",
+                "team_id": team_ids[t],
+            }
+            for t in range(plan.teams)
+            for p in range(plan.team_size(t))
+        ]
+        people.append({"email": "bench-hr@bench.invalid", "display_name": "Bench HR", "team_id": None})
+        people.append(
+            {"email": "bench-manager@bench.invalid", "display_name": "Bench manager", "team_id": None}
+        )
+        session.execute(insert(Person), people)
+        ids_by_email = dict(
+            session.execute(select(Person.email, Person.id).where(Person.email.like("bench-%"))).all()
+        )
+        person_ids = [
+            [
+                ids_by_email[f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid"]
+                for p in range(plan.team_size(t))
+            ]
+            for t in range(plan.teams)
+        ]
+        session.execute(
+            insert(RoleGrant),
+            [
+                {"person_id": ids_by_email["bench-hr@bench.invalid"], "role": "hr", "unit_id": None},
+                {
+                    "person_id": ids_by_email["bench-manager@bench.invalid"],
+                    "role": "manager",
+                    "unit_id": team_ids[0],
+                },
+            ],
+        )
+        weeks = [*plan.week_labels, plan.submit_week]
+        existing = set(session.execute(select(PulsePeriod.week)).scalars())
+        session.execute(
+            insert(PulsePeriod),
+            [
+                {"week": w, "starts_on": week_monday(w), "ends_on": week_monday(w) + timedelta(days=6)}
+                for w in weeks
+                if w not in existing
+            ],
+        )
+        _create_objectives(session, plan, team_ids)
+        return BenchOrg(
+            root_id=int(root.id),  # type: ignore[arg-type]
+            team_ids=team_ids,
+            person_ids=person_ids,
+            hr_email="bench-hr@bench.invalid",
+            manager_email="bench-manager@bench.invalid",
+        )
+
+
+def _create_objectives(session: Session, plan: BenchPlan, team_ids: list[int]) -> None:
+    """Two objectives per team for the current quarter, two key results each, fortnightly check-ins."""
+    ends_on = plan.today + timedelta(days=35)
+    starts_on = ends_on - timedelta(days=91)
+    rng = np.random.default_rng([plan.seed, 9])
+    session.execute(
+        insert(Objective),
+        [
+            {"title": f"Objective {o + 1} of team {t + 1}", "starts_on": starts_on, "ends_on": ends_on}
+            for t in range(len(team_ids))
+            for o in range(2)
+        ],
+    )
+    objective_ids = list(session.execute(select(Objective.id).order_by(Objective.id)).scalars())[
+        -2 * len(team_ids) :
+    ]
+    session.execute(
+        insert(ObjectiveTeam),
+        [{"objective_id": oid, "team_id": team_ids[i // 2]} for i, oid in enumerate(objective_ids)],
+    )
+    session.execute(
+        insert(KeyResult),
+        [
+            {
+                "objective_id": oid,
+                "metric_name": f"Measure {k + 1}",
+                "unit": "%",
+                "baseline": 0.0 if k == 0 else 100.0,
+                "target": 100.0 if k == 0 else 40.0,
+                "direction": "increase" if k == 0 else "decrease",
+                "due_date": ends_on,
+                "weight": 1.0,
+            }
+            for oid in objective_ids
+            for k in range(2)
+        ],
+    )
+    kr_rows = session.execute(
+        select(KeyResult.id, KeyResult.baseline, KeyResult.target)
+        .where(KeyResult.objective_id.in_(objective_ids))
+        .order_by(KeyResult.id)
+    ).all()
+    check_ins = []
+    for kr_id, baseline, target in kr_rows:
+        pace = rng.uniform(0.4, 1.2)
+        for fortnight in range(1, 5):
+            day = starts_on + timedelta(days=14 * fortnight)
+            if day > plan.today:
+                break
+            share = min(1.0, pace * (day - starts_on).days / 91)
+            check_ins.append(
+                {
+                    "key_result_id": kr_id,
+                    "checked_on": day,
+                    "value": round(baseline + (target - baseline) * share, 1),
+                    "confidence": int(rng.integers(3, 10)),
+                    "note": "",
+                }
+            )
+    session.execute(insert(CheckIn), check_ins)
+
+
+# --------------------------------------------------------------------------------------------
+# The synthetic answers: team, person, season and planted strain effects on one latent scale.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticSubmission:
+    """One person's answer to one week's pulse, as ``submit_pulse`` takes it."""
+
+    person_id: int
+    team_id: int
+    week: str
+    answers: dict[str, int]
+    days_home: int | None
+    days_office: int | None
+    days_site: int | None
+    comment: str | None
+
+
+PATTERNS = ("hybrid", "home", "office", "site", "none")
+PATTERN_SHARES = (0.5, 0.2, 0.12, 0.15, 0.03)
+
+
+def _days_for(pattern: str, wiggle: int) -> tuple[int | None, int | None, int | None]:
+    if pattern == "hybrid":
+        return 2 + (wiggle % 2), 3 - (wiggle % 2), 0
+    if pattern == "home":
+        return 5 - (wiggle % 2), wiggle % 2, 0
+    if pattern == "office":
+        return 0, 5, 0
+    if pattern == "site":
+        return 0, wiggle % 2, 5 - (wiggle % 2)
+    return None, None, None
+
+
+def synthetic_chunks(
+    plan: BenchPlan, org: BenchOrg, items: Sequence[Any]
+) -> Iterator[list[SyntheticSubmission]]:
+    """The organisation's answers, one chunk per (week, block of teams), in a fixed order.
+
+    Each chunk is drawn from its own seeded generator, so the content does not depend on how
+    much was generated before (and memory holds one chunk)."""
+    weeks = plan.week_labels
+    team_rng = np.random.default_rng([plan.seed, 1])
+    team_effect = team_rng.normal(0.0, 0.35, plan.teams)
+    signs = np.array([(-1 if item.reverse else 1) for item in items], dtype=float)
+    lows = np.array([item.scale.min for item in items], dtype=float)
+    highs = np.array([item.scale.max for item in items], dtype=float)
+    spreads = (highs - lows) / 4.0
+    mids = (highs + lows) / 2.0
+    item_ids = [item.id for item in items]
+    for week_index, week in enumerate(weeks):
+        season = 0.25 * math.sin(2 * math.pi * week_index / 52.0)
+        for block_start in range(0, plan.teams, TEAMS_PER_CHUNK):
+            rng = np.random.default_rng([plan.seed, 3, week_index, block_start])
+            chunk: list[SyntheticSubmission] = []
+            for t in range(block_start, min(plan.teams, block_start + TEAMS_PER_CHUNK)):
+                person_rng = np.random.default_rng([plan.seed, 2, t])
+                size = plan.team_size(t)
+                person_effect = person_rng.normal(0.0, 0.8, size)
+                pattern_index = person_rng.choice(len(PATTERNS), size=size, p=PATTERN_SHARES)
+                strain = 0.0
+                if plan.is_strained(t) and week_index >= plan.weeks - 10:
+                    strain = -1.4 * min(1.0, (week_index - (plan.weeks - 10) + 1) / 5)
+                answered = rng.random(size) < RESPONSE_PROBABILITY
+                latent = team_effect[t] + person_effect + season + strain + rng.normal(0.0, 0.5, size)
+                noise = rng.normal(0.0, 0.6, (size, len(items)))
+                values = np.clip(
+                    np.rint(mids + spreads * signs * (latent[:, None] + noise)), lows, highs
+                )
+                wiggles = rng.integers(0, 4, size)
+                commented = rng.random(size) < 0.04
+                comment_pick = rng.integers(0, len(COMMENTS), size)
+                for p in np.flatnonzero(answered):
+                    days = _days_for(PATTERNS[pattern_index[p]], int(wiggles[p]))
+                    chunk.append(
+                        SyntheticSubmission(
+                            person_id=org.person_ids[t][p],
+                            team_id=org.team_ids[t],
+                            week=week,
+                            answers=dict(zip(item_ids, (int(v) for v in values[p]), strict=True)),
+                            days_home=days[0],
+                            days_office=days[1],
+                            days_site=days[2],
+                            comment=COMMENTS[comment_pick[p]] if commented[p] else None,
+                        )
+                    )
+            yield chunk
+
+
+# --------------------------------------------------------------------------------------------
+# Rows for one chunk, exactly as the submission path would store them.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkRows:
+    """The rows of one chunk for every pulse table, in a random order (storage order says nothing)."""
+
+    responses: list[tuple[Any, ...]] = field(default_factory=list)
+    answers: list[tuple[Any, ...]] = field(default_factory=list)
+    scores: list[tuple[Any, ...]] = field(default_factory=list)
+    receipts: list[tuple[Any, ...]] = field(default_factory=list)
+    team_week_score: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
+    team_week_responses: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+
+
+def chunk_rows(
+    chunk: Sequence[SyntheticSubmission],
+    composition: Composition,
+    key: bytes,
+    names: tuple[str, ...],
+    rng: np.random.Generator,
+) -> ChunkRows:
+    """What ``submit_pulse_in`` would store for each submission of the chunk, in the same order of
+    aggregation (so sums are bit-for-bit those of the submission path)."""
+    rows = ChunkRows()
+    ids = rng.bytes(16 * len(chunk))
+    comments: dict[str | None, str | None] = {}
+    for i, sub in enumerate(chunk):
+        response_id = uuid.UUID(bytes=ids[16 * i : 16 * i + 16], version=4).hex
+        answers = composition.validate(sub.answers)
+        scores = composition.score(answers)
+        pattern = work_pattern(sub.days_home, sub.days_office, sub.days_site)
+        if sub.comment not in comments:
+            comments[sub.comment] = stored_comment(sub.comment, names)
+        comment = comments[sub.comment]
+        rows.receipts.append((participation_receipt(key, sub.person_id, sub.week), sub.week))
+        rows.responses.append(
+            (
+                response_id,
+                sub.team_id,
+                sub.week,
+                composition.label,
+                sub.days_home,
+                sub.days_office,
+                sub.days_site,
+                pattern,
+                comment,
+            )
+        )
+        rows.answers.extend((response_id, item_id, value) for item_id, value in answers.items())
+        rows.scores.extend((response_id, construct_id, score) for construct_id, score in scores.items())
+        for construct_id, score in sorted(scores.items()):
+            sums = rows.team_week_score.setdefault(
+                (sub.team_id, sub.week, construct_id, pattern), [0, 0.0, 0.0]
+            )
+            sums[0] += 1
+            sums[1] += score
+            sums[2] += score * score
+        counts = rows.team_week_responses.setdefault((sub.team_id, sub.week), [0, 0])
+        counts[0] += 1
+        counts[1] += int(bool(comment))
+    for table in (rows.responses, rows.answers, rows.scores, rows.receipts):
+        order = rng.permutation(len(table))
+        table[:] = [table[j] for j in order]
+    return rows
+
+
+RESPONSE_COLUMNS = (
+    "id",
+    "team_id",
+    "week",
+    "instrument_version",
+    "days_home",
+    "days_office",
+    "days_site",
+    "work_pattern",
+    "comment",
+)
+PULSE_TABLES = (
+    ("pulse_response", RESPONSE_COLUMNS),
+    ("pulse_answer", ("response_id", "item_id", "value")),
+    ("pulse_score", ("response_id", "construct_id", "score")),
+    ("participation_receipt", ("receipt", "week")),
+)
+AGGREGATE_TABLES = (
+    ("team_week_score", ("team_id", "week", "construct_id", "work_pattern", "n", "total", "total_sq")),
+    ("team_week_responses", ("team_id", "week", "n", "comments")),
+)
+
+
+def _table_rows(rows: ChunkRows) -> list[list[tuple[Any, ...]]]:
+    return [
+        rows.responses,
+        rows.answers,
+        rows.scores,
+        rows.receipts,
+        [(*k, *v) for k, v in rows.team_week_score.items()],
+        [(*k, *v) for k, v in rows.team_week_responses.items()],
+    ]
+
+
+STAGE_PREFIX = "bench_stage_"
+PRIMARY_KEYS = {
+    "pulse_response": ("id",),
+    "pulse_answer": ("response_id", "item_id"),
+    "pulse_score": ("response_id", "construct_id"),
+    "participation_receipt": ("receipt",),
+    "team_week_score": ("team_id", "week", "construct_id", "work_pattern"),
+    "team_week_responses": ("team_id", "week"),
+}
+
+
+def _create_sqlite_stages(dbapi: Any) -> None:
+    """Unindexed staging copies of the pulse tables (same columns and affinities, no rows)."""
+    cursor = dbapi.cursor()
+    for table, columns in (*PULSE_TABLES, *AGGREGATE_TABLES):
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_PREFIX}{table}")
+        cursor.execute(
+            f"CREATE TABLE {STAGE_PREFIX}{table} AS SELECT {', '.join(columns)} FROM {table} WHERE 0"
+        )
+    cursor.close()
+
+
+def _write_sqlite(dbapi: Any, rows: ChunkRows) -> None:
+    """Append one chunk to the staging tables in one transaction (no index to keep up to date)."""
+    cursor = dbapi.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    try:
+        for (table, columns), table_rows in zip(
+            (*PULSE_TABLES, *AGGREGATE_TABLES), _table_rows(rows), strict=True
+        ):
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {STAGE_PREFIX}{table} ({', '.join(columns)}) VALUES ({marks})", table_rows
+            )
+        cursor.execute("COMMIT")
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    finally:
+        cursor.close()
+
+
+def _move_sqlite_stages(dbapi: Any) -> None:
+    """Move the staged rows into the real tables in primary-key order, then drop the stages.
+
+    In key order every index and the table itself grow at their ends, instead of one scattered page
+    write per row. Rows are stored in the order of their random keys (response id, receipt HMAC),
+    so storage order still says nothing about who answered when, as with ``submit_pulse``'s random
+    rowids. Parents first, for the foreign keys."""
+    cursor = dbapi.cursor()
+    for table, columns in (*PULSE_TABLES, *AGGREGATE_TABLES):
+        listed = ", ".join(columns)
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {STAGE_PREFIX}{table} "
+                f"ORDER BY {', '.join(PRIMARY_KEYS[table])}"
+            )
+            cursor.execute(f"DROP TABLE {STAGE_PREFIX}{table}")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    cursor.close()
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, float):
+        return repr(value)
+    return (
+        str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _create_postgres_stages(dbapi: Any) -> None:
+    """Unlogged, unindexed staging copies of the pulse tables."""
+    connection = dbapi.driver_connection
+    with connection.transaction(), connection.cursor() as cursor:
+        for table, _ in (*PULSE_TABLES, *AGGREGATE_TABLES):
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_PREFIX}{table}")
+            cursor.execute(f"CREATE UNLOGGED TABLE {STAGE_PREFIX}{table} (LIKE {table})")
+
+
+def _move_postgres_stages(dbapi: Any) -> None:
+    """As on SQLite: staged rows into the real tables in key order, parents first, one transaction.
+
+    PostgreSQL checks foreign keys with a trigger per row (most of the time of a plain move), so a
+    superuser's move skips them as pg_restore does (``session_replication_role = replica``): the
+    rows are consistent by construction (each chunk is generated whole, responses first)."""
+    connection = dbapi.driver_connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = cursor.fetchone()
+    superuser = bool(row and row[0])
+    with connection.transaction(), connection.cursor() as cursor:
+        if superuser:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        for table, columns in (*PULSE_TABLES, *AGGREGATE_TABLES):
+            listed = ", ".join(columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {STAGE_PREFIX}{table} "
+                f"ORDER BY {', '.join(PRIMARY_KEYS[table])}"
+            )
+            cursor.execute(f"DROP TABLE {STAGE_PREFIX}{table}")
+
+
+def _write_postgres(dbapi: Any, rows: ChunkRows) -> None:
+    """Append one chunk to the staging tables: one transaction of COPYs."""
+    connection = dbapi.driver_connection
+    with connection.transaction(), connection.cursor() as cursor:
+        for (table, columns), table_rows in zip(
+            (*PULSE_TABLES, *AGGREGATE_TABLES), _table_rows(rows), strict=True
+        ):
+            with cursor.copy(f"COPY {STAGE_PREFIX}{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write("".join("\t".join(_copy_text(v) for v in row) + "\n" for row in table_rows))
+
+
+def expected_responses(plan: BenchPlan) -> int:
+    """Everyone answering every week: the progress bar's total (about 4% do not answer)."""
+    return sum(plan.team_size(t) for t in range(plan.teams)) * plan.weeks
+
+
+def all_names(engine: Engine) -> tuple[str, ...]:
+    """Display names as ``submit_pulse_in`` reads them for comment scrubbing."""
+    with read_session(engine) as session:
+        return tuple(sorted(set(session.exec(select(Person.display_name)).all())))
+
+
+def build(
+    engine: Engine,
+    plan: BenchPlan,
+    key: bytes,
+    composition: Composition | None = None,
+    progress: Callable[[int], None] = lambda _done: None,
+    log: Callable[[str], None] = lambda _message: None,
+) -> BenchOrg:
+    """Create the organisation and bulk-load its year of answers; ``progress(n)`` after each chunk."""
+    started = time.perf_counter()
+
+    def phase(message: str) -> None:
+        log(f"{message} ({time.perf_counter() - started:.1f} s)")
+
+    composition = composition or get_composition(DEFAULT_COMPOSITION_ID)
+    org = _create_structure(engine, plan)
+    names = all_names(engine)
+    phase("organisation, people, periods and objectives created")
+    sqlite = is_sqlite(str(engine.url))
+    rng = np.random.default_rng([plan.seed, 4])
+    raw = engine.raw_connection()
+    try:
+        if sqlite:
+            cursor = raw.cursor()
+            # For this loading connection only (it is discarded afterwards): a 256 MB page cache,
+            # and a checkpoint every ~400 MB of WAL instead of every 4 MB.
+            cursor.execute("PRAGMA cache_size=-262144")
+            cursor.execute("PRAGMA wal_autocheckpoint=100000")
+            cursor.close()
+            _create_sqlite_stages(raw)
+        else:
+            raw.driver_connection.autocommit = True  # each chunk is its own transaction block
+            _create_postgres_stages(raw)
+        items = [item for _, item in composition.items]
+        for chunk in synthetic_chunks(plan, org, items):
+            rows = chunk_rows(chunk, composition, key, names, rng)
+            if sqlite:
+                _write_sqlite(raw, rows)
+            else:
+                _write_postgres(raw, rows)
+            progress(len(chunk))
+        phase("answers generated, scored and written")
+        if sqlite:
+            _move_sqlite_stages(raw)
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        else:
+            _move_postgres_stages(raw)
+        phase("staged rows moved into place in key order")
+    finally:
+        raw.invalidate()  # its loading pragmas must not serve the measurements
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+    phase("statistics gathered (ANALYZE)")
+    with write_session(engine) as session:
+        root = session.get(Unit, org.root_id)
+        assert root is not None
+        root.name = COMPLETE_NAME
+        session.add(root)
+    return org
+
+
+def load_org(engine: Engine, plan: BenchPlan) -> BenchOrg:
+    """The ids of a complete earlier build (for reuse)."""
+    with read_session(engine) as session:
+        root = session.exec(select(Unit).where(Unit.code == plan.code)).one()
+        codes = [f"bench-t{t + 1:05d}" for t in range(plan.teams)]
+        by_code = dict(session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
+        team_ids = [by_code[code] for code in codes]
+        by_email = dict(
+            session.execute(select(Person.email, Person.id).where(Person.email.like("bench-0%"))).all()
+        )
+        person_ids = [
+            [by_email[f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid"] for p in range(plan.team_size(t))]
+            for t in range(plan.teams)
+        ]
+    return BenchOrg(
+        root_id=int(root.id),  # type: ignore[arg-type]
+        team_ids=team_ids,
+        person_ids=person_ids,
+        hr_email="bench-hr@bench.invalid",
+        manager_email="bench-manager@bench.invalid",
+    )
+
+
+def count_responses(engine: Engine, plan: BenchPlan) -> int:
+    with read_session(engine) as session:
+        return int(
+            session.exec(
+                select(func.coalesce(func.sum(TeamWeekResponses.n), 0)).where(
+                    TeamWeekResponses.week.between(plan.first_week, plan.last_week)
+                )
+            ).one()
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements.
+# --------------------------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports kilobytes)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def median_seconds(action: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of ``repeats`` runs after one warm-up run."""
+    action()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+BARE_GROUP_BY = text(
+    "SELECT r.team_id, r.week, s.construct_id, COUNT(*) AS n, SUM(s.score) AS total, "
+    "SUM(s.score * s.score) AS total_sq "
+    "FROM pulse_score s JOIN pulse_response r ON r.id = s.response_id "
+    "WHERE r.week BETWEEN :first AND :last "
+    "GROUP BY r.team_id, r.week, s.construct_id"
+)
+MAINTAINED_GROUP_BY = text(
+    "SELECT team_id, week, construct_id, SUM(n) AS n, SUM(total) AS total, SUM(total_sq) AS total_sq "
+    "FROM team_week_score WHERE week BETWEEN :first AND :last "
+    "GROUP BY team_id, week, construct_id"
+)
+
+
+def _fetch_all(engine: Engine, query: Any, plan: BenchPlan) -> int:
+    with engine.connect() as connection:
+        return len(connection.execute(query, {"first": plan.first_week, "last": plan.last_week}).all())
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def run_submitters(
+    engine: Engine, plan: BenchPlan, org: BenchOrg, key: bytes, burst: int
+) -> dict[str, Any]:
+    """``SUBMITTERS`` new people, each in a different team where possible, submit through
+    ``submit_pulse`` at once (threads released together by a barrier); latency per submission."""
+    composition = get_composition(DEFAULT_COMPOSITION_ID)
+    token = uuid.uuid4().hex[:8]
+    teams = [org.team_ids[i % len(org.team_ids)] for i in range(SUBMITTERS)]
+    with write_session(engine) as session:
+        session.execute(
+            insert(Person),
+            [
+                {
+                    "email": f"submitter-{token}-{i:03d}@bench.invalid",
+                    "display_name": f"Submitter {i}",
+                    "team_id": team,
+                }
+                for i, team in enumerate(teams)
+            ],
+        )
+        ids = dict(
+            session.execute(
+                select(Person.email, Person.id).where(Person.email.like(f"submitter-{token}-%"))
+            ).all()
+        )
+    person_ids = [ids[f"submitter-{token}-{i:03d}@bench.invalid"] for i in range(SUBMITTERS)]
+    rng = np.random.default_rng([plan.seed, 5, burst])
+    answers = [
+        {item.id: int(rng.integers(item.scale.min, item.scale.max + 1)) for _, item in composition.items}
+        for _ in range(SUBMITTERS)
+    ]
+    commented = rng.random(SUBMITTERS) < 0.04
+    barrier = threading.Barrier(SUBMITTERS)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def submit(i: int) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            submit_pulse(
+                engine,
+                person_id=person_ids[i],
+                team_id=teams[i],
+                week=plan.submit_week,
+                answers=answers[i],
+                days_home=2,
+                days_office=3,
+                days_site=0,
+                comment=COMMENTS[i % len(COMMENTS)] if commented[i] else None,
+                participation_key=key,
+                composition=composition,
+            )
+        except Exception as error:  # noqa: BLE001  (counted and reported, never hidden)
+            with lock:
+                errors.append(f"{type(error).__name__}: {error}")
+            return
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(SUBMITTERS)]
+    wall = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+    receipts = [participation_receipt(key, pid, plan.submit_week) for pid in person_ids]
+    with read_session(engine) as session:
+        stored = int(
+            session.exec(
+                select(func.count())
+                .select_from(ParticipationReceipt)
+                .where(ParticipationReceipt.receipt.in_(receipts))  # type: ignore[attr-defined]
+            ).one()
+        )
+    return {
+        "sent": SUBMITTERS,
+        "stored": stored,
+        "errors": errors,
+        "latencies": latencies,
+        "wall_s": wall,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The figures other areas provide: resolved when called, so a module still being written shows up
+# in the report as "not available" with its reason instead of stopping the benchmark.
+# --------------------------------------------------------------------------------------------
+
+
+def _function(module_name: str, name: str) -> Callable[..., Any]:
+    module = importlib.import_module(module_name)
+    found = getattr(module, name, None)
+    if found is None:
+        raise LookupError(f"{module_name}.{name} does not exist yet")
+    return found
+
+
+def _viewer(engine: Engine, email: str) -> Viewer:
+    with read_session(engine) as session:
+        viewer = load_viewer(session, email)
+    if viewer is None:
+        raise BenchError(f"the benchmark account {email} is missing")
+    return viewer
+
+
+def _rules() -> Any:
+    return _function("analytics.gate", "PrivacyRules")()
+
+
+def hr_overview(engine: Engine, plan: BenchPlan, org: BenchOrg) -> int:
+    """The HR overview's data: every team x week x construct through the gate (HR viewer)."""
+    organisation_series = _function("analytics.gate", "organisation_series")
+    viewer = _viewer(engine, org.hr_email)
+    rules = _rules()
+    with read_session(engine) as session:
+        frame = organisation_series(
+            session=session,
+            viewer=viewer,
+            rules=rules,
+            organisation_id=org.root_id,
+            start_week=plan.first_week,
+            end_week=plan.last_week,
+            level="team",
+        )
+    return len(frame)
+
+
+def team_dashboard(engine: Engine, plan: BenchPlan, org: BenchOrg) -> int:
+    """A manager's team dashboard data for one team over the year: gated series, pattern mix,
+    response rate and delivery."""
+    gate = "analytics.gate"
+    team_series = _function(gate, "team_series")
+    team_pattern_mix = _function(gate, "team_pattern_mix")
+    team_response_rate = _function(gate, "team_response_rate")
+    team_delivery = _function("analytics.objectives", "team_delivery")
+    viewer = _viewer(engine, org.manager_email)
+    rules = _rules()
+    team_id = org.team_ids[0]
+    span = {"start_week": plan.first_week, "end_week": plan.last_week}
+    with read_session(engine) as session:
+        common = {"session": session, "viewer": viewer, "team_id": team_id}
+        series = team_series(**common, rules=rules, constructs=None, **span)
+        team_pattern_mix(**common, rules=rules, **span)
+        team_response_rate(**common, rules=rules, **span)
+        team_delivery(**common, today=plan.today)
+    return len(series)
+
+
+def strain_detection(engine: Engine, plan: BenchPlan, org: BenchOrg) -> int:
+    """Strain detection over every team that passes the gate (features, clustering, reasons)."""
+    strain_for_database = _function("analytics.strain_features", "strain_for_database")
+    with read_session(engine) as session:
+        result = strain_for_database(
+            session=session, rules=_rules(), organisation_id=org.root_id, today=plan.today
+        )
+    return len(result.teams)
+
+
+# --------------------------------------------------------------------------------------------
+# The run: build or reuse, then every figure.
+# --------------------------------------------------------------------------------------------
+
+
+def _timed(
+    report: dict[str, Any],
+    unavailable: dict[str, str],
+    key: str,
+    action: Callable[[], Any],
+    repeats: int,
+) -> Any:
+    """Median seconds of ``action`` into ``report[key]``, or None and the reason it could not run."""
+    try:
+        result = action()  # warm-up, and the size of what it returns
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - started)
+    except (ImportError, LookupError) as error:
+        report[key] = None
+        unavailable[key] = f"not available yet: {error}"
+        return None
+    except Exception as error:  # noqa: BLE001  (another area's module failed: report, don't hide)
+        report[key] = None
+        unavailable[key] = f"failed: {type(error).__name__}: {error}"
+        return None
+    report[key] = round(statistics.median(times), 4)
+    return result
+
+
+def run_benchmark(
+    engine: Engine,
+    plan: BenchPlan,
+    key: bytes,
+    *,
+    repeats: int = 3,
+    progress: Callable[[int], None] = lambda _done: None,
+    log: Callable[[str], None] = lambda _message: None,
+) -> dict[str, Any]:
+    """Build (or reuse) the organisation, measure every figure, return the report (JSON-ready)."""
+    report: dict[str, Any] = {
+        "backend": _backend(engine),
+        "database": _url_for_report(engine),
+        "teams": plan.teams,
+        "people_per_team": plan.people_per_team,
+        "weeks": plan.weeks,
+        "first_week": plan.first_week,
+        "last_week": plan.last_week,
+        "repeats": repeats,
+        **platform_info(engine),
+    }
+    unavailable: dict[str, str] = {}
+    state = inspect_database(engine, plan)
+    if state == "empty":
+        log("building the synthetic organisation")
+        started = time.perf_counter()
+        org = build(engine, plan, key, progress=progress, log=log)
+        report["generate_and_load_seconds"] = round(time.perf_counter() - started, 2)
+        report["reused_existing_build"] = False
+    else:
+        log("reusing the complete build of the same size in this database")
+        org = load_org(engine, plan)
+        report["generate_and_load_seconds"] = None
+        unavailable["generate_and_load_seconds"] = (
+            "reused a complete build of the same size from an earlier run; "
+            "use a fresh database to time it"
+        )
+        report["reused_existing_build"] = True
+    report["responses"] = count_responses(engine, plan)
+    report["responses_per_second_loaded"] = (
+        round(report["responses"] / report["generate_and_load_seconds"])
+        if report["generate_and_load_seconds"]
+        else None
+    )
+    report["peak_rss_mb_after_load"] = peak_rss_mb()
+
+    log("timing the bare GROUP BY (reference)")
+    groups = _timed(
+        report,
+        unavailable,
+        "bare_group_by_seconds",
+        lambda: _fetch_all(engine, BARE_GROUP_BY, plan),
+        repeats,
+    )
+    report["bare_group_by_rows"] = groups
+    log("timing the GROUP BY over the maintained weekly aggregates")
+    report["maintained_group_by_rows"] = _timed(
+        report,
+        unavailable,
+        "maintained_group_by_seconds",
+        lambda: _fetch_all(engine, MAINTAINED_GROUP_BY, plan),
+        repeats,
+    )
+    log("timing the HR overview through the gate")
+    report["hr_overview_rows"] = _timed(
+        report, unavailable, "hr_overview_seconds", lambda: hr_overview(engine, plan, org), repeats
+    )
+    report["hr_overview_to_group_by_ratio"] = (
+        round(report["hr_overview_seconds"] / report["bare_group_by_seconds"], 4)
+        if report["hr_overview_seconds"] is not None and report["bare_group_by_seconds"]
+        else None
+    )
+    if report["hr_overview_to_group_by_ratio"] is None:
+        unavailable["hr_overview_to_group_by_ratio"] = "needs hr_overview_seconds"
+    log("timing a team dashboard")
+    _timed(
+        report,
+        unavailable,
+        "team_dashboard_seconds",
+        lambda: team_dashboard(engine, plan, org),
+        max(repeats, 5),
+    )
+    log("timing strain detection over all teams")
+    report["strain_teams_assessed"] = _timed(
+        report, unavailable, "strain_seconds", lambda: strain_detection(engine, plan, org), repeats
+    )
+
+    log(f"{SUBMIT_BURSTS} bursts of {SUBMITTERS} concurrent submitters")
+    bursts = [run_submitters(engine, plan, org, key, burst) for burst in range(SUBMIT_BURSTS)]
+    p50s = [_quantile(b["latencies"], 0.5) * 1000 for b in bursts if b["latencies"]]
+    p95s = [_quantile(b["latencies"], 0.95) * 1000 for b in bursts if b["latencies"]]
+    report["submit_concurrent_submitters"] = SUBMITTERS
+    report["submit_bursts"] = SUBMIT_BURSTS
+    report["submit_p50_ms"] = round(statistics.median(p50s), 1) if p50s else None
+    report["submit_p95_ms"] = round(statistics.median(p95s), 1) if p95s else None
+    report["submit_max_ms"] = (
+        round(max(max(b["latencies"]) for b in bursts if b["latencies"]) * 1000, 1) if p50s else None
+    )
+    report["submit_burst_wall_seconds"] = round(statistics.median(b["wall_s"] for b in bursts), 3)
+    report["submit_sent"] = sum(b["sent"] for b in bursts)
+    report["submit_stored"] = sum(b["stored"] for b in bursts)
+    report["submit_errors"] = sum(len(b["errors"]) for b in bursts)
+    report["submit_error_examples"] = sorted({e for b in bursts for e in b["errors"]})[:3]
+    report["peak_rss_mb"] = peak_rss_mb()
+    report["unavailable"] = unavailable
+    return report
+
+
+def _url_for_report(engine: Engine) -> str:
+    return make_url(str(engine.url)).render_as_string(hide_password=True)
+
+
+def _backend(engine: Engine) -> str:
+    return "sqlite" if is_sqlite(str(engine.url)) else "postgresql"
+
+
+def platform_info(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as connection:
+        if is_sqlite(str(engine.url)):
+            version = connection.execute(text("SELECT sqlite_version()")).scalar_one()
+        else:
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+    return {
+        "python": platform.python_version(),
+        "database_version": str(version),
+        "machine": platform.machine(),
+    }
