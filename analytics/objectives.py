@@ -576,8 +576,10 @@ def set_action_status(*, session: Session, viewer: Viewer, action_id: int, statu
 
 
 def team_actions(*, session: Session, viewer: Viewer, team_id: int) -> list[ActionView]:
-    """The team's recorded actions, newest first."""
-    require_team_access(session, viewer, team_id)
+    """The team's recorded actions, newest first: for its managers, HR and admins, and for the
+    team's own staff ("you said, we did"). Actions are what a manager did, not anyone's answers."""
+    if not (viewer.is_staff and viewer.team_id == team_id):
+        require_team_access(session, viewer, team_id)
     rows = session.exec(
         select(Action)
         .where(Action.team_id == team_id)

@@ -497,6 +497,11 @@ def test_actions_are_recorded_for_the_team(engine: Engine) -> None:
     assert [(a.title, a.key_result_id, a.status) for a in actions] == [
         ("Protect Friday focus time", kr, "planned")
     ]
+    with read_session(engine) as session:  # "you said, we did": the team's own staff see them
+        seen_by_staff = team_actions(session=session, viewer=org.staff, team_id=org.team_a)
+        assert [a.title for a in seen_by_staff] == ["Protect Friday focus time"]
+        with pytest.raises(AccessDenied):
+            team_actions(session=session, viewer=org.staff, team_id=org.team_b)
 
 
 def test_delivery_features_for_strain_detection(engine: Engine) -> None:
