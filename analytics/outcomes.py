@@ -268,3 +268,96 @@ def quadrant_point(team: str, delivery: float | None, released: Sequence[dict]) 
     basis = str(latest_own.get("basis", "team"))
     note = "" if basis == "team" else basis
     return QuadrantPoint(team, delivery, wellbeing, quadrant(delivery, wellbeing), note)
+
+
+# WHO-5: a change of 10 points (on 0-100) is the published minimal important difference.
+WELLBEING_MID = 10.0
+EFFECT_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class ActionEffect:
+    """Wellbeing and delivery before and after an action ("you said, we did" and did it help)."""
+
+    wellbeing_before: float | None
+    wellbeing_after: float | None
+    delivery_before: float | None
+    delivery_after: float | None
+
+    @property
+    def wellbeing_change(self) -> float | None:
+        if self.wellbeing_before is None or self.wellbeing_after is None:
+            return None
+        return self.wellbeing_after - self.wellbeing_before
+
+    @property
+    def delivery_change(self) -> float | None:
+        if self.delivery_before is None or self.delivery_after is None:
+            return None
+        return self.delivery_after - self.delivery_before
+
+    def describe(self) -> str:
+        parts = []
+        change = self.wellbeing_change
+        if change is None:
+            parts.append("wellbeing: not enough released figures on both sides yet")
+        else:
+            size = "a meaningful" if abs(change) >= WELLBEING_MID else "less than a meaningful"
+            parts.append(
+                f"wellbeing {self.wellbeing_before:.1f} → {self.wellbeing_after:.1f} ({change:+.1f}, "
+                f"{size} change of {WELLBEING_MID:g} points)"
+            )
+        delivery = self.delivery_change
+        if delivery is None:
+            parts.append("delivery: no objective history on both sides yet")
+        else:
+            parts.append(
+                f"delivery {self.delivery_before:+.0%} → {self.delivery_after:+.0%} against expected "
+                f"({100 * delivery:+.0f} points)"
+            )
+        return "; ".join(parts)
+
+
+def action_effect(
+    week: str, released: Sequence[dict], history: Sequence[dict], weeks: int = EFFECT_WEEKS
+) -> ActionEffect:
+    """Compare the ``weeks`` weeks before the action's ISO ``week`` with the weeks from it on.
+
+    Wellbeing: the mean of the gate's released figures for the team itself (``team_series``
+    records; suppressed and rolled-up rows are left out). Delivery: objective progress minus
+    expected (``team_delivery`` history records of kind "objective"), averaged over objectives, at
+    the last week ending before the action and at the latest week.
+    """
+    own = [
+        row
+        for row in released
+        if not row.get("suppressed")
+        and row.get("mean") is not None
+        and row.get("mean") == row.get("mean")
+        and not str(row.get("basis", "")).startswith("rolled up")
+    ]
+    before = [float(r["mean"]) for r in own if r["week"] < week][-weeks:]
+    after = [float(r["mean"]) for r in own if r["week"] >= week][:weeks]
+    objective_rows = [
+        row for row in history if row.get("kind") == "objective" and row.get("progress") is not None
+    ]
+
+    def delivery_at(rows: list[dict]) -> float | None:
+        if not rows:
+            return None
+        last = max(row["week_ending"] for row in rows)
+        at = [row["progress"] - row["expected"] for row in rows if row["week_ending"] == last]
+        return sum(at) / len(at)
+
+    action_monday = _monday(week)
+    return ActionEffect(
+        wellbeing_before=sum(before) / len(before) if before else None,
+        wellbeing_after=sum(after) / len(after) if after else None,
+        delivery_before=delivery_at([r for r in objective_rows if r["week_ending"] < action_monday]),
+        delivery_after=delivery_at([r for r in objective_rows if r["week_ending"] >= action_monday]),
+    )
+
+
+def _monday(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)

@@ -8,6 +8,7 @@ import pytest
 
 from analytics.outcomes import (
     OutcomeError,
+    action_effect,
     apply_override,
     due_update,
     expected_progress,
@@ -220,3 +221,32 @@ def test_quadrant_point_does_not_plot_a_suppressed_or_rolled_up_team() -> None:
     assert "rolled up into Housing" in rolled.note
     no_delivery = quadrant_point("New", None, [_row("2026-W01", 55.0)])
     assert no_delivery.quadrant is None and "no live objectives" in no_delivery.note
+
+
+def test_action_effect_compares_released_wellbeing_and_delivery_before_and_after() -> None:
+    released = [
+        _row("2026-W08", 50.0),
+        _row("2026-W09", 52.0),
+        _row("2026-W10", 48.0, "rolled up into Housing"),  # the parent's figure: left out
+        _row("2026-W11", None, suppressed=True),
+        _row("2026-W12", 62.0),
+        _row("2026-W13", 64.0, "pooled over 4 weeks"),
+    ]
+    history = [
+        {"week_ending": date(2026, 3, 15), "kind": "objective", "progress": 0.2, "expected": 0.4},
+        {"week_ending": date(2026, 3, 15), "kind": "key result", "progress": 0.9, "expected": 0.4},
+        {"week_ending": date(2026, 3, 29), "kind": "objective", "progress": 0.6, "expected": 0.6},
+    ]
+    effect = action_effect("2026-W12", released, history)  # W12 starts Monday 16 March 2026
+    assert effect.wellbeing_before == pytest.approx(51.0) and effect.wellbeing_after == pytest.approx(
+        63.0
+    )
+    assert effect.wellbeing_change == pytest.approx(12.0)
+    assert effect.delivery_before == pytest.approx(-0.2) and effect.delivery_after == pytest.approx(0.0)
+    assert "a meaningful change" in effect.describe() and "+20 points" in effect.describe()
+
+
+def test_action_effect_without_figures_after_says_so() -> None:
+    effect = action_effect("2026-W20", [_row("2026-W19", 55.0)], [])
+    assert effect.wellbeing_change is None and effect.delivery_change is None
+    assert "not enough released figures" in effect.describe()

@@ -15,7 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from analytics.gate import BASIS_TEAM
 from analytics.objectives import ACTION_STATUSES, TeamDelivery, record_action, set_action_status
-from analytics.outcomes import QUADRANT_RULE, STATUS_RULE, OutcomeError, QuadrantPoint, quadrant_point
+from analytics.outcomes import (
+    QUADRANT_RULE,
+    STATUS_RULE,
+    OutcomeError,
+    QuadrantPoint,
+    action_effect,
+    quadrant_point,
+)
 from app import ui
 from app.charts.team import (
     delivery_chart,
@@ -174,9 +181,14 @@ def _quadrant_section(
     st.caption(QUADRANT_RULE)
 
 
-def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
+def _actions_section(
+    viewer: Viewer, delivery: TeamDelivery, today: date, start_week: str, end_week: str
+) -> None:
     st.subheader("Actions (closing the loop)")
     actions = load_actions(viewer.email, delivery.team_id)
+    series, _, _ = load_wellbeing(viewer.email, delivery.team_id, start_week, end_week)
+    released = series.to_dict("records")
+    history = delivery.history.to_dict("records")
     if actions:
         for action in actions:
             with st.container(border=True, key=f"action_{action.id}"):
@@ -187,6 +199,8 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                 )
                 if action.description:
                     st.caption(md(action.description))
+                effect = action_effect(iso_week(action.taken_on), released, history)
+                st.caption(f"Since then: {effect.describe()}.")
                 if action.status != "done":
                     following = ACTION_STATUSES[ACTION_STATUSES.index(action.status) + 1]
                     if st.button(f"Mark {ACTION_LABELS[following].lower()}", key=f"advance_{action.id}"):
@@ -296,7 +310,7 @@ def main() -> None:
     _slipping_section(delivery)
     st.subheader("Strain")
     render_team_strain(viewer, team_id)
-    _actions_section(viewer, delivery, today)
+    _actions_section(viewer, delivery, today, start_week, end_week)
     _quadrant_section(viewer, teams, today, start_week, end_week)
 
 
