@@ -28,5 +28,7 @@ def sign_in(page: Page, app_url: str, account_text: str) -> None:
 
 
 def nav_links(page: Page) -> list[str]:
-    """The titles of the pages in the sidebar navigation."""
-    return [text.strip() for text in page.get_by_test_id("stSidebarNavLink").all_inner_texts()]
+    """The titles of the pages in the sidebar navigation (without the icon's ligature text,
+    which Material icons render as a word such as "favorite" on a line of its own)."""
+    texts = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
+    return [next((line.strip() for line in reversed(t.splitlines()) if line.strip()), "") for t in texts]
