@@ -7,12 +7,14 @@ Why this shape:
   lambda = 0.2 accumulates evidence over several weeks, so it reacts to a sustained drop and not to
   one noisy week (NIST Handbook 6.3.2.4; Lucas and Saccucci 1990).
 - WHO-5 (and SWEMWBS) ask about the last two weeks, so consecutive weekly answers overlap in what
-  they recall and weekly team means are autocorrelated. Textbook EWMA limits assume independence
-  and would raise too many false alarms. **Assumption**: deviations of a team's weekly mean from
-  its level follow an MA(1) process with lag-1 correlation ``lag1_correlation`` (default 0.5). If a
-  weekly answer averages two weeks of independent experience plus some answer noise, its lag-1
-  correlation is at most 0.5, so the default is the conservative end. An AR(1) process can be
-  chosen instead (``process="ar1"``).
+  they recall and weekly team means are autocorrelated; a team's own drift (workload that builds
+  up over weeks) adds longer memory. Textbook EWMA limits assume independence and would raise too
+  many false alarms. **Assumption**: deviations of a team's weekly mean from its level follow an
+  AR(1) process (correlation decaying geometrically with the lag) with lag-1 correlation the larger
+  of ``lag1_correlation`` (default 0.5: a weekly answer that averages two weeks of independent
+  experience has a lag-1 correlation of at most 0.5) and the value estimated from the teams' own
+  baseline weeks (``estimate_from_data``; the bias of short series is removed by simulation).
+  MA(1) (recall overlap only) and independence can be chosen to show what they would do.
 - The baseline level of a team is estimated from its first ``baseline_weeks`` weeks; the
   simulation estimates it the same way, so the uncertainty of the baseline is in the calibration.
 - The week-to-week spread is pooled across teams (one scale per respondent, divided by the square
@@ -33,6 +35,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+MAX_AR1 = 0.9
+
 ALERT_COLUMNS = [
     "team",
     "alarm",
@@ -43,6 +47,7 @@ ALERT_COLUMNS = [
     "drop",
     "weeks_monitored",
     "limit",
+    "lag1",
 ]
 
 
@@ -54,7 +59,8 @@ class AlertRules:
     false_alarm_rate: float = 0.05
     baseline_weeks: int = 8
     lag1_correlation: float = 0.5
-    process: str = "ma1"
+    process: str = "ar1"
+    estimate_from_data: bool = True
     relative_to_all: bool = True
     min_drop: float = 0.0
     simulations: int = 20_000
@@ -71,8 +77,8 @@ class AlertRules:
             raise ValueError("process must be 'ma1', 'ar1' or 'independent'")
         if self.process == "ma1" and not 0 <= self.lag1_correlation <= 0.5:
             raise ValueError("an MA(1) process has a lag-1 correlation between 0 and 0.5")
-        if self.process == "ar1" and not 0 <= self.lag1_correlation < 1:
-            raise ValueError("an AR(1) process needs a lag-1 correlation in [0, 1)")
+        if self.process == "ar1" and not 0 <= self.lag1_correlation <= MAX_AR1:
+            raise ValueError(f"an AR(1) process needs a lag-1 correlation in [0, {MAX_AR1}]")
 
 
 def simulate_null(
@@ -135,15 +141,58 @@ def calibrated_limit(
     return float(-np.quantile(lowest, false_alarm_rate))
 
 
-def _ma_correction(rules: AlertRules, weeks: int) -> float:
+def _ma_correction(process: str, rho: float, weeks: int) -> float:
     """E[sum of squared deviations about the sample mean] / (sigma^2 (weeks - 1)) for the assumed
     process: needed to turn the pooled baseline spread into the per-week sigma."""
-    rho = 0.0 if rules.process == "independent" else rules.lag1_correlation
-    if rules.process == "ar1":
+    rho = 0.0 if process == "independent" else rho
+    if process == "ar1":
         variance_of_mean = (1 + 2 * sum((1 - lag / weeks) * rho**lag for lag in range(1, weeks))) / weeks
     else:
         variance_of_mean = (1 + 2 * rho * (weeks - 1) / weeks) / weeks
     return (weeks - weeks * variance_of_mean) / (weeks - 1)
+
+
+def _pooled_r1(series: np.ndarray) -> float:
+    """Pooled lag-1 autocorrelation of rows demeaned by their own mean (ratio of sums)."""
+    centred = series - series.mean(axis=1, keepdims=True)
+    denominator = float((centred**2).sum())
+    return float((centred[:, 1:] * centred[:, :-1]).sum()) / denominator if denominator > 0 else 0.0
+
+
+@lru_cache(maxsize=16)
+def _r1_curve(weeks: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """What the pooled demeaned lag-1 statistic averages to for AR(1) series of ``weeks`` weeks,
+    by simulation over a grid of phi: short demeaned series bias it down a lot, so we invert this."""
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(0.0, MAX_AR1, 19)
+    expected = np.array(
+        [
+            _pooled_r1(
+                simulate_null(
+                    process="ar1", lag1_correlation=float(phi), weeks=weeks, simulations=4000, rng=rng
+                )
+            )
+            for phi in grid
+        ]
+    )
+    return grid, expected
+
+
+def estimate_lag1(data: pd.DataFrame, baseline_weeks: int) -> float:
+    """The AR(1) coefficient of the teams' weekly deviations, from their baseline weeks only (a
+    later drop must not pass for autocorrelation): the pooled lag-1 statistic of each team's
+    baseline deviations from its own baseline mean, scaled by the square root of the week's
+    answers, turned into phi through the simulated bias curve. 0 with fewer than three teams."""
+    base = data[data["in_baseline"]]
+    sizes = base.groupby("team")["order"].transform("size")
+    base = base[sizes == baseline_weeks].sort_values(["team", "order"])
+    teams = base["team"].nunique()
+    if teams < 3:
+        return 0.0
+    values = (base["value"] * np.sqrt(base["n"])).to_numpy().reshape(teams, baseline_weeks)
+    observed = _pooled_r1(values)
+    grid, expected = _r1_curve(baseline_weeks)
+    return float(np.interp(observed, expected, grid, left=0.0, right=MAX_AR1))
 
 
 def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None) -> pd.DataFrame:
@@ -180,7 +229,13 @@ def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None)
     full = counts[counts == rules.baseline_weeks].index
     base_full = data[data["in_baseline"] & data["team"].isin(full)]
     squares = float((base_full["deviation"] ** 2 * base_full["n"]).sum())
-    dof = len(full) * (rules.baseline_weeks - 1) * _ma_correction(rules, rules.baseline_weeks)
+    rho = rules.lag1_correlation
+    if rules.process == "ar1" and rules.estimate_from_data:
+        rho = max(rho, estimate_lag1(data, rules.baseline_weeks))
+    rho = round(rho, 2)
+    dof = (
+        len(full) * (rules.baseline_weeks - 1) * _ma_correction(rules.process, rho, rules.baseline_weeks)
+    )
     scale = math.sqrt(squares / dof) if dof > 0 and squares > 0 else math.nan
 
     monitored = data[~data["in_baseline"]].copy()
@@ -203,6 +258,7 @@ def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None)
             "drop": math.nan,
             "weeks_monitored": weeks_monitored,
             "limit": math.nan,
+            "lag1": rho,
         }
         if (
             weeks_monitored == 0
@@ -217,7 +273,7 @@ def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None)
             baseline_weeks=rules.baseline_weeks,
             false_alarm_rate=rules.false_alarm_rate,
             process=rules.process,
-            lag1_correlation=rules.lag1_correlation,
+            lag1_correlation=rho,
             simulations=rules.simulations,
             seed=rules.seed,
         )

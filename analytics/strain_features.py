@@ -268,6 +268,7 @@ class StrainReport:
     units: Mapping[int, tuple[str, str, str]]  # team id -> (code, name, parent name)
     features: pd.DataFrame
     alert_rules: AlertRules
+    alerts_start_week: str = ""  # first week the alerts looked at (baseline included)
 
     @property
     def eligible(self) -> list[int]:
@@ -386,6 +387,7 @@ def compute_strain_report(
         units=units,
         features=features,
         alert_rules=alert_rules,
+        alerts_start_week=alert_start,
     )
 
 

@@ -20,7 +20,7 @@ def _weekly(
     dropped: int = 0,
     drop_from: int = 16,
     lag1: float = 0.5,
-    process: str = "ma1",
+    process: str = "ar1",
     sd_per_person: float = 18.0,
 ) -> pd.DataFrame:
     """Weekly WHO-5-like team means: a level per team, autocorrelated noise, optional planted drop."""
@@ -60,23 +60,50 @@ def test_autocorrelation_widens_the_limit() -> None:
     assert overlapping > independent * 1.15
 
 
-@pytest.mark.parametrize("rate", [0.05, 0.10])
-def test_false_alarm_rate_on_unchanged_autocorrelated_teams_matches_the_stated_rate(rate: float) -> None:
+@pytest.mark.parametrize(
+    ("process", "lag1", "rules"),
+    [
+        ("ar1", 0.5, AlertRules()),
+        ("ar1", 0.75, AlertRules()),  # longer memory than the floor: estimated from the data
+        ("ar1", 0.5, AlertRules(false_alarm_rate=0.10)),
+        ("ma1", 0.5, AlertRules(process="ma1", estimate_from_data=False)),
+    ],
+)
+def test_false_alarm_rate_on_unchanged_autocorrelated_teams_matches_the_stated_rate(
+    process: str, lag1: float, rules: AlertRules
+) -> None:
     """400 teams x 5 organisations with no change: the share with any alarm is near the stated rate."""
-    rules = AlertRules(false_alarm_rate=rate)
     shares = [
-        sustained_drop_alerts(_weekly(teams=400, seed=seed), rules)["alarm"].mean() for seed in range(5)
+        sustained_drop_alerts(_weekly(teams=400, seed=seed, process=process, lag1=lag1), rules)[
+            "alarm"
+        ].mean()
+        for seed in range(5)
     ]
-    assert np.mean(shares) == pytest.approx(rate, abs=0.02)
+    assert np.mean(shares) == pytest.approx(rules.false_alarm_rate, abs=0.025)
 
 
-def test_assuming_independence_on_overlapping_recall_cries_wolf() -> None:
-    """Why the recall overlap matters: textbook (independent) limits alarm far above their rate."""
-    wrong = AlertRules(process="independent", false_alarm_rate=0.05)
+def test_the_lag1_correlation_is_estimated_from_the_weekly_series() -> None:
+    alerts = sustained_drop_alerts(_weekly(teams=400, seed=21, lag1=0.7))
+    assert alerts["lag1"].iloc[0] == pytest.approx(0.7, abs=0.07)
+    floor = sustained_drop_alerts(_weekly(teams=400, seed=22, lag1=0.0, process="independent"))
+    assert floor["lag1"].iloc[0] == pytest.approx(0.5), "the two-week recall floor applies"
+
+
+def test_ignoring_autocorrelation_cries_wolf() -> None:
+    """Why the recall overlap and drift matter: textbook (independent) limits, or the recall floor
+    alone on teams with longer memory, alarm far above their stated rate."""
+    independent = AlertRules(process="independent", estimate_from_data=False)
+    floor_only = AlertRules(estimate_from_data=False)
     shares = [
-        sustained_drop_alerts(_weekly(teams=400, seed=seed), wrong)["alarm"].mean() for seed in range(3)
+        sustained_drop_alerts(_weekly(teams=400, seed=seed), independent)["alarm"].mean()
+        for seed in range(3)
     ]
-    assert np.mean(shares) > 0.08
+    assert np.mean(shares) > 0.10
+    long_memory = [
+        sustained_drop_alerts(_weekly(teams=400, seed=seed, lag1=0.8), floor_only)["alarm"].mean()
+        for seed in range(3)
+    ]
+    assert np.mean(long_memory) > 0.08
 
 
 def test_a_sustained_drop_is_detected_and_dated_after_it_starts() -> None:
@@ -101,7 +128,7 @@ def test_one_bad_week_is_not_a_sustained_drop() -> None:
 
 def test_an_organisation_wide_dip_is_not_a_team_alarm() -> None:
     weekly = _weekly(teams=100, seed=13)
-    weekly.loc[weekly["week"] >= "2026-W18", "mean"] -= 10.0  # winter: everyone dips
+    weekly.loc[weekly["week"] >= "2026-W18", "mean"] -= 15.0  # winter: everyone dips
     relative = sustained_drop_alerts(weekly)
     absolute = sustained_drop_alerts(weekly, AlertRules(relative_to_all=False))
     assert relative["alarm"].mean() <= 0.1

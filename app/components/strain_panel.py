@@ -1,13 +1,77 @@
-"""The strain flag panel for one team (filled in by the strain issue); the team dashboard calls it."""
+"""The strain flag panel for one team, on the manager's team dashboard: whether the team is flagged
+as under strain, why (the features that put it there, with values), and the sustained-drop alert.
+
+Access is checked by ``analytics.strain_features.team_strain_status`` (the manager of the team, or
+HR). Only this team's verdict leaves the service: other teams appear only as "the typical team".
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from models.access import Viewer
+from analytics.gate import PrivacyRules
+from analytics.strain_features import DEFAULT_WINDOW_WEEKS, TeamStrainStatus, team_strain_status
+from app import ui
+from models.access import AccessDenied, Viewer, load_viewer
+from models.db import read_session
+
+TTL = "10m"
+MAX_ENTRIES = 256
+
+
+def _rules() -> PrivacyRules:
+    settings = ui.settings()
+    return PrivacyRules(
+        min_group_size=settings.min_group_size,
+        min_comment_group_size=settings.min_comment_group_size,
+        pooling_weeks=settings.pooling_weeks,
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner="Checking for signs of strain ...")
+def load_team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainStatus:
+    with read_session(ui.engine()) as session:
+        viewer = load_viewer(session, email)
+        if viewer is None:
+            raise AccessDenied("Please sign in again.")
+        return team_strain_status(
+            session=session, viewer=viewer, rules=_rules(), team_id=team_id, window_weeks=window_weeks
+        )
 
 
 def render_team_strain(viewer: Viewer, team_id: int) -> None:
     """Show whether the team is flagged as under strain, and why."""
-    del viewer, team_id
-    st.caption("Strain detection is not available yet.")
+    try:
+        status = load_team_strain(viewer.email, int(team_id), DEFAULT_WINDOW_WEEKS)
+    except AccessDenied as error:
+        st.error(str(error))
+        return
+    window = f"{status.start_week} to {status.end_week}" if status.start_week else ""
+    record = status.record
+    if not status.assessed or record is None:
+        st.info(status.message, icon=":material/info:")
+        return
+    if record.flagged:
+        st.warning(f"Flagged as under strain ({window}).", icon=":material/warning:")
+        st.markdown("**Why:**")
+        st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in record.reasons))
+    else:
+        st.success(
+            f"Not flagged as under strain ({window}); profile: {record.cluster}.",
+            icon=":material/check:",
+        )
+        if record.reasons:
+            st.caption("Where the team is weaker than the typical team:")
+            st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in record.reasons))
+    alert = status.alert or {}
+    if alert.get("alarm"):
+        st.markdown(
+            f":red[Sustained drop in wellbeing signalled since {alert.get('first_alarm_week')}.]"
+        )
+    elif alert.get("weeks_monitored"):
+        st.caption("No sustained drop in wellbeing signalled.")
+    st.caption(
+        "Compared with all assessed teams over the last "
+        f"{DEFAULT_WINDOW_WEEKS} weeks; a flag needs the team's overall strain score to be clearly "
+        "beyond what chance alone produces. Record an action below if you respond to it."
+    )

@@ -1,6 +1,192 @@
-"""Placeholder until its issue lands."""
+"""Teams under strain (HR): every flagged team with its reasons, the sustained-drop alerts beside
+them, the cluster profiles, and a drill-down into one team's released weekly wellbeing.
 
+The verdicts come from ``analytics.strain_features.strain_report`` (HR only, checked there); the
+drill-down trend comes from the privacy gate's ``team_series``. Cached loaders take primitives (the
+viewer's email) and load the viewer again, so the service checks access on every cache miss.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-st.title("strain")
-st.info("This page is being built.")
+from analytics.gate import PrivacyRules, team_series
+from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
+from app import ui
+from app.charts.strain import cluster_overview_chart, team_scores_chart
+from app.charts.team import wellbeing_chart
+from models.access import AccessDenied, Viewer, load_viewer
+from models.audit import record
+from models.db import read_session, write_session
+
+TTL = "10m"
+MAX_ENTRIES = 64
+
+
+def _rules() -> PrivacyRules:
+    settings = ui.settings()
+    return PrivacyRules(
+        min_group_size=settings.min_group_size,
+        min_comment_group_size=settings.min_comment_group_size,
+        pooling_weeks=settings.pooling_weeks,
+    )
+
+
+def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
+    viewer = load_viewer(session, email)
+    if viewer is None:
+        raise AccessDenied("Please sign in again.")
+    return viewer
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner="Looking for teams under strain ...")
+def load_report(email: str, window_weeks: int) -> StrainReport | None:
+    with read_session(ui.engine()) as session:
+        return strain_report(
+            session=session, viewer=_viewer(session, email), rules=_rules(), window_weeks=window_weeks
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def load_trend(email: str, team_id: int, start_week: str, end_week: str) -> pd.DataFrame:
+    with read_session(ui.engine()) as session:
+        return team_series(
+            session=session,
+            viewer=_viewer(session, email),
+            rules=_rules(),
+            team_id=team_id,
+            start_week=start_week,
+            end_week=end_week,
+            constructs=["wellbeing"],
+        )
+
+
+def _audit_view(viewer: Viewer, target: str, detail: dict[str, object]) -> None:
+    """Record an HR view once per session and target (every view of an aggregate is recorded)."""
+    key = f"strain_viewed::{target}"
+    if st.session_state.get(key):
+        return
+    with write_session(ui.engine()) as session:
+        record(session, actor=viewer.email, action="view strain", target=target, detail=detail)
+    st.session_state[key] = True
+
+
+def _flag_card(row: pd.Series, report: StrainReport) -> None:
+    strain = report.result.for_team(int(row["team_id"]))
+    with st.container(border=True):
+        st.markdown(
+            f"**{ui.escape_markdown(str(row['name']))}** · {ui.escape_markdown(str(row['team']))}"
+        )
+        st.caption(
+            f"{row['parent']} · profile: {row['cluster']} · strain score {row['score']:+.2f} "
+            f"(flag threshold {report.result.threshold:+.2f})"
+        )
+        if row["alert"]:
+            st.markdown(f":red[Sustained drop in wellbeing signalled since {row['alert_since']}]")
+        if strain is not None:
+            st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in strain.reasons))
+
+
+def main() -> None:
+    st.title("Teams under strain")
+    viewer = ui.require_viewer()
+    if not viewer.is_hr:
+        st.error("This page is for HR.")
+        st.stop()
+    window = int(
+        st.number_input(
+            "Trailing window (weeks)", min_value=4, max_value=13, value=DEFAULT_WINDOW_WEEKS, step=1
+        )
+    )
+    try:
+        report = load_report(viewer.email, window)
+    except AccessDenied as error:
+        st.error(str(error))
+        st.stop()
+    if report is None:
+        st.info("There are no pulse answers yet.")
+        return
+    _audit_view(viewer, f"strain:{report.end_week}:{window}", {"window_weeks": window})
+    table = report.table()
+    flagged = table[table["flagged"]]
+    alerts = table[table["alert"]]
+    result = report.result
+    st.caption(
+        f"Window {report.start_week} to {report.end_week}. Only teams whose own answers pass the "
+        "privacy threshold in every pooled window are assessed. A team is flagged when its profile "
+        "cluster is on the bad side and its composite strain score is beyond a threshold calibrated "
+        "so that a table with no real structure flags about 2% of teams."
+    )
+    counts = st.columns(3)
+    counts[0].metric("Teams assessed", len(table))
+    counts[1].metric("Flagged as under strain", len(flagged))
+    counts[2].metric("Sustained-drop alerts", len(alerts))
+    for note in result.notes:
+        st.caption(f"Note: {note}")
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Flagged teams")
+        if flagged.empty:
+            st.success("No team is flagged as under strain in this window.")
+        for _, row in flagged.iterrows():
+            _flag_card(row, report)
+    with right:
+        st.subheader("Sustained-drop alerts")
+        rules = report.alert_rules
+        lag1 = report.alerts["lag1"].iloc[0] if not report.alerts.empty else rules.lag1_correlation
+        st.caption(
+            f"EWMA (lambda {rules.lam}) on each team's weekly wellbeing relative to all teams, after a "
+            f"{rules.baseline_weeks}-week baseline; limits calibrated by simulation to a "
+            f"{rules.false_alarm_rate:.0%} chance of a false alarm per team over the monitored weeks, "
+            f"modelling week-to-week autocorrelation (WHO-5's two-week recall, team drift) as AR(1) "
+            f"with lag-1 correlation {lag1}."
+        )
+        if alerts.empty:
+            st.success("No sustained drop signalled.")
+        else:
+            shown = alerts[["team", "name", "alert_since", "drop", "flagged"]].rename(
+                columns={
+                    "team": "Team",
+                    "name": "Name",
+                    "alert_since": "Since",
+                    "drop": "Drop (points)",
+                    "flagged": "Also flagged",
+                }
+            )
+            st.dataframe(shown, hide_index=True, width="stretch")
+
+    st.subheader("Profiles")
+    if result.clusters:
+        st.caption(
+            f"KMeans on standardised features, k = {result.k} chosen by silhouette "
+            f"({result.silhouette:.2f})."
+            if result.silhouette is not None
+            else "One profile."
+        )
+        st.altair_chart(cluster_overview_chart(result.clusters, result.labels), width="stretch")
+        st.altair_chart(team_scores_chart(table, result.threshold), width="stretch")
+    with st.expander("All assessed teams"):
+        st.dataframe(
+            table.drop(columns=["team_id"]).rename(columns={"alert_since": "alert since"}),
+            hide_index=True,
+            width="stretch",
+        )
+
+    st.subheader("Drill down")
+    options = table.sort_values(["flagged", "score"], ascending=[False, False])
+    labels = {int(r.team_id): f"{r.name} ({r.team})" for r in options.itertuples()}
+    if not labels:
+        return
+    team_id = st.selectbox("Team", list(labels), format_func=labels.get, key="strain_drill_team")
+    trend = load_trend(viewer.email, int(team_id), report.alerts_start_week, report.end_week)
+    st.altair_chart(
+        wellbeing_chart(trend, title=f"Released weekly wellbeing: {labels[team_id]}"), width="stretch"
+    )
+    st.caption(
+        "Weekly figures as the privacy gate releases them: pooled or rolled up when a week is small."
+    )
+
+
+main()
