@@ -9,9 +9,10 @@ comment), its answers and construct scores, and adds the scores to the maintaine
 Anonymity by architecture: the response carries no person, no timestamp and no sequential id. On
 SQLite every table with a text key still has a hidden ``rowid`` that would record insertion order
 and let someone line responses up against receipts, so rows of the pulse tables are written with a
-random rowid: their storage order is random. PostgreSQL has no rowid; its physical heap order
-(``ctid``) still follows insertion until the table is rewritten: see ``scramble_storage_order`` and
-the README for that residual risk.
+random rowid: their storage order is random. PostgreSQL has no rowid; its heap order (``ctid``)
+follows insertion and each row keeps its inserting transaction id (``xmin``), shared by a response
+and its receipt, until ``scramble_storage_order`` rewrites the tables: the README documents that
+residual risk.
 """
 
 from __future__ import annotations
@@ -467,15 +468,27 @@ def set_pulse_composition(
 
 
 def scramble_storage_order(connection: Connection) -> None:
-    """PostgreSQL: rewrite the pulse tables in the order of their random keys, so the physical
-    order (ctid) no longer follows insertion. Takes an exclusive lock while it runs: schedule it
-    (e.g. weekly, off hours). On SQLite there is nothing to do: rows already get random rowids."""
+    """PostgreSQL: rewrite the pulse tables so nothing physical links a response to its receipt.
+
+    Two system columns would otherwise do it: ``ctid`` (heap position, in insertion order) and
+    ``xmin`` (the id of the inserting transaction, which a response shares with its receipt). The
+    rows are copied aside, the tables truncated (new files: no dead tuples keep the old values)
+    and the rows written back in the order of their random keys, all by this one transaction.
+    Locks the tables while it runs: schedule it off hours (``wellbeing pulse-reorder``). On
+    SQLite there is nothing to do: rows get random rowids and SQLite keeps no transaction ids.
+    """
     if connection.dialect.name != "postgresql":
         return
-    for table, index in (
-        ("participation_receipt", "pk_participation_receipt"),
-        ("pulse_response", "pk_pulse_response"),
-        ("pulse_answer", "pk_pulse_answer"),
-        ("pulse_score", "pk_pulse_score"),
-    ):
-        connection.execute(text(f"CLUSTER {table} USING {index}"))
+    tables = {
+        "participation_receipt": "receipt",
+        "pulse_response": "id",
+        "pulse_answer": "response_id, item_id",
+        "pulse_score": "response_id, construct_id",
+    }
+    for table in tables:
+        connection.execute(
+            text(f"CREATE TEMP TABLE scramble_{table} ON COMMIT DROP AS SELECT * FROM {table}")
+        )
+    connection.execute(text(f"TRUNCATE {', '.join(tables)}"))
+    for table, order in tables.items():  # parents before children, for the foreign keys
+        connection.execute(text(f"INSERT INTO {table} SELECT * FROM scramble_{table} ORDER BY {order}"))

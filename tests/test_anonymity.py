@@ -6,8 +6,11 @@ from the receipts) then tries to link responses to receipts by a shared column, 
 by storage order (SQLite rowid; PostgreSQL ctid after the scheduled reorder). None may recover
 more than chance.
 
-Residual risk (documented in the README): on PostgreSQL the heap order (ctid) follows insertion
-until ``scramble_storage_order`` rewrites the tables; SQLite rows get random rowids at insert.
+Residual risk (documented in the README): on PostgreSQL the heap order (``ctid``) follows
+insertion and a response shares its inserting transaction id (``xmin``) with its receipt until
+``scramble_storage_order`` (``wellbeing pulse-reorder``) rewrites the tables; the PostgreSQL tests
+check the state after that rewrite. SQLite rows get random rowids at insert and carry no
+transaction id.
 """
 
 from __future__ import annotations
@@ -174,3 +177,22 @@ def test_receipts_name_nobody_without_the_key(answered: Engine) -> None:
         participation_receipt(b"wrong-key", person, WEEK) for person in range(1, PEOPLE + 1)
     }
     assert ParticipationReceipt.__tablename__ != PulseResponse.__tablename__
+
+
+def test_postgres_transaction_ids_link_nothing_after_the_reorder(answered: Engine) -> None:
+    if answered.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no per-row transaction id")
+    with answered.begin() as connection:
+        scramble_storage_order(connection)
+    with answered.connect() as connection:
+        response_xmins = {
+            row[0] for row in connection.execute(text("SELECT xmin::text FROM pulse_response"))
+        }
+        receipt_xmins = {
+            row[0] for row in connection.execute(text("SELECT xmin::text FROM participation_receipt"))
+        }
+        count = connection.execute(text("SELECT count(*) FROM pulse_response")).scalar_one()
+    assert count == PEOPLE  # the rewrite kept every response
+    # One transaction wrote every row back: the id says nothing about which submission a row was.
+    assert len(response_xmins) == 1
+    assert response_xmins == receipt_xmins

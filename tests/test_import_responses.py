@@ -135,3 +135,13 @@ def test_cli_refuses_a_malformed_file_with_line_numbers(
         cli, ["import-responses", str(path), "--instrument", "nope", "--database-url", db_url]
     )
     assert unknown.exit_code == 1 and "unknown instrument 'nope'" in unknown.output
+
+
+def test_cli_pulse_reorder_keeps_every_response(teams: Engine, db_url: str) -> None:
+    with write_session(teams) as session:
+        import_responses(session, GOOD, instrument="who5")
+    result = runner.invoke(cli, ["pulse-reorder", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert _response_count(teams) == 3
+    with read_session(teams) as session:
+        assert sorted(session.exec(select(PulseScore.score)).all()) == [40.0, 60.0, 100.0]
