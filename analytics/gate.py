@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -240,13 +241,18 @@ def band(n: int) -> int | str:
     return f"{FLOOR_MIN_GROUP_SIZE}-4"
 
 
+@lru_cache(maxsize=4096)
+def _t_quantile(probability: float, degrees_of_freedom: int) -> float:
+    return float(stats.t.ppf(probability, degrees_of_freedom))
+
+
 def t_interval(n: int, total: float, total_sq: float, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and t-interval of the mean from the additive sums (n, sum, sum of squares)."""
     mean = total / n
     if n < 2:
         return mean, math.nan, math.nan
     variance = max(0.0, (total_sq - total * total / n) / (n - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(variance / n)
+    half = _t_quantile(0.5 + level / 2, n - 1) * math.sqrt(variance / n)
     return mean, mean - half, mean + half
 
 
@@ -271,9 +277,8 @@ class ReleasedFigure:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def as_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        extra = row.pop("extra")
-        row.update(extra)
+        row = {name: getattr(self, name) for name in FIGURE_COLUMNS}
+        row.update(self.extra)
         return row
 
 
@@ -350,9 +355,12 @@ class _WeeklySums:
 
     def __init__(self, frame: pd.DataFrame, value_columns: Sequence[str] = ("n", "total", "total_sq")):
         self.by_week: dict[tuple[str, str], dict[int, tuple]] = {}
-        for row in frame.itertuples(index=False):
-            key = (row.week, getattr(row, "construct", ""))
-            self.by_week.setdefault(key, {})[row.team_id] = tuple(getattr(row, c) for c in value_columns)
+        constructs = frame["construct"].tolist() if "construct" in frame else [""] * len(frame)
+        values = zip(*(frame[column].tolist() for column in value_columns), strict=True)
+        for team_id, week, construct, row in zip(
+            frame["team_id"].tolist(), frame["week"].tolist(), constructs, values, strict=True
+        ):
+            self.by_week.setdefault((week, construct), {})[team_id] = row
         self.width = len(value_columns)
 
     def period(self, weeks: Sequence[str], construct: str = "") -> dict[int, tuple]:

@@ -1,0 +1,222 @@
+"""Organisation trends charts (HR): pure functions from the gate's frames to Altair charts.
+
+They draw only released figures as numbers; suppressed cells appear as suppressed (grey, with the
+reason on hover), never with a value.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from analytics.norms import norm_lines
+
+SUPPRESSED_GREY = "#c8c8c8"
+# Scale of each construct (low, high, higher_is_better), to colour the heatmap on one axis.
+SCALES: dict[str, tuple[float, float, bool]] = {
+    "wellbeing": (0, 100, True),
+    "demands": (1, 5, True),
+    "control": (1, 5, True),
+    "manager_support": (1, 5, True),
+    "peer_support": (1, 5, True),
+    "relationships": (1, 5, True),
+    "role": (1, 5, True),
+    "change": (1, 5, True),
+    "life_satisfaction": (0, 10, True),
+    "worthwhile": (0, 10, True),
+    "happiness": (0, 10, True),
+    "anxiety": (0, 10, False),
+    "swemwbs": (7, 35, True),
+}
+
+
+def _released(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[(~frame["suppressed"].astype(bool)) & frame["mean"].notna()].copy()
+
+
+def _empty(message: str) -> alt.Chart:
+    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(text="text:N")
+
+
+def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
+    """Released means of one construct over time, one line per unit, with 95% interval bands."""
+    rows = _released(figures)
+    rows = rows[rows["construct"] == construct] if not rows.empty else rows
+    if rows.empty:
+        return _empty("No released figures for this selection")
+    rows = rows.assign(n_text=rows["n"].astype(str))
+    base = alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit").encode(
+        x=alt.X("period_end:O", title="Week (end of period)"),
+        color=alt.Color("unit_name:N", title="Unit"),
+    )
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("ci_low:Q", title="Mean"), y2="ci_high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("mean:Q", scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("unit_name:N", title="Unit"),
+            alt.Tooltip("period_start:N", title="From"),
+            alt.Tooltip("period_end:N", title="To"),
+            alt.Tooltip("mean:Q", title="Mean", format=".2f"),
+            alt.Tooltip("ci_low:Q", title="95% CI low", format=".2f"),
+            alt.Tooltip("ci_high:Q", title="95% CI high", format=".2f"),
+            alt.Tooltip("n_text:N", title="Responses"),
+        ],
+    )
+    return alt.layer(band, line)
+
+
+def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
+    """Units x constructs over one period. Released cells are coloured by where the mean sits on
+    its scale (higher = better, anxiety reversed); suppressed cells are grey, crossed, with the
+    reason on hover."""
+    if figures.empty:
+        return _empty("No figures for this selection")
+    frame = figures.copy()
+
+    def position(row: pd.Series) -> float | None:
+        if row["suppressed"] or pd.isna(row["mean"]) or row["construct"] not in SCALES:
+            return None
+        low, high, better_high = SCALES[row["construct"]]
+        share = (float(row["mean"]) - low) / (high - low)
+        return round(100 * (share if better_high else 1 - share), 1)
+
+    frame["position"] = frame.apply(position, axis=1)
+    frame["shown"] = [
+        "suppressed" if suppressed else f"{mean:.2f}"
+        for suppressed, mean in zip(frame["suppressed"], frame["mean"], strict=True)
+    ]
+    frame["why"] = frame["reason"].fillna("released")
+    frame["n_text"] = frame["n"].map(lambda n: "" if n is None or pd.isna(n) else str(n))
+    encoding = {
+        "x": alt.X("construct:N", title="Construct"),
+        "y": alt.Y("unit_name:N", title="Unit"),
+        "tooltip": [
+            alt.Tooltip("unit_name:N", title="Unit"),
+            alt.Tooltip("construct:N", title="Construct"),
+            alt.Tooltip("shown:N", title="Mean"),
+            alt.Tooltip("n_text:N", title="Responses"),
+            alt.Tooltip("why:N", title="Status"),
+        ],
+    }
+    released = frame[~frame["suppressed"].astype(bool)]
+    suppressed = frame[frame["suppressed"].astype(bool)]
+    cells = (
+        alt.Chart(released)
+        .mark_rect()
+        .encode(
+            color=alt.Color(
+                "position:Q",
+                title="Position on scale (higher is better)",
+                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100]),
+            ),
+            **encoding,
+        )
+    )
+    hidden = alt.Chart(suppressed).mark_rect(color=SUPPRESSED_GREY).encode(**encoding)
+    crosses = alt.Chart(suppressed).mark_text(text="×", size=16, color="#555").encode(**encoding)
+    title = "Units x constructs (grey: suppressed; hover for the reason)"
+    return alt.layer(cells, hidden, crosses, title=title)
+
+
+def participation_chart(rates: pd.DataFrame) -> alt.Chart:
+    """Response rate by unit: bars where the rate is released exactly (10+ responses); banded or
+    suppressed units show their label only."""
+    if rates.empty:
+        return _empty("No participation figures")
+    frame = rates.copy()
+    frame["rate"] = frame["response_rate"].astype(float)
+    base = alt.Chart(frame, title="Participation (responses / active members)").encode(
+        y=alt.Y("unit_name:N", title="Unit", sort="-x"),
+        tooltip=[
+            alt.Tooltip("unit_name:N", title="Unit"),
+            alt.Tooltip("rate_label:N", title="Response rate"),
+            alt.Tooltip("members:Q", title="Active members"),
+            alt.Tooltip("basis:N", title="Basis"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X(
+            "rate:Q", title="Response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+        )
+    )
+    labels = base.mark_text(align="left", dx=4).encode(x=alt.value(4), text="rate_label:N")
+    return alt.layer(bars, labels)
+
+
+def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Chart:
+    """Mean by work pattern per unit (released slices only) with 95% intervals."""
+    rows = _released(slices)
+    if rows.empty:
+        return _empty("No work-pattern slice passes the privacy gate for this selection")
+    rows = rows.assign(n_text=rows["n"].astype(str))
+    base = alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern").encode(
+        x=alt.X("work_pattern:N", title="Work pattern"),
+        xOffset="unit_name:N",
+        color=alt.Color("unit_name:N", title="Unit"),
+    )
+    points = base.mark_point(filled=True, size=80).encode(
+        y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("unit_name:N", title="Unit"),
+            alt.Tooltip("work_pattern:N", title="Pattern"),
+            alt.Tooltip("mean:Q", title="Mean", format=".2f"),
+            alt.Tooltip("n_text:N", title="Responses"),
+        ],
+    )
+    bars = base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q")
+    return alt.layer(bars, points)
+
+
+def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
+    """Released means with intervals beside published norms (WHO-5 cut-off 50, HSE p20/p50/p80,
+    ONS4 UK averages), one panel per scale so each axis is honest."""
+    rows = _released(figures)
+    if rows.empty:
+        return _empty("No released figures to compare with norms")
+    panels = []
+    groups = {
+        "WHO-5 wellbeing (0-100)": ["wellbeing"],
+        "HSE Management Standards (1-5, higher is better)": [
+            "demands",
+            "control",
+            "manager_support",
+            "peer_support",
+            "relationships",
+            "role",
+            "change",
+        ],
+        "ONS4 personal wellbeing (0-10)": ["life_satisfaction", "worthwhile", "happiness", "anxiety"],
+    }
+    for title, constructs in groups.items():
+        data = rows[rows["construct"].isin(constructs)]
+        if data.empty:
+            continue
+        norms = pd.DataFrame([vars(line) for line in norm_lines(sorted(set(data["construct"])))])
+        base = alt.Chart(data).encode(y=alt.Y("construct:N", title=None))
+        interval = base.mark_rule().encode(x=alt.X("ci_low:Q", title="Mean"), x2="ci_high:Q")
+        point = base.mark_point(filled=True, size=70).encode(
+            x="mean:Q",
+            color=alt.Color("unit_name:N", title="Unit"),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="Unit"),
+                alt.Tooltip("construct:N"),
+                alt.Tooltip("mean:Q", format=".2f"),
+                alt.Tooltip("norm:N", title="Against the norm") if "norm" in data else "mean:Q",
+            ],
+        )
+        ticks = (
+            alt.Chart(norms)
+            .mark_tick(thickness=3, size=22)
+            .encode(
+                x="value:Q",
+                y=alt.Y("construct:N"),
+                color=alt.Color("label:N", title="Norm", scale=alt.Scale(scheme="greys")),
+                tooltip=["label:N", alt.Tooltip("value:Q", format=".2f"), "source:N"],
+            )
+        )
+        panels.append(alt.layer(ticks, interval, point, title=title).resolve_scale(color="independent"))
+    if not panels:
+        return _empty("No construct with a published norm in this selection")
+    return alt.vconcat(*panels)
