@@ -37,9 +37,9 @@ PRIVACY_NOTICE = """
 - Separately we keep a scrambled code that says *someone* with your sign-in answered this week,
   so you can only answer once. That code cannot be matched to your answers, not even by the people
   who run the system.
-- Your manager and HR only ever see **totals and averages**, and only when at least 5 people's
+- Your manager and HR only ever see **totals and averages**, and only when at least {k} people's
   answers are behind a figure (small teams are combined over several weeks or with a larger
-  unit). Comments are only shown once at least 10 people have answered.
+  unit). Comments are only shown once at least {k_comments} people have answered.
 - Before a comment is stored, **names of colleagues, e-mail addresses and phone numbers are
   removed**. Please don't write anything that would identify you or anyone else.
 - Answering is voluntary. You can see exactly what your manager and HR can see on the page
@@ -117,7 +117,9 @@ def main() -> None:
     settings = ui.settings()
     week = iso_week(date.today())
     with st.expander("What happens to my answer?", icon=":material/lock:"):
-        st.markdown(PRIVACY_NOTICE)
+        st.markdown(
+            PRIVACY_NOTICE.format(k=settings.min_group_size, k_comments=settings.min_comment_group_size)
+        )
     if viewer.team_id is None or viewer.person_id is None:
         st.info(
             "You are not in a team yet, so there is no pulse for you to answer. "
