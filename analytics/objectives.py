@@ -971,6 +971,21 @@ def delivery_features(
     return frame
 
 
+def delivery_by_team(
+    *, session: Session, viewer: Viewer, team_ids: Iterable[int], today: date
+) -> dict[int, float | None]:
+    """Delivery (progress minus expected, mean over live objectives; None without any) per team, for
+    the quadrant: HR and admins for any team, a manager for the teams they manage, checked here."""
+    wanted = sorted(set(team_ids))
+    if not (viewer.is_hr or viewer.is_admin) and not set(wanted) <= managed_team_ids(session, viewer):
+        raise AccessDenied("You can only see teams you manage.")
+    features = delivery_features(session=session, team_ids=wanted, today=today, window_weeks=1)
+    return {
+        int(team_id): None if math.isnan(gap) else -float(gap)
+        for team_id, gap in zip(features["team_id"], features["delivery_gap"], strict=True)
+    }
+
+
 def _slope(weeks: dict[int, list[int]]) -> float:
     """Least-squares slope of the weekly mean against the week index."""
     xs = sorted(weeks)

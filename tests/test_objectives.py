@@ -14,6 +14,7 @@ from sqlmodel import select
 from analytics.objectives import add_key_result as add_kr
 from analytics.objectives import (
     create_objective,
+    delivery_by_team,
     delivery_features,
     export_rows,
     key_results_due_update,
@@ -536,3 +537,19 @@ def test_export_has_every_objective_and_key_result(engine: Engine) -> None:
     assert row["latest_value"] == 70.0 and row["latest_confidence"] == 6
     assert row["key_result_progress"] == pytest.approx(0.5)
     assert row["key_result_status"] == "at_risk"  # confidence 6
+
+
+def test_delivery_by_team_matches_the_dashboard_and_checks_access(engine: Engine) -> None:
+    org = _org(engine)
+    objective_id = _objective(engine, org.manager_a, [org.team_a])
+    kr = _key_result(engine, org.manager_a, objective_id)
+    _check_in(engine, org.manager_a, kr, 75.0, 8, TODAY)
+    with read_session(engine) as session:
+        dashboard = team_delivery(session=session, viewer=org.manager_a, team_id=org.team_a, today=TODAY)
+        by_team = delivery_by_team(
+            session=session, viewer=org.hr, team_ids=[org.team_a, org.team_b], today=TODAY
+        )
+        assert by_team[org.team_a] == pytest.approx(dashboard.delivery)
+        assert by_team[org.team_b] is None
+        with pytest.raises(AccessDenied):
+            delivery_by_team(session=session, viewer=org.manager_a, team_ids=[org.team_b], today=TODAY)
