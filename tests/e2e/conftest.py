@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.helpers import serve_app
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BIN = Path(sys.executable).parent
 
@@ -56,12 +54,6 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _cli(*args: str, env: dict[str, str]) -> None:
     result = subprocess.run([str(BIN / "wellbeing"), *args], env=env, capture_output=True, text=True)
     assert result.returncode == 0, (
@@ -81,52 +73,11 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app_url(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``streamlit run app/main.py`` server on a free port; its log is shown if it dies."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    """A real server in demo sign-in mode on the seeded demo database."""
     env = {
-        **os.environ,
         "WELLBEING_DATABASE_URL": demo_database,
         "WELLBEING_ENVIRONMENT": "demo",
         "WELLBEING_AUTH_MODE": "demo",
-        "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "full",
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app/main.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=localhost",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not become healthy:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
