@@ -51,6 +51,7 @@ from models.db import write_session
 WEEKS_SHOWN = 12
 FLASH = "team_dashboard_flash"
 VIEWS_KEY = "team_dashboard_views_recorded"
+QUADRANT_AT_ONCE = 4  # more teams than this: the quadrant waits for the manager to ask for it
 ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
 
 
@@ -169,6 +170,12 @@ def _quadrant_section(
     viewer: Viewer, teams: dict[int, str], today: date, start_week: str, end_week: str
 ) -> None:
     st.subheader("Your teams: delivery against wellbeing")
+    if len(teams) > QUADRANT_AT_ONCE and not st.toggle(
+        f"Show all {len(teams)} teams (the first time takes a moment)",
+        key="dashboard_quadrant",
+    ):
+        return
+    _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
     points: list[QuadrantPoint] = []
     for team_id, name in teams.items():
         delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
@@ -300,7 +307,6 @@ def main() -> None:
     today = date.today()
     start_week, end_week = _weeks(today)
     _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
-    _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
     delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")
     with left:
