@@ -22,7 +22,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -87,7 +87,6 @@ class SubmissionResult:
     work_pattern: str
     comment_stored: str | None = None
     comment_scrubbed: bool = False
-    problems: list[str] = field(default_factory=list)
 
 
 def participation_receipt(participation_key: bytes, person_id: int, week: str) -> str:
