@@ -238,63 +238,85 @@ def sustained_drop_alerts(weekly: pd.DataFrame, rules: AlertRules | None = None)
     )
     scale = math.sqrt(squares / dof) if dof > 0 and squares > 0 else math.nan
 
-    monitored = data[~data["in_baseline"]].copy()
-    records: list[dict[str, object]] = []
+    teams = pd.Index(data["team"].unique())
     team_base_raw = (base["mean"] * base["n"]).groupby(base["team"]).sum() / base.groupby("team")[
         "n"
     ].sum()
-    groups = dict(tuple(monitored.groupby("team", sort=False)))
-    empty = monitored.iloc[0:0]
-    for team in data["team"].unique():
-        rows = groups.get(team, empty)
-        weeks_monitored = len(rows)
-        record: dict[str, object] = {
-            "team": team,
+    out = pd.DataFrame(
+        {
+            "team": teams,
             "alarm": False,
             "in_alarm_now": False,
             "first_alarm_week": None,
-            "baseline": float(team_base_raw.get(team, math.nan)),
+            "baseline": team_base_raw.reindex(teams).to_numpy(),
             "latest_level": math.nan,
             "drop": math.nan,
-            "weeks_monitored": weeks_monitored,
+            "weeks_monitored": 0,
             "limit": math.nan,
             "lag1": rho,
         }
-        if (
-            weeks_monitored == 0
-            or counts.get(team, 0) < rules.baseline_weeks
-            or not math.isfinite(scale)
-        ):
-            records.append(record)
-            continue
-        limit = calibrated_limit(
-            lam=rules.lam,
-            weeks_monitored=weeks_monitored,
-            baseline_weeks=rules.baseline_weeks,
-            false_alarm_rate=rules.false_alarm_rate,
-            process=rules.process,
-            lag1_correlation=rho,
-            simulations=rules.simulations,
-            seed=rules.seed,
+    )
+    monitored = data[~data["in_baseline"] & data["team"].isin(full)].copy()
+    if monitored.empty or not math.isfinite(scale):
+        return out[ALERT_COLUMNS]
+    # Teams x monitored weeks (their own observed weeks in order; shorter series padded with NaN).
+    monitored["column"] = monitored["order"] - rules.baseline_weeks
+    monitored["standard"] = monitored["deviation"] * np.sqrt(monitored["n"]) / scale
+    standard = monitored.pivot(index="team", columns="column", values="standard")
+    raw = monitored.pivot(index="team", columns="column", values="deviation").reindex_like(standard)
+    labels = monitored.pivot(index="team", columns="column", values="week").reindex_like(standard)
+    lengths = standard.notna().sum(axis=1).to_numpy()
+    limits = np.array(
+        [
+            calibrated_limit(
+                lam=rules.lam,
+                weeks_monitored=int(length),
+                baseline_weeks=rules.baseline_weeks,
+                false_alarm_rate=rules.false_alarm_rate,
+                process=rules.process,
+                lag1_correlation=rho,
+                simulations=rules.simulations,
+                seed=rules.seed,
+            )
+            for length in lengths
+        ]
+    )
+    values, deviations = standard.to_numpy(), raw.to_numpy()
+    level_std = np.zeros(len(standard))
+    level_raw = np.zeros(len(standard))
+    first_alarm = np.full(len(standard), -1)
+    below_now = np.zeros(len(standard), dtype=bool)
+    for column in range(values.shape[1]):
+        present = ~np.isnan(values[:, column])
+        level_std = np.where(
+            present, rules.lam * values[:, column] + (1 - rules.lam) * level_std, level_std
         )
-        standard = rows["deviation"].to_numpy() * np.sqrt(rows["n"].to_numpy()) / scale
-        level_std = 0.0
-        level_raw = 0.0
-        first_alarm = None
-        below_now = False
-        for index, (value_std, value_raw) in enumerate(zip(standard, rows["deviation"], strict=True)):
-            level_std = rules.lam * value_std + (1 - rules.lam) * level_std
-            level_raw = rules.lam * value_raw + (1 - rules.lam) * level_raw
-            below_now = level_std < -limit and -level_raw >= rules.min_drop
-            if below_now and first_alarm is None:
-                first_alarm = rows["week"].iloc[index]
-        record.update(
-            alarm=first_alarm is not None,
-            in_alarm_now=bool(below_now),
-            first_alarm_week=first_alarm,
-            latest_level=float(record["baseline"]) + level_raw,
-            drop=-level_raw,
-            limit=limit,
+        level_raw = np.where(
+            present, rules.lam * deviations[:, column] + (1 - rules.lam) * level_raw, level_raw
         )
-        records.append(record)
-    return pd.DataFrame(records, columns=ALERT_COLUMNS)
+        below = present & (level_std < -limits) & (-level_raw >= rules.min_drop)
+        below_now = np.where(present, below, below_now)
+        first_alarm = np.where((first_alarm < 0) & below, column, first_alarm)
+    week_labels = labels.to_numpy()
+    result = pd.DataFrame(
+        {
+            "alarm": first_alarm >= 0,
+            "in_alarm_now": below_now,
+            "first_alarm_week": [
+                week_labels[row, column] if column >= 0 else None
+                for row, column in enumerate(first_alarm)
+            ],
+            "latest_level": team_base_raw.reindex(standard.index).to_numpy() + level_raw,
+            "drop": -level_raw,
+            "weeks_monitored": lengths,
+            "limit": limits,
+        },
+        index=standard.index,
+    )
+    out = out.set_index("team")
+    out.update(result)
+    out = out.reset_index()
+    out["alarm"] = out["alarm"].astype(bool)
+    out["in_alarm_now"] = out["in_alarm_now"].astype(bool)
+    out["weeks_monitored"] = out["weeks_monitored"].astype(int)
+    return out[ALERT_COLUMNS]

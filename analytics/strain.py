@@ -326,10 +326,11 @@ def detect_strain(
         else:
             used.append(column)
 
+    count_of = {} if counts is None else {t: c for t, c in counts.items() if pd.notna(c)}
+
     def n_of(team: Any) -> int | None:
-        if counts is None or pd.isna(counts.get(team)):
-            return None
-        return int(counts[team])
+        value = count_of.get(team)
+        return None if value is None else int(value)
 
     if not used or len(table) < min_teams:
         if len(table) < min_teams:
@@ -416,20 +417,22 @@ def detect_strain(
 
     typical = table[used].median().to_numpy()
     values = table[used].to_numpy()
-    z_values = z.to_numpy()
+    z_values = np.where(np.isnan(z.to_numpy()), -np.inf, z.to_numpy())
     cluster_of = dict(zip(z_assessed.index, cluster_ids, strict=True))
     counts_of = {team: n_of(team) for team in table.index} if counts is not None else {}
     records_list: list[TeamStrain] = []
+    assessed_flags = assessed.to_numpy()
+    composite_values = composite.to_numpy()
     for row, team in enumerate(table.index):
-        if not assessed.iloc[row]:
+        if not assessed_flags[row]:
             records_list.append(
                 TeamStrain(_plain(team), False, NOT_ASSESSED, None, (), counts_of.get(team))
             )
             continue
         cid = int(cluster_of[team])
-        score = float(composite.iloc[row])
+        score = float(composite_values[row])
         flagged = names[cid][1] and score >= threshold
-        team_z = np.nan_to_num(z_values[row], nan=-np.inf)
+        team_z = z_values[row]
         order = [
             i for i in np.argsort(-team_z, kind="stable")[:max_reasons] if team_z[i] >= reason_min_sd
         ]

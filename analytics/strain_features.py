@@ -30,18 +30,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import case, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from analytics.aggregates import (
     OrgTree,
     load_tree,
     shift_week,
-    team_week_members,
-    team_week_response_counts,
-    team_week_sums,
     weeks_between,
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
@@ -50,7 +49,8 @@ from analytics.objectives import delivery_features
 from analytics.strain import StrainResult, TeamStrain, detect_strain
 from models.access import Viewer, require_team_access
 from models.base import week_monday
-from models.pulse import TeamWeekResponses
+from models.org import Person
+from models.pulse import TeamWeekResponses, TeamWeekScore
 
 FEATURE_LABELS: dict[str, str] = {
     "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
@@ -148,6 +148,98 @@ def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.S
     return slope, (scatter / sxx).where(usable)
 
 
+def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
+    """Run a Core statement and build a frame from plain tuples (much faster than ORM rows)."""
+    rows = session.connection().execute(statement).all()
+    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+
+
+def weekly_wellbeing_sums(session: Session, *, start_week: str, end_week: str) -> pd.DataFrame:
+    """Per team and week: wellbeing n, total, total_sq summed over work patterns (one GROUP BY)."""
+    statement = (
+        sa_select(
+            TeamWeekScore.team_id,
+            TeamWeekScore.week,
+            func.sum(TeamWeekScore.n),
+            func.sum(TeamWeekScore.total),
+            func.sum(TeamWeekScore.total_sq),
+        )
+        .where(
+            TeamWeekScore.construct_id == "wellbeing",
+            TeamWeekScore.week >= start_week,
+            TeamWeekScore.week <= end_week,
+        )
+        .group_by(TeamWeekScore.team_id, TeamWeekScore.week)
+    )
+    frame = _frame(session, statement, ["team_id", "week", "n", "total", "total_sq"])
+    frame = frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
+    return frame[frame["n"] > 0]
+
+
+def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.DataFrame:
+    """Per team and construct over the whole window (one GROUP BY); support constructs pooled."""
+    statement = (
+        sa_select(
+            TeamWeekScore.team_id,
+            TeamWeekScore.construct_id,
+            func.sum(TeamWeekScore.n),
+            func.sum(TeamWeekScore.total),
+            func.sum(TeamWeekScore.total_sq),
+        )
+        .where(
+            col(TeamWeekScore.construct_id).in_(CONSTRUCTS),
+            TeamWeekScore.week >= start_week,
+            TeamWeekScore.week <= end_week,
+        )
+        .group_by(TeamWeekScore.team_id, TeamWeekScore.construct_id)
+    )
+    frame = _frame(session, statement, ["team_id", "construct", "n", "total", "total_sq"])
+    frame = frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
+    frame["construct"] = frame["construct"].where(
+        ~frame["construct"].isin(SUPPORT_CONSTRUCTS), "support"
+    )
+    return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+
+
+def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
+    """Per team: response rate in the second half of the window minus the first (percentage
+    points); the rate is answers over member-weeks of the people active in each half."""
+    half = len(weeks) // 2
+    halves = {False: weeks[:half], True: weeks[half:]}
+    late = case((TeamWeekResponses.week >= weeks[half], 1), else_=0)
+    answered = _frame(
+        session,
+        sa_select(TeamWeekResponses.team_id, late, func.sum(TeamWeekResponses.n))
+        .where(TeamWeekResponses.week >= weeks[0], TeamWeekResponses.week <= weeks[-1])
+        .group_by(TeamWeekResponses.team_id, late),
+        ["team_id", "late", "n"],
+    )
+    answered["late"] = answered["late"].astype(bool)
+    answered = answered.set_index(["team_id", "late"])["n"].astype(float)
+    rates = {}
+    for is_late, span in halves.items():
+        first_day = week_monday(span[0])
+        last_day = week_monday(span[-1]) + timedelta(days=6)
+        members = _frame(
+            session,
+            sa_select(Person.team_id, func.count(col(Person.id)))
+            .where(
+                col(Person.team_id).is_not(None),
+                or_(col(Person.active_from).is_(None), col(Person.active_from) <= last_day),
+                or_(col(Person.active_to).is_(None), col(Person.active_to) >= first_day),
+            )
+            .group_by(Person.team_id),
+            ["team_id", "members"],
+        ).set_index("team_id")["members"]
+        got = (
+            answered.xs(is_late, level="late") if is_late in answered.index.get_level_values(1) else None
+        )
+        got = got if got is not None else pd.Series(dtype=float)
+        member_weeks = members.where(members > 0) * len(span)
+        rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
+    return 100 * (rates[True] - rates[False])
+
+
 def strain_features(
     *,
     session: Session,
@@ -155,9 +247,12 @@ def strain_features(
     end_week: str,
     window_weeks: int = DEFAULT_WINDOW_WEEKS,
     today: date | None = None,
+    weekly: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per team that passes the privacy gate over the window (index ``team_id``): ``n``
-    (answers in the window) and the ``FEATURES`` columns. Internal: callers check the viewer."""
+    (answers in the window) and the ``FEATURES`` columns. ``weekly`` may pass the result of
+    ``weekly_wellbeing_sums`` for a range that covers the window (saves a query). Internal: callers
+    check the viewer."""
     if window_weeks < 2:
         raise ValueError("the window must be at least two weeks")
     start_week = shift_week(end_week, -(window_weeks - 1))
@@ -169,17 +264,16 @@ def strain_features(
     if not eligible:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="team_id"), dtype=float)
 
-    sums = team_week_sums(
-        session, team_ids=None, start_week=start_week, end_week=end_week, constructs=CONSTRUCTS
-    )
-    sums["construct"] = sums["construct"].where(~sums["construct"].isin(SUPPORT_CONSTRUCTS), "support")
-    window = sums.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+    window = _window_sums(session, start_week=start_week, end_week=end_week)
+    constructs = set(window.index.get_level_values("construct"))
+    if weekly is None:
+        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
+    wellbeing_weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)].copy()
 
     features = pd.DataFrame(index=pd.Index(eligible, name="team_id"))
-    wellbeing_weekly = sums[sums["construct"] == "wellbeing"].copy()
     wellbeing = (
         window.xs("wellbeing", level="construct")
-        if "wellbeing" in window.index.get_level_values("construct")
+        if "wellbeing" in constructs
         else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
     )
     features["n"] = wellbeing["n"].reindex(eligible).fillna(0).astype(int)
@@ -193,9 +287,9 @@ def strain_features(
         people = wellbeing["n"] / weeks_answered.reindex(wellbeing.index)
         variance = pooled_var / people
         prior = _parent_means(load_tree(session), wellbeing)
-        level = _shrink(mean.loc[eligible], variance.loc[eligible], prior.loc[eligible])
-        features["wellbeing_level"] = level
-
+        features["wellbeing_level"] = _shrink(
+            mean.reindex(eligible), variance.reindex(eligible), prior.reindex(eligible)
+        )
         wellbeing_weekly["x"] = wellbeing_weekly["week"].map({week: i for i, week in enumerate(weeks)})
         wellbeing_weekly["mean"] = wellbeing_weekly["total"] / wellbeing_weekly["n"]
         slope, slope_variance = _weighted_slope(wellbeing_weekly, "mean", "n")
@@ -206,26 +300,13 @@ def strain_features(
         features["wellbeing_trend"] = math.nan
 
     for construct in ("demands", "control", "support"):
-        if construct in window.index.get_level_values("construct"):
+        if construct in constructs:
             part = window.xs(construct, level="construct")
             features[construct] = (part["total"] / part["n"]).reindex(eligible)
         else:
             features[construct] = math.nan
 
-    responses = team_week_response_counts(
-        session, team_ids=eligible, start_week=start_week, end_week=end_week
-    )
-    members = team_week_members(session, team_ids=eligible, start_week=start_week, end_week=end_week)
-    rate = members.merge(responses, on=["team_id", "week"], how="left").fillna({"n": 0})
-    rate = rate[rate["members"] > 0]
-    half = weeks[len(weeks) // 2]
-    rate["late"] = rate["week"] >= half
-    by_half = rate.groupby(["team_id", "late"])[["n", "members"]].sum()
-    shares = (by_half["n"] / by_half["members"]).unstack("late")
-    if True in shares.columns and False in shares.columns:
-        features["response_rate_change"] = (100 * (shares[True] - shares[False])).reindex(eligible)
-    else:
-        features["response_rate_change"] = math.nan
+    features["response_rate_change"] = _response_rate_change(session, weeks).reindex(eligible)
 
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
@@ -237,15 +318,10 @@ def strain_features(
     return features[columns]
 
 
-def weekly_wellbeing(
-    *, session: Session, team_ids: list[int], start_week: str, end_week: str
-) -> pd.DataFrame:
+def weekly_wellbeing(weekly_sums: pd.DataFrame, team_ids: list[int]) -> pd.DataFrame:
     """Weekly wellbeing means of the teams (``team``, ``week``, ``mean``, ``n``): the input of the
     alerts. Internal: only the alert verdicts leave this module, never these weekly means."""
-    sums = team_week_sums(
-        session, team_ids=team_ids, start_week=start_week, end_week=end_week, constructs=["wellbeing"]
-    )
-    sums = sums[sums["n"] > 0]
+    sums = weekly_sums[weekly_sums["team_id"].isin(team_ids)]
     return pd.DataFrame(
         {
             "team": sums["team_id"],
@@ -354,8 +430,16 @@ def compute_strain_report(
     if end_week is None:
         return None
     alert_rules = alert_rules or AlertRules()
+    alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
+    window_start = shift_week(end_week, -(window_weeks - 1))
+    weekly = weekly_wellbeing_sums(session, start_week=min(alert_start, window_start), end_week=end_week)
     features = strain_features(
-        session=session, rules=rules, end_week=end_week, window_weeks=window_weeks, today=today
+        session=session,
+        rules=rules,
+        end_week=end_week,
+        window_weeks=window_weeks,
+        today=today,
+        weekly=weekly,
     )
     result = detect_strain(
         features,
@@ -365,11 +449,7 @@ def compute_strain_report(
         delivery_features=DELIVERY_FEATURES,
     )
     eligible = list(features.index)
-    alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
-    weekly = weekly_wellbeing(
-        session=session, team_ids=eligible, start_week=alert_start, end_week=end_week
-    )
-    alerts = sustained_drop_alerts(weekly, alert_rules)
+    alerts = sustained_drop_alerts(weekly_wellbeing(weekly, eligible), alert_rules)
     tree = load_tree(session)
     units = {}
     for team_id in eligible:
