@@ -48,7 +48,13 @@ def main() -> None:
         st.info("You are not in a team, so nothing about a team of yours is shown to anyone.")
         return
     try:
-        from analytics.gate import PrivacyRules, released_comments, team_response_rate, team_series
+        from analytics.gate import (
+            PrivacyRules,
+            released_comments,
+            team_pattern_mix,
+            team_response_rate,
+            team_series,
+        )
     except ImportError:
         st.info(
             "No figures are released yet: the privacy gate that decides what managers and HR may "
@@ -75,6 +81,7 @@ def main() -> None:
             **common, start_week=start_week, end_week=end_week, constructs=sorted(names)
         )
         rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
+        mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
         comments = released_comments(
             session=session,
             viewer=viewer,
@@ -104,6 +111,25 @@ def main() -> None:
             {"Week": rates["week"], "Response rate": rates["rate_label"], "Shown as": rates["basis"]}
         )
         st.dataframe(rate_rows, hide_index=True)
+    st.subheader("Where people worked (whole period)")
+    if mix.empty or mix["suppressed"].astype(bool).all():
+        reason = (
+            mix["reason"].dropna().iloc[0] if not mix.empty and mix["reason"].notna().any() else None
+        )
+        st.write(f"No work-pattern mix is shown ({reason or 'too few answers'}).")
+    else:
+        shown = mix[~mix["suppressed"].astype(bool)]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Work pattern": shown["work_pattern"],
+                    "Share of answers": [f"{share:.0%}" for share in shown["share"]],
+                    "Answers": shown["n"].astype(str),
+                    "Shown as": shown["basis"],
+                }
+            ),
+            hide_index=True,
+        )
     st.subheader("Comments")
     if comments.released:
         st.write(
