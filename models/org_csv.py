@@ -361,11 +361,14 @@ def import_org(session: Session, text: str, *, actor: str) -> ImportSummary:
         session.add(person)
         by_email[row.email] = person
     session.flush()
+    grants_by_person: dict[int, list[RoleGrant]] = {}
+    for grant in session.exec(select(RoleGrant)).all():  # one query, not one per person
+        grants_by_person.setdefault(grant.person_id, []).append(grant)
     for row in people:
         person = by_email[row.email]
         wanted = {(role, None) for role in row.roles if role in ("hr", "admin")}
         wanted |= {("manager", by_code[code].id) for code in row.managed}
-        current = session.exec(select(RoleGrant).where(RoleGrant.person_id == person.id)).all()
+        current = grants_by_person.get(person.id or -1, [])
         held = {(grant.role, grant.unit_id): grant for grant in current}
         for key, grant in held.items():
             if key not in wanted:
