@@ -39,7 +39,8 @@ def _name_pattern(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pa
         {
             part
             for name in full
-            for part in re.split(r"[\s\-]+", name)
+            for word in name.split()
+            for part in (word, *word.split("-"))  # "Sam-Lee" whole, and "Sam", "Lee"
             if len(part) >= 2 and part[0].isupper()
         },
         key=len,

@@ -22,6 +22,7 @@ from models.pulse import (
     TeamWeekResponses,
     TeamWeekScore,
 )
+from surveys.comments import scrub_comment
 from surveys.composition import get_composition
 from surveys.submit import (
     AlreadyAnswered,
@@ -301,3 +302,22 @@ def test_unusable_composition_choice_is_refused(session: Session, engine: Engine
         )
     with pytest.raises(ValueError, match="not an organisation"):
         set_pulse_composition(session, organisation_id=ids["team"], composition_id="hse-full", actor="a")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+44 7700 900123 ok", "[phone removed] ok"),
+        ("ring (020) 7946 0018", "ring [phone removed]"),
+        ("+44 (0)20 7946 0018", "[phone removed]"),
+        ("call 07700900123.", "call [phone removed]."),
+        ("mail first.last+x@council.gov.uk now", "mail [email removed] now"),
+        ("Ask Sam-Lee or SAM-LEE JONES", "Ask [name removed] or [name removed]"),
+        ("In 2025 we had 10 people; week 2026-W14 was 12345 steps", None),
+        ("sam said the samosas were good", None),
+    ],
+)
+def test_comment_scrubbing_examples(text: str, expected: str | None) -> None:
+    result = scrub_comment(text, ("Sam-Lee Jones", "May Smith"))
+    assert result.text == (text if expected is None else expected)
+    assert result.changed == (expected is not None)
