@@ -707,10 +707,10 @@ def seed_demo(
     if not 1 <= weeks <= 260:
         raise DemoError(f"--weeks must be between 1 and 260, not {weeks}")
     today = today or date.today()
+    plan = plan_demo(seed, teams)
     with read_session(engine) as session:
         if session.exec(select(func.count()).select_from(Unit)).one():
             raise DemoError("the database already has an organisation; seed the demo into an empty one")
-    plan = plan_demo(seed, teams)
     week_labels = demo_weeks(weeks, today)
     say(f"Planning {plan.council}: {len(plan.teams)} teams, {len(plan.people)} people ...")
     with write_session(engine) as session:

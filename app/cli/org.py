@@ -99,7 +99,7 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
     except DemoError as error:
         fail(str(error))
     except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)
-        fail(f"seeding failed: {error}")
+        fail(f"seeding failed (has `wellbeing init-db` been run?): {str(error).splitlines()[0]}")
     finally:
         engine.dispose()
 
