@@ -43,8 +43,13 @@ def signed_in_email() -> str | None:
         return st.session_state.get(DEMO_EMAIL_KEY)
     if not st.user.get("is_logged_in", False):
         return None
-    email = st.user.get("email")
-    return str(email).lower() if email else None
+    # Microsoft Entra ID often leaves out ``email`` for accounts without a mailbox; its
+    # ``preferred_username`` is then the user principal name, which councils set to the email.
+    for claim in ("email", "preferred_username"):
+        value = st.user.get(claim)
+        if value and "@" in str(value):
+            return str(value).strip().lower()
+    return None
 
 
 def current_viewer() -> Viewer | None:
