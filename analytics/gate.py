@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from analytics.aggregates import (
     WORK_PATTERNS,
@@ -140,6 +140,58 @@ def rules_in_force(
         ),
         pooling_weeks=min(13, max(1, pooling)),
     )
+
+
+def thresholds_by_week(
+    session: Session, *, organisation_id: int, weeks: Sequence[str], defaults: PrivacyRules
+) -> dict[str, tuple[int, int]]:
+    """(k, comment k) in force in each week: a change applies from its effective week only."""
+    rows = session.exec(
+        select(OrgSetting.key, OrgSetting.value, OrgSetting.effective_from)
+        .where(
+            OrgSetting.organisation_id == organisation_id,
+            col(OrgSetting.key).in_(["min_group_size", "min_comment_group_size"]),
+        )
+        .order_by(col(OrgSetting.effective_from), col(OrgSetting.id))
+    ).all()
+    result: dict[str, tuple[int, int]] = {}
+    for week in weeks:
+        k, k_comments = defaults.min_group_size, defaults.min_comment_group_size
+        for key, value, effective_from in rows:
+            if effective_from <= week:
+                if key == "min_group_size":
+                    k = int(json.loads(value))
+                else:
+                    k_comments = int(json.loads(value))
+        result[week] = (max(FLOOR_MIN_GROUP_SIZE, k), max(FLOOR_MIN_COMMENT_GROUP_SIZE, k_comments))
+    return result
+
+
+class _Thresholds:
+    """The strictest threshold in force over any period's weeks."""
+
+    def __init__(self, by_week: Mapping[str, tuple[int, int]], fallback: PrivacyRules) -> None:
+        self.by_week, self.fallback = by_week, fallback
+
+    def k(self, weeks: Sequence[str]) -> int:
+        return max(
+            (self.by_week.get(w, (self.fallback.min_group_size, 0))[0] for w in weeks),
+            default=self.fallback.min_group_size,
+        )
+
+    def k_comments(self, weeks: Sequence[str]) -> int:
+        default = self.fallback.min_comment_group_size
+        return max((self.by_week.get(w, (0, default))[1] for w in weeks), default=default)
+
+
+def _thresholds(
+    session: Session, organisation_id: int, first_week: str, end_week: str, defaults: PrivacyRules
+) -> _Thresholds:
+    weeks = weeks_between(first_week, end_week)
+    by_week = thresholds_by_week(
+        session, organisation_id=organisation_id, weeks=weeks, defaults=defaults
+    )
+    return _Thresholds(by_week, defaults)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,6 +470,7 @@ class _OrgContext:
     tree: OrgTree
     rules: PrivacyRules
     decide: _DecisionCache
+    thresholds: _Thresholds
 
 
 def _org_context(
@@ -431,7 +484,9 @@ def _org_context(
     effective = rules_in_force(
         session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
     )
-    return _OrgContext(tree=tree, rules=effective, decide=_DecisionCache(tree))
+    first = shift_week(start_week, -(effective.pooling_weeks - 1))
+    thresholds = _thresholds(session, root, first, end_week, rules)
+    return _OrgContext(tree=tree, rules=effective, decide=_DecisionCache(tree), thresholds=thresholds)
 
 
 def _window(week: str, pooling_weeks: int) -> list[str]:
@@ -454,7 +509,6 @@ def _release_chain(
     team_id: int,
     week: str,
     period_sums: Callable[[list[str]], dict[int, tuple]],
-    k: int,
 ) -> _Choice:
     """The team's figure for ``week``: its own week, else its pooled window, else the nearest
     ancestor (week, then window) that the gate releases; else suppressed with the team's reason.
@@ -466,7 +520,7 @@ def _release_chain(
     decided = []
     for weeks in periods:
         own = period_sums(weeks)
-        decided.append((weeks, own, context.decide(_counts(own), k)))
+        decided.append((weeks, own, context.decide(_counts(own), context.thresholds.k(weeks))))
     for unit_id in [team_id, *tree.ancestors(team_id)]:
         for weeks, own, reasons in decided:
             if reasons.get(unit_id, REASON_TOO_FEW) is not None:
@@ -509,10 +563,9 @@ def team_series(
     sums = _WeeklySums(frame)
     wanted = sorted(set(frame["construct"])) if constructs is None else list(constructs)
     figures: list[ReleasedFigure] = []
-    k = context.rules.min_group_size
     for week in weeks_between(start_week, end_week):
         for construct in wanted:
-            choice = _release_chain(context, team_id, week, lambda w, c=construct: sums.period(w, c), k)
+            choice = _release_chain(context, team_id, week, lambda w, c=construct: sums.period(w, c))
             figure = make_figure(
                 context.tree,
                 choice.unit_id,
@@ -666,7 +719,7 @@ def team_pattern_mix(
     context = _org_context(
         session, unit_id=team_id, rules=rules, start_week=start_week, end_week=end_week
     )
-    tree, k = context.tree, context.rules.min_group_size
+    tree, k = context.tree, context.thresholds.k(weeks_between(start_week, end_week))
     frame = team_pattern_sums(
         session, team_ids=list(tree.units), start_week=start_week, end_week=end_week
     )
@@ -810,7 +863,7 @@ def team_response_rate(
     )
     rows = []
     for week in weeks_between(start_week, end_week):
-        choice = _release_chain(context, team_id, week, responses.period, context.rules.min_group_size)
+        choice = _release_chain(context, team_id, week, responses.period)
         member_sums = members.period(choice.weeks)
         member_weeks = sum(member_sums.get(u, (0,))[0] for u in tree.subtree(choice.unit_id))
         rows.append(_rate_row(tree, team_id, choice, member_weeks, week))
@@ -832,10 +885,12 @@ def eligible_teams(*, session: Session, rules: PrivacyRules, start_week: str, en
             session, team_ids=sorted(subtree), start_week=first, end_week=end_week
         )
         weekly = _WeeklySums(counts, value_columns=("n",))
+        thresholds = _thresholds(session, root, first, end_week, rules)
         candidates = {u for u in subtree if tree.units[u].kind == "team"} | set(counts["team_id"])
         for week in weeks_between(start_week, end_week):
-            window = weekly.period(_window(week, effective.pooling_weeks))
-            candidates = {u for u in candidates if window.get(u, (0,))[0] >= effective.min_group_size}
+            weeks = _window(week, effective.pooling_weeks)
+            window, k = weekly.period(weeks), thresholds.k(weeks)
+            candidates = {u for u in candidates if window.get(u, (0,))[0] >= k}
         eligible |= candidates
     return eligible
 
@@ -870,7 +925,8 @@ def released_comments(
         session, team_ids=list(tree.units), start_week=start_week, end_week=end_week
     )
     own = _WeeklySums(counts, value_columns=("n",)).period(weeks_between(start_week, end_week))
-    reasons = context.decide(_counts(own), context.rules.min_comment_group_size)
+    k_comments = context.thresholds.k_comments(weeks_between(start_week, end_week))
+    reasons = context.decide(_counts(own), k_comments)
     reason = reasons.get(unit_id, REASON_TOO_FEW)
     if reason is not None:
         return CommentRelease(comments=[], released=False, reason=reason, responses=None)
@@ -955,12 +1011,13 @@ def organisation_figures(
         )
         weekly = _WeeklySums(frame)
         decider = _DecisionCache(tree)
+        thresholds = _thresholds(session, root, min(p.start for p in periods), end_week, rules)
         for construct in sorted(set(frame["construct"])):
             for period in periods:
                 own = weekly.period(list(period.weeks), construct)
                 if not own:
                     continue
-                reasons = decider(_counts(own), effective.min_group_size)
+                reasons = decider(_counts(own), thresholds.k(period.weeks))
                 totals = _subtree_sums(tree, own)
                 for unit_id in tree.postorder:
                     if totals[unit_id][0] == 0:
@@ -1012,9 +1069,10 @@ def organisation_response_rates(
             value_columns=("members",),
         )
         decider = _DecisionCache(tree)
+        thresholds = _thresholds(session, root, first, end_week, rules)
         for period in periods:
             own = responses.period(list(period.weeks))
-            reasons = decider(_counts(own), effective.min_group_size)
+            reasons = decider(_counts(own), thresholds.k(period.weeks))
             counted = _subtree_sums(tree, own) if own else {}
             member_weeks = _subtree_sums(tree, members.period(list(period.weeks)) or {0: (0,)})
             for unit_id in tree.postorder:
