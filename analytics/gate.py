@@ -978,6 +978,88 @@ def _roots_for(tree: OrgTree, organisation_id: int | None) -> list[int]:
     return [tree.root_of(organisation_id)]
 
 
+def _unit_figures(
+    tree: OrgTree, frame: pd.DataFrame, periods: Sequence[Period], thresholds: _Thresholds
+) -> pd.DataFrame:
+    """Every unit's figure per period and construct, vectorised: team sums are pooled into periods
+    and rolled up the tree with pandas (sums are additive); the gate decides per period and
+    construct (decisions shared between constructs answered by the same people)."""
+    if frame.empty:
+        return figures_frame([])
+    membership = pd.DataFrame(
+        [(week, index) for index, period in enumerate(periods) for week in period.weeks],
+        columns=["week", "period"],
+    )
+    teams = (
+        frame.merge(membership, on="week")
+        .groupby(["period", "construct", "team_id"], as_index=False)[["n", "total", "total_sq"]]
+        .sum()
+    )
+    teams = teams[teams["n"] > 0]
+    if teams.empty:
+        return figures_frame([])
+    decider = _DecisionCache(tree)
+    decision_rows: list[tuple[int, str, int, str | None]] = []
+    for (period_index, construct), group in teams.groupby(["period", "construct"], sort=False):
+        own = {
+            int(t): (int(n),)
+            for t, n in zip(group["team_id"].tolist(), group["n"].tolist(), strict=True)
+        }
+        reasons = decider(own, thresholds.k(periods[period_index].weeks))
+        decision_rows.extend(
+            (period_index, construct, unit_id, reason) for unit_id, reason in reasons.items()
+        )
+    decisions = pd.DataFrame(decision_rows, columns=["period", "construct", "unit_id", "reason"])
+    closure = pd.DataFrame(
+        [(team_id, unit_id) for unit_id in tree.units for team_id in tree.subtree(unit_id)],
+        columns=["team_id", "unit_id"],
+    )
+    units = (
+        teams.merge(closure, on="team_id")
+        .groupby(["period", "construct", "unit_id"], as_index=False)[["n", "total", "total_sq"]]
+        .sum()
+        .merge(decisions, on=["period", "construct", "unit_id"], how="left")
+    )
+    units["reason"] = units["reason"].astype(object).where(units["reason"].notna(), None)
+    released = units["reason"].isna().to_numpy()
+    n = units["n"].to_numpy(dtype=float)
+    mean = units["total"].to_numpy(dtype=float) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = np.clip(
+            (units["total_sq"].to_numpy() - units["total"].to_numpy() ** 2 / n) / (n - 1), 0, None
+        )
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(variance / n)
+    half = np.where(n >= 2, half, np.nan)
+    info = {unit_id: tree.units[unit_id] for unit_id in tree.units}
+    unit_ids = units["unit_id"].tolist()
+    period_of = units["period"].tolist()
+    result = pd.DataFrame(
+        {
+            "unit": [info[u].code for u in unit_ids],
+            "unit_name": [info[u].name for u in unit_ids],
+            "parent": [
+                info[info[u].parent_id].code if info[u].parent_id in info else None for u in unit_ids
+            ],
+            "level": [info[u].kind for u in unit_ids],
+            "period_start": [periods[p].start for p in period_of],
+            "period_end": [periods[p].end for p in period_of],
+            "construct": units["construct"].tolist(),
+            "mean": _masked(np.round(mean, 3), released),
+            "ci_low": _masked(np.round(mean - half, 3), released),
+            "ci_high": _masked(np.round(mean + half, 3), released),
+            "n": [band(int(count)) if ok else None for count, ok in zip(n, released, strict=True)],
+            "suppressed": ~released,
+            "reason": units["reason"].tolist(),
+            "basis": [_basis(tree, u, periods[p]) for u, p in zip(unit_ids, period_of, strict=True)],
+        }
+    )
+    return result.sort_values(["construct", "period_end", "unit"], ignore_index=True)
+
+
+def _masked(values: np.ndarray, keep: np.ndarray) -> list[float | None]:
+    return [float(v) if k and not math.isnan(v) else None for v, k in zip(values, keep, strict=True)]
+
+
 def organisation_figures(
     *,
     session: Session,
@@ -993,7 +1075,7 @@ def organisation_figures(
     the open-data export all read this, so they release the same cells."""
     require_hr(viewer)
     whole = load_tree(session)
-    figures: list[ReleasedFigure] = []
+    frames: list[pd.DataFrame] = []
     for root in _roots_for(whole, organisation_id):
         tree = load_tree(session, root)
         effective = rules_in_force(
@@ -1009,31 +1091,10 @@ def organisation_figures(
             end_week=end_week,
             constructs=constructs,
         )
-        weekly = _WeeklySums(frame)
-        decider = _DecisionCache(tree)
         thresholds = _thresholds(session, root, min(p.start for p in periods), end_week, rules)
-        for construct in sorted(set(frame["construct"])):
-            for period in periods:
-                own = weekly.period(list(period.weeks), construct)
-                if not own:
-                    continue
-                reasons = decider(_counts(own), thresholds.k(period.weeks))
-                totals = _subtree_sums(tree, own)
-                for unit_id in tree.postorder:
-                    if totals[unit_id][0] == 0:
-                        continue
-                    figures.append(
-                        make_figure(
-                            tree,
-                            unit_id,
-                            period=(period.start, period.end),
-                            construct=construct,
-                            sums=totals[unit_id],
-                            reason=reasons[unit_id],
-                            basis=_basis(tree, unit_id, period),
-                        )
-                    )
-    return figures_frame(figures)
+        frames.append(_unit_figures(tree, frame, periods, thresholds))
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else figures_frame([])
 
 
 def organisation_response_rates(
