@@ -74,13 +74,13 @@ def _audit_view(viewer: Viewer, target: str, detail: dict[str, object]) -> None:
 
 def _flag_card(row: pd.Series, report: StrainReport) -> None:
     strain = report.result.for_team(int(row["team_id"]))
-    with st.container(border=True):
+    with st.container(border=True, key=f"strain_flag_{int(row['team_id'])}"):
         st.markdown(
             f"**{ui.escape_markdown(str(row['name']))}** · {ui.escape_markdown(str(row['team']))}"
         )
         st.caption(
-            f"{row['parent']} · profile: {row['cluster']} · strain score {row['score']:+.2f} "
-            f"(flag threshold {report.result.threshold:+.2f})"
+            f"{ui.escape_markdown(str(row['parent']))} · profile: {row['cluster']} · "
+            f"strain score {row['score']:+.2f} (flag threshold {report.result.threshold:+.2f})"
         )
         if row["alert"]:
             st.markdown(f":red[Sustained drop in wellbeing signalled since {row['alert_since']}]")
