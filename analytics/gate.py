@@ -237,10 +237,10 @@ def decide(
         for child in tree.children[unit_id]:
             vector = tuple(a + b for a, b in zip(vector, subtotal[child], strict=True))
         subtotal[unit_id] = vector
-        if unit_id in forced:
-            reasons[unit_id] = forced[unit_id]
-        elif sum(vector) < k or not all(_component_ok(value, k) for value in vector):
+        if sum(vector) < k or not all(_component_ok(value, k) for value in vector):
             reasons[unit_id] = REASON_TOO_FEW
+        elif unit_id in forced:
+            reasons[unit_id] = forced[unit_id]
         else:
             reasons[unit_id] = None
         if reasons[unit_id] is not None:
@@ -493,6 +493,49 @@ def _window(week: str, pooling_weeks: int) -> list[str]:
     return weeks_between(shift_week(week, -(pooling_weeks - 1)), week)
 
 
+class _WeekGate:
+    """The weekly gate's decisions, to keep a pooled figure from exposing a single week.
+
+    A figure over several weeks minus the same unit's figures released for single weeks of it
+    leaves the other weeks' responses: those must be none or at least k, else the pooled figure
+    is withheld too ("protects a neighbouring group"), like a neighbour within a parent."""
+
+    def __init__(
+        self,
+        tree: OrgTree,
+        decider: _DecisionCache,
+        thresholds: _Thresholds,
+        counts_for_week: Callable[[str], dict[int, Vector]],
+    ) -> None:
+        self.tree, self.decider, self.thresholds = tree, decider, thresholds
+        self.counts_for_week = counts_for_week
+        self._hidden: dict[str, dict[int, int]] = {}
+
+    def hidden(self, week: str) -> dict[int, int]:
+        """Per unit: its responses in ``week`` when its weekly figure is not released."""
+        if week not in self._hidden:
+            own = self.counts_for_week(week)
+            found: dict[int, int] = {}
+            if own:
+                reasons = self.decider(own, self.thresholds.k([week]))
+                for unit_id, (n,) in _subtree_sums(self.tree, own).items():
+                    if n and reasons.get(unit_id) is not None:
+                        found[unit_id] = n
+            self._hidden[week] = found
+        return self._hidden[week]
+
+    def forced(self, weeks: Sequence[str]) -> dict[int, str]:
+        """Units whose figure over ``weeks`` may not be released because of the weeks inside it."""
+        if len(weeks) < 2:
+            return {}
+        k = self.thresholds.k(weeks)
+        totals: dict[int, int] = {}
+        for week in weeks:
+            for unit_id, n in self.hidden(week).items():
+                totals[unit_id] = totals.get(unit_id, 0) + n
+        return {unit_id: REASON_NEIGHBOUR for unit_id, n in totals.items() if 0 < n < k}
+
+
 @dataclass(frozen=True)
 class _Choice:
     """Which figure a team's row shows: whose (``unit_id``), over which weeks, and why."""
@@ -509,6 +552,7 @@ def _release_chain(
     team_id: int,
     week: str,
     period_sums: Callable[[list[str]], dict[int, tuple]],
+    week_gate: _WeekGate,
 ) -> _Choice:
     """The team's figure for ``week``: its own week, else its pooled window, else the nearest
     ancestor (week, then window) that the gate releases; else suppressed with the team's reason.
@@ -520,7 +564,8 @@ def _release_chain(
     decided = []
     for weeks in periods:
         own = period_sums(weeks)
-        decided.append((weeks, own, context.decide(_counts(own), context.thresholds.k(weeks))))
+        k, forced = context.thresholds.k(weeks), week_gate.forced(weeks)
+        decided.append((weeks, own, context.decide(_counts(own), k, forced)))
     for unit_id in [team_id, *tree.ancestors(team_id)]:
         for weeks, own, reasons in decided:
             if reasons.get(unit_id, REASON_TOO_FEW) is not None:
@@ -563,9 +608,20 @@ def team_series(
     sums = _WeeklySums(frame)
     wanted = sorted(set(frame["construct"])) if constructs is None else list(constructs)
     figures: list[ReleasedFigure] = []
+    gates = {
+        construct: _WeekGate(
+            context.tree,
+            context.decide,
+            context.thresholds,
+            lambda w, c=construct: _counts(sums.period([w], c)),
+        )
+        for construct in wanted
+    }
     for week in weeks_between(start_week, end_week):
         for construct in wanted:
-            choice = _release_chain(context, team_id, week, lambda w, c=construct: sums.period(w, c))
+            choice = _release_chain(
+                context, team_id, week, lambda w, c=construct: sums.period(w, c), gates[construct]
+            )
             figure = make_figure(
                 context.tree,
                 choice.unit_id,
@@ -582,12 +638,15 @@ def team_series(
 
 
 def _slice_decisions(
-    decider: _DecisionCache, vectors: Mapping[int, Vector], k: int
+    decider: _DecisionCache,
+    vectors: Mapping[int, Vector],
+    k: int,
+    withheld: Mapping[int, str] | None = None,
 ) -> dict[int, str | None]:
     """Slices (unit x work pattern) released all-or-nothing per unit: the unit's total must be
     released, per pattern the same k and residual rules hold, and no released slice may combine
     with released unit totals to expose a small cell (checked exactly, see ``_unsafe_slice``)."""
-    totals = decider({unit_id: (sum(vector),) for unit_id, vector in vectors.items()}, k)
+    totals = decider({unit_id: (sum(vector),) for unit_id, vector in vectors.items()}, k, withheld)
     forced = {unit_id: reason for unit_id, reason in totals.items() if reason is not None}
     while True:
         reasons = decider(vectors, k, forced)
@@ -724,7 +783,17 @@ def team_pattern_mix(
         session, team_ids=list(tree.units), start_week=start_week, end_week=end_week
     )
     vectors = _pattern_vectors(frame)
-    reasons = _slice_decisions(context.decide, vectors, k)
+    weekly = _WeeklySums(
+        team_week_response_counts(
+            session, team_ids=list(tree.units), start_week=start_week, end_week=end_week
+        ),
+        value_columns=("n",),
+    )
+    week_gate = _WeekGate(
+        tree, context.decide, context.thresholds, lambda w: _counts(weekly.period([w]))
+    )
+    withheld = week_gate.forced(weeks_between(start_week, end_week))
+    reasons = _slice_decisions(context.decide, vectors, k, withheld)
     zero: Vector = (0,) * len(WORK_PATTERNS)
     subtotal: dict[int, Vector] = {}
     for unit_id in tree.postorder:
@@ -861,9 +930,12 @@ def team_response_rate(
         team_week_members(session, team_ids=team_ids, start_week=first, end_week=end_week),
         value_columns=("members",),
     )
+    week_gate = _WeekGate(
+        tree, context.decide, context.thresholds, lambda w: _counts(responses.period([w]))
+    )
     rows = []
     for week in weeks_between(start_week, end_week):
-        choice = _release_chain(context, team_id, week, responses.period)
+        choice = _release_chain(context, team_id, week, responses.period, week_gate)
         member_sums = members.period(choice.weeks)
         member_weeks = sum(member_sums.get(u, (0,))[0] for u in tree.subtree(choice.unit_id))
         rows.append(_rate_row(tree, team_id, choice, member_weeks, week))
@@ -999,13 +1071,20 @@ def _unit_figures(
     if teams.empty:
         return figures_frame([])
     decider = _DecisionCache(tree)
+    weekly = _WeeklySums(frame)
+    gates: dict[str, _WeekGate] = {}
     decision_rows: list[tuple[int, str, int, str | None]] = []
     for (period_index, construct), group in teams.groupby(["period", "construct"], sort=False):
+        if construct not in gates:
+            gates[construct] = _WeekGate(
+                tree, decider, thresholds, lambda w, c=construct: _counts(weekly.period([w], c))
+            )
         own = {
             int(t): (int(n),)
             for t, n in zip(group["team_id"].tolist(), group["n"].tolist(), strict=True)
         }
-        reasons = decider(own, thresholds.k(periods[period_index].weeks))
+        weeks = periods[period_index].weeks
+        reasons = decider(own, thresholds.k(weeks), gates[construct].forced(weeks))
         decision_rows.extend(
             (period_index, construct, unit_id, reason) for unit_id, reason in reasons.items()
         )
@@ -1131,9 +1210,12 @@ def organisation_response_rates(
         )
         decider = _DecisionCache(tree)
         thresholds = _thresholds(session, root, first, end_week, rules)
+        week_gate = _WeekGate(
+            tree, decider, thresholds, lambda w, sums=responses: _counts(sums.period([w]))
+        )
         for period in periods:
             own = responses.period(list(period.weeks))
-            reasons = decider(_counts(own), thresholds.k(period.weeks))
+            reasons = decider(_counts(own), thresholds.k(period.weeks), week_gate.forced(period.weeks))
             counted = _subtree_sums(tree, own) if own else {}
             member_weeks = _subtree_sums(tree, members.period(list(period.weeks)) or {0: (0,)})
             for unit_id in tree.postorder:
@@ -1189,7 +1271,22 @@ def organisation_pattern_figures(
                 vector = list(vectors.get(team_id, (0,) * len(WORK_PATTERNS)))
                 vector[index] = int(n)
                 vectors[team_id] = tuple(vector)
-        reasons = _slice_decisions(_DecisionCache(tree), vectors, effective.min_group_size)
+        decider = _DecisionCache(tree)
+        weekly = _WeeklySums(
+            team_week_sums(
+                session,
+                team_ids=list(tree.units),
+                start_week=start_week,
+                end_week=end_week,
+                constructs=[construct],
+            )
+        )
+        thresholds = _thresholds(session, root, start_week, end_week, rules)
+        week_gate = _WeekGate(
+            tree, decider, thresholds, lambda w, c=construct, s=weekly: _counts(s.period([w], c))
+        )
+        withheld = week_gate.forced(weeks_between(start_week, end_week))
+        reasons = _slice_decisions(decider, vectors, effective.min_group_size, withheld)
         period = Period(start_week, end_week, tuple(weeks_between(start_week, end_week)))
         for pattern in WORK_PATTERNS:
             if not cells[pattern]:

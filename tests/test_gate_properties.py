@@ -169,6 +169,27 @@ class Attack:
                         )
 
 
+def assert_no_week_recoverable_across_periods(attack: Attack) -> None:
+    """Across periods, for the same unit: its figure over the whole range minus its released weekly
+    figures must not leave 1..k-1 responses (the direct "pooled minus weeks" attack). Combinations
+    across units *and* periods, and overlapping rolling windows, are the documented remaining
+    risk and are not asserted here."""
+    org = attack.org
+    full = (WEEKS[0], WEEKS[-1])
+    for unit in range(len(org.parents)):
+        atoms = attack.atoms(unit)
+        if atoms not in attack.released.get(full, set()):
+            continue
+        hidden = sum(
+            attack.n(atoms, [week])
+            for week in WEEKS
+            if atoms not in attack.released.get((week, week), set())
+        )
+        assert hidden == 0 or hidden >= org.k, (
+            f"u{unit:02d}: range minus its released weeks leaves {hidden} responses"
+        )
+
+
 def all_weeks(period: tuple[str, str]) -> list[str]:
     start, end = period
     return [w for w in ALL_WEEK_LABELS if start <= w <= end]
@@ -280,3 +301,4 @@ def test_data_functions_and_export_release_nothing_recoverable(org: RandomOrg) -
         finally:
             engine.dispose()  # type: ignore[attr-defined]
     attack.assert_nothing_small_recoverable()
+    assert_no_week_recoverable_across_periods(attack)
