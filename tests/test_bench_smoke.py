@@ -24,6 +24,7 @@ FIGURES = (
     "hr_overview_seconds",
     "hr_overview_to_group_by_ratio",
     "team_dashboard_seconds",
+    "team_dashboard_as_page_seconds",
     "strain_seconds",
     "submit_p50_ms",
     "submit_p95_ms",
