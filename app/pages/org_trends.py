@@ -70,7 +70,7 @@ def _units(url: str) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(weeks=[weeks] * len(rows)) if rows else pd.DataFrame()
 
 
-@st.cache_data(max_entries=32, ttl=300, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
 def _figures(
     url: str, email: str, start: str, end: str, by: str, k: int, k_comments: int, pooling: int
 ) -> pd.DataFrame:
@@ -82,7 +82,7 @@ def _figures(
         )
 
 
-@st.cache_data(max_entries=32, ttl=300, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
 def _rates(
     url: str, email: str, start: str, end: str, k: int, k_comments: int, pooling: int
 ) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def _rates(
         )
 
 
-@st.cache_data(max_entries=32, ttl=300, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
 def _patterns(
     url: str, email: str, start: str, end: str, k: int, k_comments: int, pooling: int
 ) -> pd.DataFrame:
