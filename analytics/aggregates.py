@@ -60,6 +60,7 @@ class OrgTree:
                 self.children[unit.parent_id].append(unit.id)
             else:
                 self.roots.append(unit.id)
+        self._subtrees: dict[int, frozenset[int]] = {}
         self.postorder: list[int] = []
         for root in self.roots:
             stack: list[tuple[int, bool]] = [(root, False)]
@@ -89,13 +90,16 @@ class OrgTree:
         return chain[-1] if chain else unit_id
 
     def subtree(self, unit_id: int) -> set[int]:
-        found: set[int] = set()
-        stack = [unit_id]
-        while stack:
-            current = stack.pop()
-            found.add(current)
-            stack.extend(self.children[current])
-        return found
+        """The unit and every unit below it (memoised: the tree does not change)."""
+        if unit_id not in self._subtrees:
+            found: set[int] = set()
+            stack = [unit_id]
+            while stack:
+                current = stack.pop()
+                found.add(current)
+                stack.extend(self.children[current])
+            self._subtrees[unit_id] = frozenset(found)
+        return set(self._subtrees[unit_id])
 
     def depth(self, unit_id: int) -> int:
         return len(self.ancestors(unit_id))
@@ -141,7 +145,7 @@ def team_week_sums(
         )
         .group_by(TeamWeekScore.team_id, TeamWeekScore.week, TeamWeekScore.construct_id)
     )
-    rows = session.exec(query).all()
+    rows = [tuple(row) for row in session.exec(query).all()]
     frame = pd.DataFrame(rows, columns=["team_id", "week", "construct", "n", "total", "total_sq"])
     return frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
 
@@ -172,7 +176,7 @@ def team_pattern_sums(
         )
         .group_by(TeamWeekScore.team_id, TeamWeekScore.construct_id, TeamWeekScore.work_pattern)
     )
-    rows = session.exec(query).all()
+    rows = [tuple(row) for row in session.exec(query).all()]
     frame = pd.DataFrame(
         rows, columns=["team_id", "construct", "work_pattern", "n", "total", "total_sq"]
     )
@@ -193,7 +197,8 @@ def team_week_response_counts(
         TeamWeekResponses.week <= end_week,
         _in(TeamWeekResponses.team_id, team_ids),
     )
-    frame = pd.DataFrame(session.exec(query).all(), columns=["team_id", "week", "n", "comments"])
+    rows = [tuple(row) for row in session.exec(query).all()]
+    frame = pd.DataFrame(rows, columns=["team_id", "week", "n", "comments"])
     return frame.astype({"team_id": int, "n": int, "comments": int})
 
 
@@ -216,7 +221,8 @@ def team_week_members(
         )
         .group_by(Person.team_id, PulsePeriod.week)
     )
-    frame = pd.DataFrame(session.exec(query).all(), columns=["team_id", "week", "members"])
+    rows = [tuple(row) for row in session.exec(query).all()]
+    frame = pd.DataFrame(rows, columns=["team_id", "week", "members"])
     return frame.astype({"team_id": int, "members": int})
 
 
@@ -238,10 +244,14 @@ def instrument_versions(
     session: Session, *, team_ids: Sequence[int] | None, start_week: str, end_week: str
 ) -> list[str]:
     """Distinct instrument versions answered in the range (metadata for an open-data release)."""
-    query = select(PulseResponse.instrument_version).distinct().where(
-        PulseResponse.week >= start_week,
-        PulseResponse.week <= end_week,
-        _in(PulseResponse.team_id, team_ids),
+    query = (
+        select(PulseResponse.instrument_version)
+        .distinct()
+        .where(
+            PulseResponse.week >= start_week,
+            PulseResponse.week <= end_week,
+            _in(PulseResponse.team_id, team_ids),
+        )
     )
     return sorted(str(version) for version in session.exec(query).all())
 

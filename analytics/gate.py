@@ -510,18 +510,23 @@ class _WeekGate:
         self.tree, self.decider, self.thresholds = tree, decider, thresholds
         self.counts_for_week = counts_for_week
         self._hidden: dict[str, dict[int, int]] = {}
+        self._by_counts: dict[Hashable, dict[int, int]] = {}
 
     def hidden(self, week: str) -> dict[int, int]:
         """Per unit: its responses in ``week`` when its weekly figure is not released."""
         if week not in self._hidden:
             own = self.counts_for_week(week)
-            found: dict[int, int] = {}
-            if own:
-                reasons = self.decider(own, self.thresholds.k([week]))
-                for unit_id, (n,) in _subtree_sums(self.tree, own).items():
-                    if n and reasons.get(unit_id) is not None:
-                        found[unit_id] = n
-            self._hidden[week] = found
+            k = self.thresholds.k([week])
+            key = (k, frozenset(own.items()))
+            if key not in self._by_counts:
+                found: dict[int, int] = {}
+                if own:
+                    reasons = self.decider(own, k)
+                    for unit_id, (n,) in _subtree_sums(self.tree, own).items():
+                        if n and reasons.get(unit_id) is not None:
+                            found[unit_id] = n
+                self._by_counts[key] = found
+            self._hidden[week] = self._by_counts[key]
         return self._hidden[week]
 
     def forced(self, weeks: Sequence[str]) -> dict[int, str]:
@@ -534,6 +539,17 @@ class _WeekGate:
             for unit_id, n in self.hidden(week).items():
                 totals[unit_id] = totals.get(unit_id, 0) + n
         return {unit_id: REASON_NEIGHBOUR for unit_id, n in totals.items() if 0 < n < k}
+
+
+def _sum_over(own: Mapping[int, tuple], unit_ids: set[int]) -> tuple:
+    """The sums of the given units' own figures (a subtree's total)."""
+    width = len(next(iter(own.values()))) if own else 3
+    total = [0] * width
+    for unit_id, values in own.items():
+        if unit_id in unit_ids:
+            for index, value in enumerate(values):
+                total[index] += value
+    return tuple(total)
 
 
 @dataclass(frozen=True)
@@ -575,7 +591,7 @@ def _release_chain(
                 basis = pooled or BASIS_TEAM
             else:
                 basis = ", ".join(filter(None, [f"rolled up into {tree.units[unit_id].name}", pooled]))
-            totals = _subtree_sums(tree, own)[unit_id]
+            totals = _sum_over(own, tree.subtree(unit_id))
             return _Choice(unit_id, weeks, totals, None, basis)
     weeks, _, reasons = decided[-1]
     return _Choice(team_id, weeks, (0, 0.0, 0.0), reasons.get(team_id) or REASON_TOO_FEW, BASIS_TEAM)
