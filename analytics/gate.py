@@ -57,6 +57,7 @@ FLOOR_MIN_GROUP_SIZE = 3
 FLOOR_MIN_COMMENT_GROUP_SIZE = 5
 EXACT_COUNT_FROM = 10
 REASON_TOO_FEW = "too few responses"
+MAX_EXACT_SLICE_CELLS = 1200  # the slice check's SVD stays well under a second up to this size
 REASON_NEIGHBOUR = "protects a neighbouring group"
 BASIS_TEAM = "team"
 FIGURE_COLUMNS: tuple[str, ...] = (
@@ -724,6 +725,13 @@ def _unsafe_slice(
         if not variables:
             continue
         rows = sorted({row for row, _ in variables})
+        if len(variables) > MAX_EXACT_SLICE_CELLS:
+            # Too large to check exactly in reasonable time: release only a block whose one row
+            # is the slice's own residual (its cells then equal the per-pattern residuals, which
+            # the residual rule keeps at none or at least k).
+            if len(rows) > 1:
+                return block_root
+            continue
         columns = sorted({column for _, column in variables})
         equations = np.zeros((len(rows) + len(columns), len(variables)))
         for position, (row, column) in enumerate(variables):
