@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel
 from test_gate_support import HR, add_scores, add_unit
 
+from analytics import gate as gate_module
 from analytics.aggregates import OrgTree, UnitInfo
 from analytics.export import build_release
 from analytics.gate import (
@@ -206,6 +208,18 @@ ALL_WEEK_LABELS = [f"2026-W{w:02d}" for w in range(1, 30)]
 @settings(max_examples=150, deadline=None)
 @given(org=random_orgs(weeks=("2026-W10",)))
 def test_decisions_never_release_a_small_or_recoverable_group(org: RandomOrg) -> None:
+    check_decisions(org)
+
+
+@settings(max_examples=60, deadline=None)
+@given(org=random_orgs(weeks=("2026-W10",)))
+def test_the_conservative_slice_rule_for_large_blocks_is_safe_too(org: RandomOrg) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gate_module, "MAX_EXACT_SLICE_CELLS", 1)  # every block counts as large
+        check_decisions(org)
+
+
+def check_decisions(org: RandomOrg) -> None:
     tree = tree_for(org)
     attack = Attack(org)
     period = ("2026-W10", "2026-W10")
