@@ -205,13 +205,13 @@ ALL_WEEK_LABELS = [f"2026-W{w:02d}" for w in range(1, 30)]
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(org=random_orgs(weeks=("2026-W10",)))
 def test_decisions_never_release_a_small_or_recoverable_group(org: RandomOrg) -> None:
     check_decisions(org)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(org=random_orgs(weeks=("2026-W10",)))
 def test_the_conservative_slice_rule_for_large_blocks_is_safe_too(org: RandomOrg) -> None:
     with pytest.MonkeyPatch.context() as patch:
