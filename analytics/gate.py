@@ -29,6 +29,7 @@ import json
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +50,8 @@ from analytics.aggregates import (
     team_week_sums,
     weeks_between,
 )
+from analytics.objectives import delivery_features
+from analytics.outcomes import QuadrantPoint, quadrant_point
 from models.access import AccessDenied, Viewer, descendant_unit_ids, require_team_access
 from models.org_settings import get_org_setting
 from models.outcomes import OrgSetting
@@ -1331,3 +1334,50 @@ def organisation_pattern_figures(
                 figure.extra["work_pattern"] = pattern
                 figures.append(figure)
     return figures_frame(figures, extra_columns=("work_pattern",))
+
+
+def organisation_quadrant(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    end_week: str,
+    today: date,
+    organisation_id: int | None = None,
+    window_weeks: int = 12,
+) -> list[QuadrantPoint]:
+    """Every team on outcome delivery against wellbeing (HR only). Wellbeing is the team's own
+    figure the gate released for the rolling window ending ``end_week`` (never its parent's);
+    a team without one is listed as suppressed, not plotted."""
+    require_hr(viewer)
+    figures = organisation_figures(
+        session=session,
+        viewer=viewer,
+        rules=rules,
+        start_week=end_week,
+        end_week=end_week,
+        by="rolling",
+        constructs=["wellbeing"],
+        organisation_id=organisation_id,
+    )
+    tree = load_tree(session)
+    roots = _roots_for(tree, organisation_id)
+    teams = [
+        unit_id
+        for root in roots
+        for unit_id in sorted(tree.subtree(root))
+        if tree.units[unit_id].kind == "team"
+    ]
+    delivery = delivery_features(session=session, team_ids=teams, today=today, window_weeks=window_weeks)
+    gaps = dict(zip(delivery["team_id"].tolist(), delivery["delivery_gap"].tolist(), strict=True))
+    rows_by_unit: dict[str, list[dict[str, Any]]] = {}
+    for row in figures.to_dict("records"):
+        rows_by_unit.setdefault(row["unit"], []).append(row)
+    points = []
+    for team_id in teams:
+        unit = tree.units[team_id]
+        gap = gaps.get(team_id, math.nan)
+        points.append(
+            quadrant_point(unit.name, None if pd.isna(gap) else -gap, rows_by_unit.get(unit.code, []))
+        )
+    return points

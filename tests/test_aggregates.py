@@ -18,6 +18,7 @@ from analytics.gate import (
     PrivacyRules,
     organisation_figures,
     organisation_pattern_figures,
+    organisation_quadrant,
     organisation_response_rates,
     rules_in_force,
     t_interval,
@@ -25,6 +26,7 @@ from analytics.gate import (
 from models.access import AccessDenied, load_viewer
 from models.org import Person
 from models.org_settings import set_org_setting
+from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
 
 RULES = PrivacyRules()
 
@@ -160,3 +162,56 @@ def test_organisation_functions_are_for_hr_only(session: Session) -> None:
             organisation_response_rates(**args, start_week="2026-W01", end_week="2026-W02")
         with pytest.raises(AccessDenied):
             organisation_pattern_figures(**args, start_week="2026-W01", end_week="2026-W02")
+
+
+def add_objective(session: Session, team_id: int, progress_value: float) -> None:
+    """A live objective from January to June with one key result 0 -> 100 at ``progress_value``."""
+    objective = Objective(
+        title=f"Objective {team_id}", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30)
+    )
+    session.add(objective)
+    session.flush()
+    session.add(ObjectiveTeam(objective_id=objective.id, team_id=team_id))
+    key_result = KeyResult(
+        metric_name="Cases closed",
+        baseline=0,
+        target=100,
+        due_date=date(2026, 6, 30),
+        objective_id=objective.id,
+    )
+    session.add(key_result)
+    session.flush()
+    session.add(
+        CheckIn(
+            checked_on=date(2026, 2, 9), value=progress_value, confidence=7, key_result_id=key_result.id
+        )
+    )
+    session.commit()
+
+
+def test_quadrant_uses_only_a_teams_own_released_wellbeing(session: Session) -> None:
+    org = small_team_org(session, c_per_week=1)
+    add_objective(session, org["big"], 30.0)
+    add_objective(session, org["three"], 30.0)
+    points = {
+        point.team: point
+        for point in organisation_quadrant(
+            session=session, viewer=HR, rules=RULES, end_week="2026-W06", today=date(2026, 2, 13)
+        )
+    }
+    assert set(points) == {"Big Team", "Four Team", "Three Team"}
+    # the 1-a-week team has no released figure of its own: never placed at its parent's value
+    assert points["Three Team"].delivery is not None
+    assert points["Three Team"].wellbeing is None and points["Three Team"].quadrant is None
+    assert points["Big Team"].wellbeing == pytest.approx(60.0)
+    assert points["Big Team"].quadrant in {"thriving", "coasting"}  # 60 is above the WHO-5 cut-off
+    assert points["Four Team"].note == "no live objectives with key results"
+    manager_id = add_people(session, org["big"], 1, "quad-boss")[0]
+    grant(session, manager_id, "manager", org["big"])
+    session.commit()
+    manager = load_viewer(session, "quad-boss0@example.org")
+    assert manager is not None
+    with pytest.raises(AccessDenied):
+        organisation_quadrant(
+            session=session, viewer=manager, rules=RULES, end_week="2026-W06", today=date(2026, 2, 13)
+        )

@@ -7,6 +7,8 @@ admin; the page only draws what they release. Each view and each download is aud
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -16,11 +18,14 @@ from analytics.gate import (
     PrivacyRules,
     organisation_figures,
     organisation_pattern_figures,
+    organisation_quadrant,
     organisation_response_rates,
 )
 from analytics.norms import with_norms
+from analytics.outcomes import QUADRANT_RULE, QuadrantPoint
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
+from app.charts.team import quadrant_chart
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
 from models.db import read_session, write_session
@@ -104,6 +109,30 @@ def _patterns(
         return organisation_pattern_figures(
             session=session, viewer=viewer, rules=rules, start_week=start, end_week=end
         )
+
+
+@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
+def _quadrant(
+    url: str, email: str, end: str, today: str, k: int, k_comments: int, pooling: int
+) -> list[QuadrantPoint]:
+    rules = PrivacyRules(k, k_comments, pooling)
+    with read_session(_engine(url)) as session:
+        viewer = _hr_viewer(session, email)
+        return organisation_quadrant(
+            session=session, viewer=viewer, rules=rules, end_week=end, today=date.fromisoformat(today)
+        )
+
+
+def _team_names_below(units: pd.DataFrame, code: str) -> set[str]:
+    by_code = units.set_index("code")
+    found, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        row = by_code.loc[current]
+        if row["kind"] == "team":
+            found.add(row["name"])
+        stack.extend(row["children"])
+    return found
 
 
 def _record_view(viewer: Viewer, unit_code: str, start: str, end: str) -> None:
@@ -196,7 +225,17 @@ def main() -> None:
     in_view = window[window["unit"].isin(shown_codes)]
     trend_in_view = trend[trend["unit"].isin(shown_codes)]
 
-    tabs = st.tabs(["Trends", "Heatmap", "Participation", "Work patterns", "Norms", "Download"])
+    tabs = st.tabs(
+        [
+            "Trends",
+            "Heatmap",
+            "Participation",
+            "Work patterns",
+            "Norms",
+            "Outcomes x wellbeing",
+            "Download",
+        ]
+    )
     with tabs[0]:
         constructs = sorted(set(trend_in_view["construct"])) or ["wellbeing"]
         construct = st.selectbox(
@@ -237,6 +276,18 @@ def main() -> None:
             hide_index=True,
         )
     with tabs[5]:
+        points = _quadrant(url, viewer.email, end, date.today().isoformat(), *thresholds)
+        names = _team_names_below(units, chosen)
+        points = [point for point in points if point.team in names]
+        st.altair_chart(quadrant_chart(points), width="stretch")
+        st.caption(QUADRANT_RULE)
+        unplaced = [point for point in points if point.quadrant is None]
+        if unplaced:
+            st.dataframe(
+                pd.DataFrame([{"team": p.team, "why not shown": p.note} for p in unplaced]),
+                hide_index=True,
+            )
+    with tabs[6]:
         st.write("Gated figures for the selected unit and the units below it, one per week.")
         weekly = trend if by == "week" else _figures(url, viewer.email, start, end, "week", *thresholds)
         weekly = weekly[weekly["unit"].isin(shown_codes)]
