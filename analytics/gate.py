@@ -1098,20 +1098,22 @@ def _unit_figures(
     if teams.empty:
         return figures_frame([])
     decider = _DecisionCache(tree)
-    weekly = _WeeklySums(frame)
+    pooled = any(len(period.weeks) > 1 for period in periods)
+    weekly = _WeeklySums(frame) if pooled else None  # single weeks need no weekly check
     gates: dict[str, _WeekGate] = {}
     decision_rows: list[tuple[int, str, int, str | None]] = []
     for (period_index, construct), group in teams.groupby(["period", "construct"], sort=False):
-        if construct not in gates:
+        if construct not in gates and weekly is not None:
             gates[construct] = _WeekGate(
-                tree, decider, thresholds, lambda w, c=construct: _counts(weekly.period([w], c))
+                tree, decider, thresholds, lambda w, c=construct, s=weekly: _counts(s.period([w], c))
             )
         own = {
             int(t): (int(n),)
             for t, n in zip(group["team_id"].tolist(), group["n"].tolist(), strict=True)
         }
         weeks = periods[period_index].weeks
-        reasons = decider(own, thresholds.k(weeks), gates[construct].forced(weeks))
+        forced = gates[construct].forced(weeks) if construct in gates else {}
+        reasons = decider(own, thresholds.k(weeks), forced)
         decision_rows.extend(
             (period_index, construct, unit_id, reason) for unit_id, reason in reasons.items()
         )
