@@ -2,10 +2,12 @@
 
 Why it looks like this:
 
-- The organisation is built by bulk insert (``executemany`` in large transactions on SQLite, ``COPY``
-  on PostgreSQL), in chunks of one week x a block of teams. Every (team, week) lies wholly inside one
-  chunk, so the chunk's maintained aggregates (``team_week_score``, ``team_week_responses``) are
-  complete when it is written and memory stays bounded by the chunk, whatever the response count.
+- The organisation is built by bulk insert in chunks of one week x a block of teams, appended to
+  unindexed staging tables (``executemany`` on SQLite, ``COPY`` on PostgreSQL) and moved into the
+  real tables in primary-key order at the end, so every B-tree grows at its edge. Every (team, week)
+  lies wholly inside one chunk, so the chunk's maintained aggregates (``team_week_score``,
+  ``team_week_responses``) are complete when it is written and memory stays bounded by the chunk,
+  whatever the response count.
 - The answers are scored, classified and receipted by the same functions that ``surveys.submit``
   uses, and the aggregates are summed in submission order, so the bulk path stores exactly what
   the submission path would (``tests/test_maintained_aggregates.py`` replays a small build through
@@ -744,7 +746,9 @@ def load_org(engine: Engine, plan: BenchPlan) -> BenchOrg:
         by_code = dict(session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
         team_ids = [by_code[code] for code in codes]
         by_email = dict(
-            session.execute(select(Person.email, Person.id).where(Person.email.like("bench-0%"))).all()
+            session.execute(
+                select(Person.email, Person.id).where(Person.email.like("bench-%@bench.invalid"))
+            ).all()
         )
         person_ids = [
             [by_email[f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid"] for p in range(plan.team_size(t))]
@@ -778,17 +782,6 @@ def count_responses(engine: Engine, plan: BenchPlan) -> int:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (Linux reports kilobytes)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def median_seconds(action: Callable[[], Any], repeats: int) -> float:
-    """Median wall time of ``repeats`` runs after one warm-up run."""
-    action()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 BARE_GROUP_BY = text(
