@@ -50,7 +50,7 @@ from models.pulse import (
 )
 from surveys.comments import scrub_comment
 from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
-from surveys.submit import participation_receipt, submit_pulse, work_pattern
+from surveys.submit import participation_receipt, person_names, submit_pulse, work_pattern
 
 PEOPLE_PER_TEAM = 20
 WEEKS = 52
@@ -669,9 +669,9 @@ def expected_responses(plan: BenchPlan) -> int:
 
 
 def all_names(engine: Engine) -> tuple[str, ...]:
-    """Display names as ``submit_pulse_in`` reads them for comment scrubbing."""
+    """Display names exactly as ``submit_pulse_in`` reads them for comment scrubbing."""
     with read_session(engine) as session:
-        return tuple(sorted(set(session.exec(select(Person.display_name)).all())))
+        return person_names(session)
 
 
 def build(
