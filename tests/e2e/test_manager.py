@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -46,6 +47,20 @@ def _expander(page: Page, title: str) -> Locator:
     return expander
 
 
+def _choose(page: Page, selectbox: Locator, option_name: str) -> None:
+    """Pick an option of a select box; retries opening it, since a rerun can close the list."""
+    option = page.get_by_role("option", name=option_name)
+    for _ in range(4):
+        wait_for_app(page)
+        selectbox.locator("input").click()
+        try:
+            option.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    option.click()
+
+
 def _add_key_result(
     page: Page, title: str, metric: str, baseline: str, target: str, direction: str
 ) -> None:
@@ -57,8 +72,11 @@ def _add_key_result(
     _fill(form, "Baseline", baseline)
     _fill(form, "Target", target)
     if direction == "decrease":
-        form.get_by_test_id("stSelectbox").filter(has_text="Direction").click()
-        page.get_by_role("option", name="Decrease (lower is better)").click()
+        _choose(
+            page,
+            form.get_by_test_id("stSelectbox").filter(has_text="Direction"),
+            "Decrease (lower is better)",
+        )
     form.get_by_role("button", name="Add key result").click()
     _expect_alert(page, "Key result added")
 
