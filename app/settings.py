@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from analytics.gate import PrivacyRules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'wellbeing.db'}"
@@ -34,6 +37,16 @@ class Settings(BaseSettings):
     min_group_size: int = Field(5, ge=3)
     min_comment_group_size: int = Field(10, ge=5)
     pooling_weeks: int = Field(4, ge=1, le=13)
+
+    def privacy_rules(self) -> PrivacyRules:
+        """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""
+        from analytics.gate import PrivacyRules  # deferred: reading settings stays light
+
+        return PrivacyRules(
+            min_group_size=self.min_group_size,
+            min_comment_group_size=self.min_comment_group_size,
+            pooling_weeks=self.pooling_weeks,
+        )
 
     @model_validator(mode="after")
     def _production_is_locked_down(self) -> Settings:

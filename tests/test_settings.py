@@ -51,3 +51,8 @@ def test_production_accepts_oidc_with_a_real_key() -> None:
 def test_environment_variables_use_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WELLBEING_MIN_GROUP_SIZE", "7")
     assert make().min_group_size == 7
+
+
+def test_privacy_rules_carry_the_configured_thresholds() -> None:
+    rules = make(min_group_size=7, min_comment_group_size=12, pooling_weeks=6).privacy_rules()
+    assert (rules.min_group_size, rules.min_comment_group_size, rules.pooling_weeks) == (7, 12, 6)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from analytics.export import build_release, default_range, metadata_json, record_export, to_csv, to_json
-from analytics.gate import SYSTEM_VIEWER, PrivacyRules
+from analytics.gate import SYSTEM_VIEWER
 from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
 from models.base import week_monday
 from models.db import read_session, write_session
@@ -66,11 +66,7 @@ def export_aggregates(
 ) -> None:
     """Export gated aggregates with their metadata; only figures the privacy gate releases."""
     settings = load_settings(database_url)
-    rules = PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
+    rules = settings.privacy_rules()
     start, end = _week(from_week, "--from"), _week(to_week, "--to")
     engine = open_engine(settings)
     try:

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.gate import SYSTEM_VIEWER, PrivacyRules
+from analytics.gate import SYSTEM_VIEWER
 from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
@@ -144,11 +144,7 @@ def strain_command(
 
 
 def _strain_from_database(settings: Settings, *, window: int, output: OutputFormat, seed: int) -> None:
-    rules = PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
+    rules = settings.privacy_rules()
     engine = open_engine(settings)
     try:
         with read_session(engine) as session:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import col, select
 
-from analytics.gate import BASIS_TEAM, PrivacyRules, team_pattern_mix, team_response_rate, team_series
+from analytics.gate import BASIS_TEAM, team_pattern_mix, team_response_rate, team_series
 from analytics.objectives import (
     ActionView,
     KeyResultView,
@@ -71,16 +71,6 @@ def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
     if suppressed:
         parts.append(f"{suppressed} week(s) are not shown at all (too few answers).")
     return " ".join(parts) or None
-
-
-def privacy_rules() -> PrivacyRules:
-    """The deployment's thresholds from settings (the gate applies any stricter organisation rule)."""
-    settings = ui.settings()
-    return PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
 
 
 def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
@@ -144,7 +134,7 @@ def load_wellbeing(
     email: str, team_id: int, start_week: str, end_week: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The gate's WHO-5 series, work-pattern mix and response rate for the team (all gated)."""
-    rules = privacy_rules()
+    rules = ui.settings().privacy_rules()
     with read_session(ui.engine()) as session:
         common = {
             "session": session,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.gate import PrivacyRules
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, TeamStrainStatus, team_strain_status
 from app import ui
 from models.access import AccessDenied, Viewer, load_viewer
@@ -19,15 +18,6 @@ TTL = "10m"
 MAX_ENTRIES = 256
 
 
-def _rules() -> PrivacyRules:
-    settings = ui.settings()
-    return PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
-
-
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner="Checking for signs of strain ...")
 def load_team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainStatus:
     with read_session(ui.engine()) as session:
@@ -35,7 +25,11 @@ def load_team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainS
         if viewer is None:
             raise AccessDenied("Please sign in again.")
         return team_strain_status(
-            session=session, viewer=viewer, rules=_rules(), team_id=team_id, window_weeks=window_weeks
+            session=session,
+            viewer=viewer,
+            rules=ui.settings().privacy_rules(),
+            team_id=team_id,
+            window_weeks=window_weeks,
         )
 
 

@@ -34,15 +34,6 @@ VIEWS_KEY = "org_trends_views_recorded"
 DEFAULT_WEEKS = 12
 
 
-def _rules() -> PrivacyRules:
-    settings = ui.settings()
-    return PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
-
-
 def _engine(url: str):  # type: ignore[no-untyped-def]
     """The process engine for ``url`` (the cache wrappers are keyed by the database URL)."""
     return ui._engine_for(url)
@@ -180,7 +171,7 @@ def main() -> None:
         st.info("No pulse results yet.")
         return
     weeks: list[str] = list(units.iloc[0]["weeks"])
-    rules = _rules()
+    rules = ui.settings().privacy_rules()
     thresholds = (rules.min_group_size, rules.min_comment_group_size, rules.pooling_weeks)
     st.caption(
         f"Anonymised: a figure needs at least {rules.min_group_size} responses; counts under 10 are "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.gate import PrivacyRules, team_series
+from analytics.gate import team_series
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
 from app import ui
 from app.charts.strain import cluster_overview_chart, team_scores_chart
@@ -22,15 +22,6 @@ from models.db import read_session, write_session
 
 TTL = "10m"
 MAX_ENTRIES = 64
-
-
-def _rules() -> PrivacyRules:
-    settings = ui.settings()
-    return PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
 
 
 def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
@@ -44,7 +35,10 @@ def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
 def load_report(email: str, window_weeks: int) -> StrainReport | None:
     with read_session(ui.engine()) as session:
         return strain_report(
-            session=session, viewer=_viewer(session, email), rules=_rules(), window_weeks=window_weeks
+            session=session,
+            viewer=_viewer(session, email),
+            rules=ui.settings().privacy_rules(),
+            window_weeks=window_weeks,
         )
 
 
@@ -54,7 +48,7 @@ def load_trend(email: str, team_id: int, start_week: str, end_week: str) -> pd.D
         return team_series(
             session=session,
             viewer=_viewer(session, email),
-            rules=_rules(),
+            rules=ui.settings().privacy_rules(),
             team_id=team_id,
             start_week=start_week,
             end_week=end_week,

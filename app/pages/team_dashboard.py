@@ -39,7 +39,6 @@ from app.components.outcomes_data import (
     load_wellbeing,
     managed_teams,
     md,
-    privacy_rules,
     wellbeing_note,
 )
 from app.components.strain_panel import render_team_strain
@@ -93,7 +92,7 @@ def _delivery_section(delivery: TeamDelivery) -> None:
 
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
     st.subheader("Wellbeing")
-    rules = privacy_rules()
+    rules = ui.settings().privacy_rules()
     series, mix, rates = load_wellbeing(viewer.email, team_id, start_week, end_week)
     st.caption(
         f"WHO-5 (0-100, higher is better), {start_week} to {end_week}, through the privacy gate: a "

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analytics.gate import released_comments, team_pattern_mix, team_response_rate, team_series
 from app import ui
 from models.base import iso_week
 from models.db import read_session
@@ -47,26 +48,7 @@ def main() -> None:
     if viewer.team_id is None:
         st.info("You are not in a team, so nothing about a team of yours is shown to anyone.")
         return
-    try:
-        from analytics.gate import (
-            PrivacyRules,
-            released_comments,
-            team_pattern_mix,
-            team_response_rate,
-            team_series,
-        )
-    except ImportError:
-        st.info(
-            "No figures are released yet: the privacy gate that decides what managers and HR may "
-            "see is not installed, so they see nothing about your team."
-        )
-        return
-    settings = ui.settings()
-    rules = PrivacyRules(
-        min_group_size=settings.min_group_size,
-        min_comment_group_size=settings.min_comment_group_size,
-        pooling_weeks=settings.pooling_weeks,
-    )
+    rules = ui.settings().privacy_rules()
     today = date.today()
     end_week = iso_week(today)
     start_week = iso_week(today - timedelta(weeks=WEEKS_SHOWN - 1))
