@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.gate import released_comments, team_pattern_mix, team_response_rate, team_series
+from analytics.objectives import team_actions
 from app import ui
 from models.base import iso_week
 from models.db import read_session
@@ -64,6 +65,7 @@ def main() -> None:
         )
         rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
         mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
+        actions = team_actions(session=session, viewer=viewer, team_id=viewer.team_id)
         comments = released_comments(
             session=session,
             viewer=viewer,
@@ -112,6 +114,23 @@ def main() -> None:
             ),
             hide_index=True,
         )
+    st.subheader("You said, we did")
+    if actions:
+        st.write("What your team's manager has recorded doing in response to the pulse or to outcomes:")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "When": [action.taken_on for action in actions],
+                    "What was done": [action.title for action in actions],
+                    "Details": [action.description for action in actions],
+                    "In response to": [action.trigger for action in actions],
+                    "Status": [action.status.replace("_", " ") for action in actions],
+                }
+            ),
+            hide_index=True,
+        )
+    else:
+        st.write("Your manager has not recorded any actions for your team yet.")
     st.subheader("Comments")
     if comments.released:
         st.write(
