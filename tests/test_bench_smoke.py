@@ -42,6 +42,8 @@ def _check_report(report: dict, plan: BenchPlan) -> None:
             assert report["unavailable"].get(key), f"{key} is null without a reason"
         else:
             assert isinstance(value, Real) and value >= 0, (key, value)
+    # every area has landed: only the build time of a reused build may be missing
+    assert set(report["unavailable"]) <= {"generate_and_load_seconds"}, report["unavailable"]
     for key in COUNTS:
         assert isinstance(report[key], int), key
     # about 4% do not answer in a given week; the build must hold the rest, no more
