@@ -15,8 +15,7 @@ ACCOUNTS_PER_ROLE = 8
 
 
 def demo_accounts() -> list[tuple[str, str]]:
-    """(label, email) for demo accounts: a handful of HR, admins and staff, and every manager (so a
-    demo user can open any team's dashboard by typing its name in the list)."""
+    """(label, email) for a handful of demo accounts of each role, HR and admins first."""
     accounts: list[tuple[str, str]] = []
     with read_session(ui.engine()) as session:
         team_names = dict(session.exec(select(Unit.id, Unit.name)).all())
@@ -29,8 +28,7 @@ def demo_accounts() -> list[tuple[str, str]]:
             ).all()
             seen: set[str] = set()
             for person, grant in rows:
-                listed_enough = role != "manager" and len(seen) >= ACCOUNTS_PER_ROLE
-                if person.email in seen or listed_enough:
+                if person.email in seen or len(seen) >= ACCOUNTS_PER_ROLE:
                     continue
                 seen.add(person.email)
                 where = team_names.get(grant.unit_id) if grant.unit_id else None
