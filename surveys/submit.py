@@ -6,6 +6,10 @@ comment), its answers and construct scores, and adds the scores to the maintaine
 ``team_week_score`` and ``team_week_responses`` with a portable upsert (SQLite and PostgreSQL
 ``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither collide nor lose a count.
 
+Everything that only reads (validation, the team and week look-ups, comment scrubbing) happens in
+``prepare_submission`` before the write transaction opens: on SQLite a writer holds the one write
+lock (``BEGIN IMMEDIATE``) from its first statement, so the lock is held only for the inserts.
+
 Anonymity by architecture: the response carries no person, no timestamp and no sequential id. On
 SQLite every table with a text key still has a hidden ``rowid`` that would record insertion order
 and let someone line responses up against receipts, so rows of the pulse tables are written with a
@@ -20,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,12 +33,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Table, TextClause, bindparam, text
+from sqlalchemy import Date, Table, TextClause, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from models.base import iso_week, week_monday
-from models.db import write_session
+from models.db import read_session, write_session
 from models.org import Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.pulse import (
@@ -44,7 +50,7 @@ from models.pulse import (
     TeamWeekResponses,
     TeamWeekScore,
 )
-from surveys.comments import MAX_COMMENT_LENGTH, scrub_comment
+from surveys.comments import MAX_COMMENT_LENGTH, NameIndex, build_name_index, scrub_comment
 from surveys.composition import (
     DEFAULT_COMPOSITION_ID,
     Composition,
@@ -56,6 +62,9 @@ from surveys.composition import (
 COMPOSITION_SETTING = "pulse_composition"
 MAX_DAYS = 7
 _NAMES_KEY = "surveys.person_names"
+# Rebuild the name index at least this often even when the people table looks unchanged: a rename
+# to a name of the same length keeps its version (count, highest id, total length of names).
+NAME_INDEX_MAX_AGE_SECONDS = 300.0
 _RESPONSE = PulseResponse.__table__  # type: ignore[attr-defined]
 _ANSWER = PulseAnswer.__table__  # type: ignore[attr-defined]
 _SCORE = PulseScore.__table__  # type: ignore[attr-defined]
@@ -139,6 +148,48 @@ def person_names(session: Session) -> tuple[str, ...]:
         names = tuple(sorted(set(session.exec(select(Person.display_name)).all())))
         session.info[_NAMES_KEY] = names
     return names
+
+
+@dataclass(frozen=True)
+class _CachedIndex:
+    version: tuple[Any, ...]
+    built_at: float
+    index: NameIndex
+
+
+_name_indexes: dict[str, _CachedIndex] = {}
+_name_index_lock = threading.Lock()
+
+
+def _people_version(session: Session) -> tuple[Any, ...]:
+    """A cheap fingerprint of the people table: changes when anyone is added, removed or renamed
+    to a name of another length (one aggregate query instead of reading every name)."""
+    row = session.exec(
+        select(func.count(), func.max(Person.id), func.sum(func.length(Person.display_name)))  # type: ignore[call-overload]
+    ).one()
+    return tuple(row)
+
+
+def _current(cached: _CachedIndex | None, version: tuple[Any, ...]) -> NameIndex | None:
+    if cached is None or cached.version != version:
+        return None
+    return cached.index if time.monotonic() - cached.built_at < NAME_INDEX_MAX_AGE_SECONDS else None
+
+
+def name_index(session: Session) -> NameIndex:
+    """Everyone's names indexed for scrubbing, cached per process and database; rebuilt when the
+    people table's fingerprint changes or the index is older than ``NAME_INDEX_MAX_AGE_SECONDS``."""
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    version = _people_version(session)
+    index = _current(_name_indexes.get(database), version)
+    if index is not None:
+        return index
+    with _name_index_lock:  # one thread rebuilds; the others waiting here then find its index
+        index = _current(_name_indexes.get(database), version)
+        if index is None:
+            index = build_name_index(session.exec(select(Person.display_name)).all())
+            _name_indexes[database] = _CachedIndex(version, time.monotonic(), index)
+        return index
 
 
 def _random_rowid() -> int:
@@ -302,7 +353,23 @@ def _resolve(composition: Composition | str) -> Composition:
         raise SubmissionError(str(error.args[0])) from error
 
 
-def submit_pulse_in(
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A checked submission, ready to write: what ``prepare_submission`` read and worked out."""
+
+    person_id: int
+    team_id: int
+    week: str
+    composition: Composition
+    answers: dict[str, int]
+    days: tuple[int | None, int | None, int | None]
+    receipt: str
+    comment: str | None
+    comment_scrubbed: bool
+    period_exists: bool
+
+
+def prepare_submission(
     session: Session,
     *,
     person_id: int,
@@ -316,12 +383,11 @@ def submit_pulse_in(
     participation_key: bytes,
     composition: Composition | str = DEFAULT_COMPOSITION_ID,
     known_names: Iterable[str] | None = None,
-) -> SubmissionResult:
-    """Validate and write one response within the caller's transaction (the caller commits).
+) -> PreparedSubmission:
+    """Check a submission and scrub its comment, reading only (no write lock needed).
 
-    Raises ``SubmissionError`` (every problem listed) or ``AlreadyAnswered`` before writing
-    anything. ``known_names`` are the names to scrub from the comment; by default every person's
-    display name in the database (read once per session).
+    Raises ``SubmissionError`` listing every problem. ``known_names`` are the names to scrub
+    from the comment; by default every person's display name in the database (``name_index``).
     """
     chosen = _resolve(composition)
     check_week(week)
@@ -346,33 +412,87 @@ def submit_pulse_in(
     stored_comment: str | None = None
     scrubbed = False
     if comment and comment.strip():
-        names = tuple(sorted(set(known_names))) if known_names is not None else person_names(session)
+        names = tuple(sorted(set(known_names))) if known_names is not None else name_index(session)
         result = scrub_comment(comment, names)
         stored_comment, scrubbed = (result.text or None), result.changed
-
-    connection = session.connection()
-    ensure_period(connection, week)
-    if not _claim_receipt(connection, participation_receipt(participation_key, person_id, week), week):
-        raise AlreadyAnswered(
-            "You have already answered this week's pulse. Thank you! Come back next week."
-        )
-    scores, pattern = write_response(
-        connection,
+    return PreparedSubmission(
+        person_id=person_id,
         team_id=team_id,
         week=week,
         composition=chosen,
         answers=clean_answers,
         days=(days_home, days_office, days_site),
+        receipt=participation_receipt(participation_key, person_id, week),
         comment=stored_comment,
+        comment_scrubbed=scrubbed,
+        period_exists=session.get(PulsePeriod, week) is not None,
+    )
+
+
+def write_prepared(connection: Connection, prepared: PreparedSubmission) -> SubmissionResult:
+    """Write a prepared submission inside the caller's write transaction: claim the receipt (or
+    raise ``AlreadyAnswered`` before writing anything else), then the response and aggregates."""
+    if not prepared.period_exists:
+        ensure_period(connection, prepared.week)
+    if not _claim_receipt(connection, prepared.receipt, prepared.week):
+        raise AlreadyAnswered(
+            "You have already answered this week's pulse. Thank you! Come back next week."
+        )
+    scores, pattern = write_response(
+        connection,
+        team_id=prepared.team_id,
+        week=prepared.week,
+        composition=prepared.composition,
+        answers=prepared.answers,
+        days=prepared.days,
+        comment=prepared.comment,
     )
     return SubmissionResult(
-        week=week,
-        composition_id=chosen.id,
+        week=prepared.week,
+        composition_id=prepared.composition.id,
         scores=scores,
         work_pattern=pattern,
-        comment_stored=stored_comment,
-        comment_scrubbed=scrubbed,
+        comment_stored=prepared.comment,
+        comment_scrubbed=prepared.comment_scrubbed,
     )
+
+
+def submit_pulse_in(
+    session: Session,
+    *,
+    person_id: int,
+    team_id: int,
+    week: str,
+    answers: Mapping[str, Any],
+    days_home: int | None = None,
+    days_office: int | None = None,
+    days_site: int | None = None,
+    comment: str | None = None,
+    participation_key: bytes,
+    composition: Composition | str = DEFAULT_COMPOSITION_ID,
+    known_names: Iterable[str] | None = None,
+) -> SubmissionResult:
+    """Validate and write one response within the caller's transaction (the caller commits), for
+    callers that batch many answers in one transaction (demo data, benchmark).
+
+    Raises ``SubmissionError`` (every problem listed) or ``AlreadyAnswered`` before writing
+    anything. See ``prepare_submission`` for ``known_names``.
+    """
+    prepared = prepare_submission(
+        session,
+        person_id=person_id,
+        team_id=team_id,
+        week=week,
+        answers=answers,
+        days_home=days_home,
+        days_office=days_office,
+        days_site=days_site,
+        comment=comment,
+        participation_key=participation_key,
+        composition=composition,
+        known_names=known_names,
+    )
+    return write_prepared(session.connection(), prepared)
 
 
 def submit_pulse(
@@ -390,9 +510,12 @@ def submit_pulse(
     composition: Composition | str = DEFAULT_COMPOSITION_ID,
     known_names: Iterable[str] | None = None,
 ) -> SubmissionResult:
-    """Submit in a transaction of its own: all of it is stored, or (on any error) none of it."""
-    with write_session(engine) as session:
-        return submit_pulse_in(
+    """Submit in a transaction of its own: all of it is stored, or (on any error) none of it.
+
+    Checks and comment scrubbing run in a read session first, so the write transaction (and on
+    SQLite the database's one write lock) lasts only for the inserts."""
+    with read_session(engine) as session:
+        prepared = prepare_submission(
             session,
             person_id=person_id,
             team_id=team_id,
@@ -406,6 +529,8 @@ def submit_pulse(
             composition=composition,
             known_names=known_names,
         )
+    with write_session(engine) as session:
+        return write_prepared(session.connection(), prepared)
 
 
 def has_answered(session: Session, *, person_id: int, week: str, participation_key: bytes) -> bool:

@@ -321,3 +321,65 @@ def test_comment_scrubbing_examples(text: str, expected: str | None) -> None:
     result = scrub_comment(text, ("Sam-Lee Jones", "May Smith"))
     assert result.text == (text if expected is None else expected)
     assert result.changed == (expected is not None)
+
+
+def _comment_as_stored(
+    engine: Engine, ids: dict[str, int], person: str, comment: str, week: str = WEEK
+) -> str | None:
+    return submit_pulse(
+        engine,
+        person_id=ids[person],
+        team_id=ids["team"],
+        week=week,
+        answers=answers_all(),
+        comment=comment,
+        participation_key=KEY,
+        composition="weekly-core",
+    ).comment_stored
+
+
+def test_people_added_or_renamed_after_the_name_cache_is_built_are_still_scrubbed(
+    engine: Engine,
+) -> None:
+    ids = make_org(engine, people=3)
+    # builds the process-wide name index; nobody called Quince exists yet
+    assert _comment_as_stored(engine, ids, "person0", "Zelda Quince starts soon") == (
+        "Zelda Quince starts soon"
+    )
+    with write_session(engine) as session:
+        session.add(Person(email="zq@council.test", display_name="Zelda Quince", team_id=ids["team"]))
+        renamed = session.get(Person, ids["person2"])
+        assert renamed is not None
+        renamed.display_name = "Imogen Fairweather-Blake"
+    stored = _comment_as_stored(
+        engine, ids, "person1", "zelda quince and Imogen Fairweather-Blake; Fairweather too"
+    )
+    assert stored == "[name removed] and [name removed]; [name removed] too"
+    # a person who left: their name is no longer in the organisation's list
+    with write_session(engine) as session:
+        gone = session.get(Person, ids["person1"])
+        assert gone is not None
+        session.delete(gone)
+    stored = _comment_as_stored(engine, ids, "person0", "Imogen and Person1", week="2026-W15")
+    assert stored == "[name removed] and Person1"
+
+
+def test_bad_input_is_refused_without_waiting_for_the_write_lock(sqlite_engine: Engine) -> None:
+    """Checks run before the write transaction: a refusal never queues behind other writers."""
+    ids = make_org(sqlite_engine, people=1)
+    blocker = sqlite_engine.execution_options(sqlite_immediate=True).connect()
+    blocker.exec_driver_sql("SELECT 1")  # begins with BEGIN IMMEDIATE: holds SQLite's write lock
+    try:
+        with pytest.raises(SubmissionError, match="who5_1: 9 is outside 0-5"):
+            submit_pulse(
+                sqlite_engine,
+                person_id=ids["person0"],
+                team_id=ids["team"],
+                week=WEEK,
+                answers={**answers_all(), "who5_1": 9},
+                participation_key=KEY,
+                composition="weekly-core",
+            )
+    finally:
+        blocker.rollback()
+        blocker.close()
