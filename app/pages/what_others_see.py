@@ -1,22 +1,34 @@
 """What others can see: for the signer's own team, exactly the figures the privacy gate releases
-to their manager and HR (same gate functions, same rules), and what it withholds and why."""
+to their manager and HR (same gate functions, same rules), and what it withholds and why.
+
+The gate's answers are cached per viewer, team and week range (seconds per rerun at 1,000 teams),
+keyed also by the team's stored response and comment counts, so a new answer in the team, the
+viewer's own included, shows at once; changes elsewhere (a larger unit's figures) within the TTL.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from analytics.gate import released_comments, team_pattern_mix, team_response_rate, team_series
 from analytics.objectives import team_actions
 from app import ui
+from models.access import load_viewer
 from models.base import iso_week
 from models.db import read_session
 from models.org import Unit
+from models.pulse import TeamWeekResponses
 from surveys.submit import composition_for, organisation_of
 
 WEEKS_SHOWN = 12
+CACHE_SECONDS = 300
+CACHE_ENTRIES = 500
 
 
 def _construct_names(composition) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -43,6 +55,58 @@ def _figures_table(series: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _team_data_version(
+    session: Session, team_id: int, start_week: str, end_week: str
+) -> tuple[int, int]:
+    """Responses and comments stored for the team in the range (one look-up in the maintained
+    counts): any new answer in the team changes it, and with it the cache key."""
+    row = session.exec(
+        select(
+            func.coalesce(func.sum(TeamWeekResponses.n), 0),
+            func.coalesce(func.sum(TeamWeekResponses.comments), 0),
+        )  # type: ignore[call-overload]
+        .where(TeamWeekResponses.team_id == team_id)
+        .where(TeamWeekResponses.week >= start_week, TeamWeekResponses.week <= end_week)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _released_to_others(
+    database_url: str,
+    email: str,
+    team_id: int,
+    start_week: str,
+    end_week: str,
+    constructs: tuple[str, ...],
+    data_version: tuple[int, int],
+) -> dict[str, Any]:
+    """What the gate releases about the team, computed for this viewer (access checked by the gate
+    for the viewer loaded from ``email``). ``database_url`` and ``data_version`` only key the cache."""
+    del database_url, data_version
+    rules = ui.settings().privacy_rules()
+    with read_session(ui.engine()) as session:
+        viewer = load_viewer(session, email)
+        if viewer is None or viewer.team_id != team_id:
+            raise PermissionError("The signed-in person is no longer in this team.")
+        common = {"session": session, "viewer": viewer, "rules": rules, "team_id": team_id}
+        return {
+            "series": team_series(
+                **common, start_week=start_week, end_week=end_week, constructs=list(constructs)
+            ),
+            "rates": team_response_rate(**common, start_week=start_week, end_week=end_week),
+            "mix": team_pattern_mix(**common, start_week=start_week, end_week=end_week),
+            "comments": released_comments(
+                session=session,
+                viewer=viewer,
+                rules=rules,
+                unit_id=team_id,
+                start_week=start_week,
+                end_week=end_week,
+            ),
+        }
+
+
 def main() -> None:
     st.title("What others can see")
     viewer = ui.require_viewer()
@@ -59,21 +123,19 @@ def main() -> None:
             session, organisation_id=organisation_of(session, viewer.team_id), week=end_week
         )
         names = _construct_names(composition)
-        common = {"session": session, "viewer": viewer, "rules": rules, "team_id": viewer.team_id}
-        series = team_series(
-            **common, start_week=start_week, end_week=end_week, constructs=sorted(names)
-        )
-        rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
-        mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
         actions = team_actions(session=session, viewer=viewer, team_id=viewer.team_id)
-        comments = released_comments(
-            session=session,
-            viewer=viewer,
-            rules=rules,
-            unit_id=viewer.team_id,
-            start_week=start_week,
-            end_week=end_week,
-        )
+        data_version = _team_data_version(session, viewer.team_id, start_week, end_week)
+    released_figures = _released_to_others(
+        ui.settings().database_url,
+        viewer.email,
+        viewer.team_id,
+        start_week,
+        end_week,
+        tuple(sorted(names)),
+        data_version,
+    )
+    series, rates, mix = released_figures["series"], released_figures["rates"], released_figures["mix"]
+    comments = released_figures["comments"]
     st.text(f"Team: {team.name if team else viewer.team_id}")  # plain text: names are data, not markdown
     st.write(
         f"This is what your manager and HR can see about your team for the last {WEEKS_SHOWN} weeks "
