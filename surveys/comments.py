@@ -58,16 +58,17 @@ def build_name_index(names: Iterable[str]) -> NameIndex:
     full: set[tuple[str, ...]] = set()
     parts: set[tuple[str, ...]] = set()
     for name in names:
-        pieces = name.split()
+        pieces = [(piece, _words(piece)) for piece in name.split()]
         if not pieces:
             continue
-        full.add(_words(name))
+        full.add(tuple(word for _, words in pieces for word in words))
         if len(pieces) > 2:  # "Mary Ann Smith" is also called "Mary Smith"
-            full.add(_words(pieces[0]) + _words(pieces[-1]))
-        for piece in pieces:
-            for part in (piece, *piece.split("-")):  # "Sam-Lee" whole, and "Sam", "Lee"
-                if len(part) >= 2 and part[0].isupper():
-                    parts.add(_words(part))
+            full.add(pieces[0][1] + pieces[-1][1])
+        for piece, words in pieces:
+            if len(piece) >= 2 and piece[0].isupper():
+                parts.add(words)
+            if "-" in piece:  # "Sam-Lee" whole (above), and "Sam", "Lee"
+                parts.update(_words(p) for p in piece.split("-") if len(p) >= 2 and p[0].isupper())
     full.discard(())
     parts.discard(())
     longest = max((len(entry) for entry in full | parts), default=0)
