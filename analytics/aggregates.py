@@ -8,16 +8,18 @@ Memory and time depend on teams x weeks, never on the number of responses.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.base import iso_week, week_monday
 from models.org import Person, Unit
+from models.outcomes import OrgSetting
 from models.pulse import PulsePeriod, PulseResponse, TeamWeekResponses, TeamWeekScore
 
 WORK_PATTERNS: tuple[str, ...] = ("home", "hybrid", "office", "site", "unknown")
@@ -109,9 +111,14 @@ def load_tree(session: Session, root_id: int | None = None) -> OrgTree:
     """The whole unit tree, or only the organisation rooted at ``root_id``."""
     rows = session.exec(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id)).all()
     tree = OrgTree(UnitInfo(*row) for row in rows)
-    if root_id is None:
-        return tree
+    return tree if root_id is None else organisation_tree(tree, root_id)
+
+
+def organisation_tree(tree: OrgTree, root_id: int) -> OrgTree:
+    """The part of an already loaded tree rooted at ``root_id`` (no second query)."""
     keep = tree.subtree(root_id)
+    if len(keep) == len(tree.units):
+        return tree  # a single organisation: the whole tree
     return OrgTree(unit for unit in tree.units.values() if unit.id in keep)
 
 
@@ -205,25 +212,69 @@ def team_week_response_counts(
 def team_week_members(
     session: Session, *, team_ids: Sequence[int] | None, start_week: str, end_week: str
 ) -> pd.DataFrame:
-    """Per team and week: people active in that week (active_from/active_to overlap the week)."""
-    active = and_(
-        or_(col(Person.active_from).is_(None), col(Person.active_from) <= PulsePeriod.ends_on),
-        or_(col(Person.active_to).is_(None), col(Person.active_to) >= PulsePeriod.starts_on),
-    )
-    query = (
-        select(Person.team_id, PulsePeriod.week, func.count(col(Person.id)))
-        .join(PulsePeriod, active)
-        .where(
-            col(Person.team_id).is_not(None),
-            PulsePeriod.week >= start_week,
-            PulsePeriod.week <= end_week,
-            _in(Person.team_id, team_ids),
-        )
-        .group_by(Person.team_id, PulsePeriod.week)
-    )
-    rows = [tuple(row) for row in session.exec(query).all()]
+    """Per team and week: people active in that week (active_from/active_to overlap the week).
+
+    People are counted in SQL grouped by (team, active_from, active_to), so the database returns
+    about one row per team rather than people x weeks; each group's weeks are a contiguous run of
+    the recorded pulse periods (found by bisection), added up per team with a difference array."""
+    periods = session.exec(
+        select(PulsePeriod.week, PulsePeriod.starts_on, PulsePeriod.ends_on)
+        .where(PulsePeriod.week >= start_week, PulsePeriod.week <= end_week)
+        .order_by(col(PulsePeriod.week))
+    ).all()
+    groups = session.exec(
+        select(Person.team_id, Person.active_from, Person.active_to, func.count(col(Person.id)))
+        .where(col(Person.team_id).is_not(None), _in(Person.team_id, team_ids))
+        .group_by(Person.team_id, Person.active_from, Person.active_to)
+    ).all()
+    labels = [str(week) for week, _, _ in periods]
+    starts = [starts_on for _, starts_on, _ in periods]
+    ends = [ends_on for _, _, ends_on in periods]
+    steps: dict[int, list[int]] = {}
+    for team_id, active_from, active_to, count in groups:
+        # Active in a week when active_from <= its Sunday and active_to >= its Monday.
+        first = 0 if active_from is None else bisect_left(ends, active_from)
+        stop = len(labels) if active_to is None else bisect_right(starts, active_to)
+        if first >= stop:
+            continue
+        step = steps.setdefault(int(team_id), [0] * (len(labels) + 1))
+        step[first] += int(count)
+        step[stop] -= int(count)
+    rows: list[tuple[int, str, int]] = []
+    for team_id in sorted(steps):
+        running = 0
+        for index, label in enumerate(labels):
+            running += steps[team_id][index]
+            if running:
+                rows.append((team_id, label, running))
     frame = pd.DataFrame(rows, columns=["team_id", "week", "members"])
     return frame.astype({"team_id": int, "members": int})
+
+
+def response_fingerprint(session: Session, *, start_week: str, end_week: str) -> tuple[int, int, int]:
+    """(rows, responses, responses x team id) of ``team_week_responses`` in the range: cheap, and it
+    changes with every submission (they only ever add a response to one team-week, in the same
+    transaction as the construct sums), so a cached gate decision keyed by it cannot go stale."""
+    n = col(TeamWeekResponses.n)
+    row = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(n), 0),
+            func.coalesce(func.sum(n * col(TeamWeekResponses.team_id)), 0),
+        ).where(TeamWeekResponses.week >= start_week, TeamWeekResponses.week <= end_week)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def setting_rows(session: Session, *, organisation_id: int) -> tuple[tuple[int, str, str, str], ...]:
+    """Every setting row of the organisation, whole (a change within a week replaces the row's
+    value in place, so its id alone would not show it): part of a gate cache key."""
+    rows = session.exec(
+        select(OrgSetting.id, OrgSetting.key, OrgSetting.value, OrgSetting.effective_from)
+        .where(OrgSetting.organisation_id == organisation_id)
+        .order_by(col(OrgSetting.id))
+    ).all()
+    return tuple((int(i), str(k), str(v), str(w)) for i, k, v, w in rows)
 
 
 def comments_for(

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +46,9 @@ from analytics.aggregates import (
     OrgTree,
     comments_for,
     load_tree,
+    organisation_tree,
+    response_fingerprint,
+    setting_rows,
     shift_week,
     team_pattern_sums,
     team_week_members,
@@ -268,19 +274,52 @@ def decide(
 
 
 class _DecisionCache:
-    """Gate runs keyed by their inputs: constructs answered by the same people share decisions."""
+    """Gate runs keyed by their inputs: constructs answered by the same people share decisions.
 
-    def __init__(self, tree: OrgTree) -> None:
+    The key is the whole input (k, every non-empty count, forced units) and the tree is fixed,
+    so an entry can never be stale; ``max_entries`` bounds one shared between calls."""
+
+    def __init__(self, tree: OrgTree, max_entries: int | None = None) -> None:
         self.tree = tree
+        self.max_entries = max_entries
         self._memo: dict[Hashable, dict[int, str | None]] = {}
+        self._lock = threading.Lock()
 
     def __call__(
         self, own: Mapping[int, Vector], k: int, forced: Mapping[int, str] | None = None
     ) -> dict[int, str | None]:
         key = (k, frozenset((u, v) for u, v in own.items() if any(v)), frozenset((forced or {}).items()))
-        if key not in self._memo:
-            self._memo[key] = decide(self.tree, own, k, forced)
-        return self._memo[key]
+        found = self._memo.get(key)
+        if found is None:
+            found = decide(self.tree, own, k, forced)
+            with self._lock:
+                if self.max_entries is not None and len(self._memo) >= self.max_entries:
+                    del self._memo[next(iter(self._memo))]  # oldest first
+                self._memo[key] = found
+        return found
+
+
+def _structure(tree: OrgTree) -> tuple[tuple[int, int | None, str, str], ...]:
+    """What a decision depends on in the tree: ids, parents, codes (tie-breaks) and kinds."""
+    return tuple(sorted((u.id, u.parent_id, u.code, u.kind) for u in tree.units.values()))
+
+
+_DECIDERS: OrderedDict[Hashable, _DecisionCache] = OrderedDict()
+_DECIDERS_LOCK = threading.Lock()
+
+
+def _shared_decider(tree: OrgTree) -> _DecisionCache:
+    """One decision memo per tree shape, shared by the team-level functions, so the series, the
+    response rate and the pattern mix reuse each other's runs over the same counts."""
+    structure = _structure(tree)
+    with _DECIDERS_LOCK:
+        decider = _DECIDERS.get(structure)
+        if decider is None:
+            decider = _DECIDERS[structure] = _DecisionCache(tree, max_entries=256)
+            while len(_DECIDERS) > 4:
+                _DECIDERS.popitem(last=False)
+        _DECIDERS.move_to_end(structure)
+        return decider
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,17 +519,28 @@ class _OrgContext:
 def _org_context(
     session: Session, *, unit_id: int, rules: PrivacyRules, start_week: str, end_week: str
 ) -> _OrgContext:
+    tree, root = _organisation_of(session, unit_id)
+    return _context_for(session, tree, root, rules=rules, start_week=start_week, end_week=end_week)
+
+
+def _organisation_of(session: Session, unit_id: int) -> tuple[OrgTree, int]:
+    """The tree of the organisation ``unit_id`` belongs to, and its root (read fresh each call)."""
     whole = load_tree(session)
     if unit_id not in whole.units:
         raise LookupError(f"There is no unit with id {unit_id}.")
     root = whole.root_of(unit_id)
-    tree = load_tree(session, root)
+    return organisation_tree(whole, root), root
+
+
+def _context_for(
+    session: Session, tree: OrgTree, root: int, *, rules: PrivacyRules, start_week: str, end_week: str
+) -> _OrgContext:
     effective = rules_in_force(
         session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
     )
     first = shift_week(start_week, -(effective.pooling_weeks - 1))
     thresholds = _thresholds(session, root, first, end_week, rules)
-    return _OrgContext(tree=tree, rules=effective, decide=_DecisionCache(tree), thresholds=thresholds)
+    return _OrgContext(tree=tree, rules=effective, decide=_shared_decider(tree), thresholds=thresholds)
 
 
 def _window(week: str, pooling_weeks: int) -> list[str]:
@@ -567,25 +617,30 @@ class _Choice:
     basis: str
 
 
-def _release_chain(
+_Decided = tuple[list[str], dict[int, tuple], dict[int, str | None]]  # weeks, team sums, reasons
+
+
+def _decide_periods(
     context: _OrgContext,
-    team_id: int,
     week: str,
     period_sums: Callable[[list[str]], dict[int, tuple]],
     week_gate: _WeekGate,
-) -> _Choice:
-    """The team's figure for ``week``: its own week, else its pooled window, else the nearest
-    ancestor (week, then window) that the gate releases; else suppressed with the team's reason.
-
-    ``period_sums(weeks)`` gives every team's additive sums over those weeks (n first).
-    """
-    tree, pooling = context.tree, context.rules.pooling_weeks
+) -> list[_Decided]:
+    """The organisation-wide decisions a row for ``week`` can draw on: the week itself, then the
+    rolling window ending it. ``period_sums(weeks)`` gives every team's sums over those weeks."""
+    pooling = context.rules.pooling_weeks
     periods = [[week]] if pooling == 1 else [[week], _window(week, pooling)]
-    decided = []
+    decided: list[_Decided] = []
     for weeks in periods:
         own = period_sums(weeks)
         k, forced = context.thresholds.k(weeks), week_gate.forced(weeks)
         decided.append((weeks, own, context.decide(_counts(own), k, forced)))
+    return decided
+
+
+def _choose(tree: OrgTree, team_id: int, decided: Sequence[_Decided]) -> _Choice:
+    """The team's figure for a week: its own week, else its pooled window, else the nearest
+    ancestor (week, then window) that the gate releases; else suppressed with the team's reason."""
     for unit_id in [team_id, *tree.ancestors(team_id)]:
         for weeks, own, reasons in decided:
             if reasons.get(unit_id, REASON_TOO_FEW) is not None:
@@ -601,6 +656,162 @@ def _release_chain(
     return _Choice(team_id, weeks, (0, 0.0, 0.0), reasons.get(team_id) or REASON_TOO_FEW, BASIS_TEAM)
 
 
+# ---------------------------------------------------------------------------------------------
+# Organisation-wide results, computed once and shared by every team of the organisation
+# ---------------------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class _OrgResultCache:
+    """Organisation-wide gate results shared by the team-level calls of this process.
+
+    Exact complementary suppression needs the whole organisation, so a team's figures are sliced
+    from one organisation-wide result. Entries are keyed by what was asked (organisation, range,
+    constructs, rules) *and* by a fingerprint of everything a decision depends on (``_fingerprint``):
+    a new answer, a changed tree or a changed setting is a different key, never a stale hit. Kept
+    per engine (dropped with it, so two databases never share an entry), least recently used
+    first out, bounded in entries and in weight (decided unit-periods) so memory stays small."""
+
+    def __init__(self, max_entries: int = 32, max_weight: int = 600_000) -> None:
+        self.max_entries, self.max_weight = max_entries, max_weight
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, Hashable], tuple[Any, int]] = OrderedDict()
+        self._engines: set[int] = set()
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, engine: Any, key: Hashable, compute: Callable[[], tuple[_T, int]]) -> _T:
+        """The cached value for ``key``, or ``compute()``'s (value, weight), remembered."""
+        full_key = (id(engine), key)
+        with self._lock:
+            entry = self._entries.get(full_key)
+            if entry is not None:
+                self._entries.move_to_end(full_key)
+                self.hits += 1
+                return entry[0]
+            self.misses += 1
+        value, weight = compute()  # outside the lock: other teams' pages are not held up
+        if weight > self.max_weight:
+            return value
+        with self._lock:
+            if id(engine) not in self._engines:
+                self._engines.add(id(engine))
+                weakref.finalize(engine, self._forget_engine, id(engine))
+            self._entries[full_key] = (value, weight)
+            self._entries.move_to_end(full_key)
+            total = sum(w for _, w in self._entries.values())
+            while len(self._entries) > self.max_entries or total > self.max_weight:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                total -= dropped
+        return value
+
+    def _forget_engine(self, engine_id: int) -> None:
+        with self._lock:
+            for full_key in [k for k in self._entries if k[0] == engine_id]:
+                del self._entries[full_key]
+            self._engines.discard(engine_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "entries": len(self._entries)}
+
+
+_ORG_RESULTS = _OrgResultCache()
+
+
+def clear_decision_cache() -> None:
+    """Forget every shared organisation-wide result and decision memo (tests; after editing data
+    by hand)."""
+    _ORG_RESULTS.clear()
+    with _DECIDERS_LOCK:
+        _DECIDERS.clear()
+
+
+def decision_cache_stats() -> dict[str, int]:
+    """Hits, misses and entries of the shared organisation-wide results (tests, benchmark)."""
+    return _ORG_RESULTS.stats()
+
+
+def _fingerprint(
+    session: Session, tree: OrgTree, root: int, start_week: str, end_week: str
+) -> tuple[Hashable, ...]:
+    """Everything an organisation's decisions over the range depend on, read cheaply: the tree
+    (ids, parents, codes, kinds), the organisation's settings rows, and the responses in the
+    range widened by the longest pooling window (13 weeks). People are not in it: membership
+    only feeds response rates, which are read fresh on every call."""
+    structure = _structure(tree)
+    responses = response_fingerprint(session, start_week=shift_week(start_week, -13), end_week=end_week)
+    return structure, setting_rows(session, organisation_id=root), responses
+
+
+def _shared(
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], tuple[_T, int]],
+) -> _T:
+    """``compute()``'s organisation-wide result, shared while nothing it depends on changes.
+
+    The fingerprint is read *before* computing: if data changes in between, the entry holds newer
+    data under the older key (harmless: the next call sees a new key), never the reverse."""
+    start_week, end_week = str(key[1]), str(key[2])
+    fingerprint = _fingerprint(session, tree, root, start_week, end_week)
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    return _ORG_RESULTS.get_or_compute(engine, (*key, root, fingerprint), compute)
+
+
+def _weight(decided: Mapping[Hashable, Sequence[_Decided]]) -> int:
+    return sum(len(own) + len(reasons) for rows in decided.values() for _, own, reasons in rows)
+
+
+@dataclass(frozen=True)
+class _OrgSeries:
+    """Every week x construct's decisions for an organisation (what any team's series is cut from)."""
+
+    wanted: tuple[str, ...]
+    decided: dict[tuple[str, str], list[_Decided]]
+
+
+def _org_series(
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    *,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    constructs: Sequence[str] | None,
+) -> tuple[_OrgSeries, int]:
+    context = _context_for(session, tree, root, rules=rules, start_week=start_week, end_week=end_week)
+    first = shift_week(start_week, -(context.rules.pooling_weeks - 1))
+    frame = team_week_sums(
+        session, team_ids=list(tree.units), start_week=first, end_week=end_week, constructs=constructs
+    )
+    sums = _WeeklySums(frame)
+    wanted = tuple(sorted(set(frame["construct"]))) if constructs is None else tuple(constructs)
+    gates = {
+        construct: _WeekGate(
+            tree, context.decide, context.thresholds, lambda w, c=construct: _counts(sums.period([w], c))
+        )
+        for construct in wanted
+    }
+    decided = {
+        (week, construct): _decide_periods(
+            context, week, lambda w, c=construct: sums.period(w, c), gates[construct]
+        )
+        for week in weeks_between(start_week, end_week)
+        for construct in wanted
+    }
+    return _OrgSeries(wanted=wanted, decided=decided), _weight(decided)
+
+
 def team_series(
     *,
     session: Session,
@@ -612,38 +823,33 @@ def team_series(
     constructs: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per week and construct for a team: its own mean if released, else pooled over the
-    rolling window, else rolled up into the nearest released ancestor (``basis`` says which)."""
+    rolling window, else rolled up into the nearest released ancestor (``basis`` says which).
+
+    Cut from the organisation-wide decisions (shared between calls until the data changes)."""
     require_team_view(session, viewer, team_id)
-    context = _org_context(
-        session, unit_id=team_id, rules=rules, start_week=start_week, end_week=end_week
-    )
-    first = shift_week(start_week, -(context.rules.pooling_weeks - 1))
-    frame = team_week_sums(
+    tree, root = _organisation_of(session, team_id)
+    asked = None if constructs is None else tuple(constructs)
+    state = _shared(
         session,
-        team_ids=list(context.tree.units),
-        start_week=first,
-        end_week=end_week,
-        constructs=constructs,
+        tree,
+        root,
+        ("series", start_week, end_week, asked, rules),
+        lambda: _org_series(
+            session,
+            tree,
+            root,
+            rules=rules,
+            start_week=start_week,
+            end_week=end_week,
+            constructs=constructs,
+        ),
     )
-    sums = _WeeklySums(frame)
-    wanted = sorted(set(frame["construct"])) if constructs is None else list(constructs)
     figures: list[ReleasedFigure] = []
-    gates = {
-        construct: _WeekGate(
-            context.tree,
-            context.decide,
-            context.thresholds,
-            lambda w, c=construct: _counts(sums.period([w], c)),
-        )
-        for construct in wanted
-    }
     for week in weeks_between(start_week, end_week):
-        for construct in wanted:
-            choice = _release_chain(
-                context, team_id, week, lambda w, c=construct: sums.period(w, c), gates[construct]
-            )
+        for construct in state.wanted:
+            choice = _choose(tree, team_id, state.decided[(week, construct)])
             figure = make_figure(
-                context.tree,
+                tree,
                 choice.unit_id,
                 period=(choice.weeks[0], choice.weeks[-1]),
                 construct=construct,
@@ -800,12 +1006,68 @@ def team_pattern_mix(
     end_week: str,
 ) -> pd.DataFrame:
     """Share of the team's responses per work pattern over the range (one row per pattern), released
-    only as a whole slice; a small team shows its nearest released ancestor's mix."""
+    only as a whole slice; a small team shows its nearest released ancestor's mix.
+
+    Cut from the organisation-wide slice decisions (shared between calls until the data changes)."""
     require_team_view(session, viewer, team_id)
-    context = _org_context(
-        session, unit_id=team_id, rules=rules, start_week=start_week, end_week=end_week
+    tree, root = _organisation_of(session, team_id)
+    reasons, subtotal = _shared(
+        session,
+        tree,
+        root,
+        ("mix", start_week, end_week, None, rules),
+        lambda: _org_pattern_mix(
+            session, tree, root, rules=rules, start_week=start_week, end_week=end_week
+        ),
     )
-    tree, k = context.tree, context.thresholds.k(weeks_between(start_week, end_week))
+    team = tree.units[team_id]
+    base = {
+        "unit": team.code,
+        "unit_name": team.name,
+        "period_start": start_week,
+        "period_end": end_week,
+    }
+    for unit_id in [team_id, *tree.ancestors(team_id)]:
+        if reasons.get(unit_id) is None:
+            basis = BASIS_TEAM if unit_id == team_id else f"rolled up into {tree.units[unit_id].name}"
+            vector = subtotal.get(unit_id, ())
+            total = sum(vector)
+            rows = [
+                {
+                    **base,
+                    "work_pattern": pattern,
+                    "share": round(count / total, 2),
+                    "n": band(count),
+                    "suppressed": False,
+                    "reason": None,
+                    "basis": basis,
+                }
+                for pattern, count in zip(WORK_PATTERNS, vector, strict=True)
+                if count > 0
+            ]
+            return pd.DataFrame(rows)
+    reason = reasons.get(team_id) or REASON_TOO_FEW
+    rows = [
+        {
+            **base,
+            "work_pattern": pattern,
+            "share": None,
+            "n": None,
+            "suppressed": True,
+            "reason": reason,
+            "basis": BASIS_TEAM,
+        }
+        for pattern in WORK_PATTERNS
+    ]
+    return pd.DataFrame(rows)
+
+
+def _org_pattern_mix(
+    session: Session, tree: OrgTree, root: int, *, rules: PrivacyRules, start_week: str, end_week: str
+) -> tuple[tuple[dict[int, str | None], dict[int, Vector]], int]:
+    """Every unit's slice decision over the range and its responses per work pattern."""
+    context = _context_for(session, tree, root, rules=rules, start_week=start_week, end_week=end_week)
+    k = context.thresholds.k(weeks_between(start_week, end_week))
     frame = team_pattern_sums(
         session, team_ids=list(tree.units), start_week=start_week, end_week=end_week
     )
@@ -828,45 +1090,7 @@ def team_pattern_mix(
         for child in tree.children[unit_id]:
             vector = tuple(a + b for a, b in zip(vector, subtotal[child], strict=True))
         subtotal[unit_id] = vector
-    team = tree.units[team_id]
-    base = {
-        "unit": team.code,
-        "unit_name": team.name,
-        "period_start": start_week,
-        "period_end": end_week,
-    }
-    for unit_id in [team_id, *tree.ancestors(team_id)]:
-        if reasons.get(unit_id) is None:
-            basis = BASIS_TEAM if unit_id == team_id else f"rolled up into {tree.units[unit_id].name}"
-            total = sum(subtotal[unit_id])
-            rows = [
-                {
-                    **base,
-                    "work_pattern": pattern,
-                    "share": round(count / total, 2),
-                    "n": band(count),
-                    "suppressed": False,
-                    "reason": None,
-                    "basis": basis,
-                }
-                for pattern, count in zip(WORK_PATTERNS, subtotal[unit_id], strict=True)
-                if count > 0
-            ]
-            return pd.DataFrame(rows)
-    reason = reasons.get(team_id) or REASON_TOO_FEW
-    rows = [
-        {
-            **base,
-            "work_pattern": pattern,
-            "share": None,
-            "n": None,
-            "suppressed": True,
-            "reason": reason,
-            "basis": BASIS_TEAM,
-        }
-        for pattern in WORK_PATTERNS
-    ]
-    return pd.DataFrame(rows)
+    return (reasons, subtotal), len(reasons) + len(subtotal)
 
 
 RATE_COLUMNS: tuple[str, ...] = (
@@ -941,32 +1165,58 @@ def team_response_rate(
 ) -> pd.DataFrame:
     """Per week: responses (banded below 10) over active members, gated like the figures.
 
-    ``response_rate`` (0-1) is exact only from 10 responses; ``rate_label`` always has the text."""
+    ``response_rate`` (0-1) is exact only from 10 responses; ``rate_label`` always has the text.
+    The decisions are cut from the organisation-wide ones (shared until the responses, tree or
+    settings change); the active members behind each rate are read fresh on every call."""
     require_team_view(session, viewer, team_id)
-    context = _org_context(
-        session, unit_id=team_id, rules=rules, start_week=start_week, end_week=end_week
+    tree, root = _organisation_of(session, team_id)
+    state = _shared(
+        session,
+        tree,
+        root,
+        ("rate", start_week, end_week, None, rules),
+        lambda: _org_rates(session, tree, root, rules=rules, start_week=start_week, end_week=end_week),
     )
-    tree = context.tree
-    first = shift_week(start_week, -(context.rules.pooling_weeks - 1))
-    team_ids = list(tree.units)
-    responses = _WeeklySums(
-        team_week_response_counts(session, team_ids=team_ids, start_week=first, end_week=end_week),
-        value_columns=("n",),
-    )
+    choices = [(week, _choose(tree, team_id, state.decided[week])) for week in state.weeks]
+    needed = sorted({u for _, choice in choices for u in tree.subtree(choice.unit_id)})
     members = _WeeklySums(
-        team_week_members(session, team_ids=team_ids, start_week=first, end_week=end_week),
+        team_week_members(session, team_ids=needed, start_week=state.first, end_week=end_week),
         value_columns=("members",),
     )
-    week_gate = _WeekGate(
-        tree, context.decide, context.thresholds, lambda w: _counts(responses.period([w]))
-    )
     rows = []
-    for week in weeks_between(start_week, end_week):
-        choice = _release_chain(context, team_id, week, responses.period, week_gate)
+    for week, choice in choices:
         member_sums = members.period(choice.weeks)
         member_weeks = sum(member_sums.get(u, (0,))[0] for u in tree.subtree(choice.unit_id))
         rows.append(_rate_row(tree, team_id, choice, member_weeks, week))
     return pd.DataFrame(rows, columns=["week", *RATE_COLUMNS])
+
+
+@dataclass(frozen=True)
+class _OrgRates:
+    """Every week's response-count decisions for an organisation."""
+
+    first: str
+    weeks: tuple[str, ...]
+    decided: dict[str, list[_Decided]]
+
+
+def _org_rates(
+    session: Session, tree: OrgTree, root: int, *, rules: PrivacyRules, start_week: str, end_week: str
+) -> tuple[_OrgRates, int]:
+    context = _context_for(session, tree, root, rules=rules, start_week=start_week, end_week=end_week)
+    first = shift_week(start_week, -(context.rules.pooling_weeks - 1))
+    responses = _WeeklySums(
+        team_week_response_counts(
+            session, team_ids=list(tree.units), start_week=first, end_week=end_week
+        ),
+        value_columns=("n",),
+    )
+    week_gate = _WeekGate(
+        tree, context.decide, context.thresholds, lambda w: _counts(responses.period([w]))
+    )
+    weeks = tuple(weeks_between(start_week, end_week))
+    decided = {week: _decide_periods(context, week, responses.period, week_gate) for week in weeks}
+    return _OrgRates(first=first, weeks=weeks, decided=decided), _weight(decided)
 
 
 def eligible_teams(*, session: Session, rules: PrivacyRules, start_week: str, end_week: str) -> set[int]:

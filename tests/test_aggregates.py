@@ -4,12 +4,21 @@ force per organisation, and HR-only access."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
-from test_gate_support import HR, add_people, add_scores, add_unit, grant, small_team_org
+from sqlmodel import Session, select
+from test_gate_support import (
+    HR,
+    add_people,
+    add_scores,
+    add_unit,
+    ensure_week,
+    grant,
+    small_team_org,
+)
 
 from analytics.aggregates import team_week_members, team_week_sums, weeks_between
 from analytics.gate import (
@@ -27,6 +36,7 @@ from models.access import AccessDenied, load_viewer
 from models.org import Person
 from models.org_settings import set_org_setting
 from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
+from models.pulse import PulsePeriod
 
 RULES = PrivacyRules()
 
@@ -95,6 +105,50 @@ def test_response_rates_count_only_members_active_in_the_period(session: Session
     ).set_index("unit")
     assert weekly.loc["team-three", "reason"] == REASON_TOO_FEW
     assert pd.isna(weekly.loc["team-three", "responses"])
+
+
+def test_members_grouped_by_active_dates_equal_a_count_per_person_and_week(session: Session) -> None:
+    """Members per team and week, counted from (team, active_from, active_to) groups, equal a plain
+    count over every person and recorded week, with joiners, leavers, a week not on record, people
+    without a team and a team filter."""
+    rng = random.Random(7)
+    org = add_unit(session, "o", "organisation", None)
+    teams = [add_unit(session, f"t{i}", "team", org) for i in range(4)]
+    recorded = [w for w in weeks_between("2026-W01", "2026-W12") if w != "2026-W07"]
+    for week in recorded:
+        ensure_week(session, week)
+    first_monday = date(2025, 12, 29)  # Monday of 2026-W01
+    for index in range(60):
+        start = first_monday + timedelta(days=rng.randint(-20, 90))
+        end = start + timedelta(days=rng.randint(0, 60))
+        session.add(
+            Person(
+                email=f"p{index}@example.org",
+                display_name=f"P {index}",
+                team_id=rng.choice([*teams, None]),
+                active_from=rng.choice([None, start]),
+                active_to=rng.choice([None, end]),
+            )
+        )
+    session.commit()
+    people = session.exec(select(Person)).all()
+    periods = session.exec(select(PulsePeriod)).all()
+    for team_ids in (None, teams[:2]):
+        expected = {}
+        for period in periods:
+            if not "2026-W02" <= period.week <= "2026-W11":
+                continue
+            for person in people:
+                if person.team_id is None or (team_ids is not None and person.team_id not in team_ids):
+                    continue
+                if (person.active_from is None or person.active_from <= period.ends_on) and (
+                    person.active_to is None or person.active_to >= period.starts_on
+                ):
+                    key = (person.team_id, period.week)
+                    expected[key] = expected.get(key, 0) + 1
+        frame = team_week_members(session, team_ids=team_ids, start_week="2026-W02", end_week="2026-W11")
+        found = {(t, w): m for t, w, m in frame[["team_id", "week", "members"]].itertuples(index=False)}
+        assert found == expected and len(expected) > 10
 
 
 def test_pattern_slices_are_whole_or_withheld(session: Session) -> None:
