@@ -75,6 +75,16 @@ def build_name_index(names: Iterable[str]) -> NameIndex:
     return NameIndex(full=frozenset(full), parts=frozenset(parts), longest=longest)
 
 
+def extend_name_index(index: NameIndex, names: Iterable[str]) -> NameIndex:
+    """``index`` with ``names`` added (people who joined since it was built)."""
+    added = build_name_index(names)
+    return NameIndex(
+        full=index.full | added.full,
+        parts=index.parts | added.parts,
+        longest=max(index.longest, added.longest),
+    )
+
+
 @lru_cache(maxsize=16)
 def _index_of(names: tuple[str, ...]) -> NameIndex:
     return build_name_index(names)

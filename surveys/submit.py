@@ -50,7 +50,13 @@ from models.pulse import (
     TeamWeekResponses,
     TeamWeekScore,
 )
-from surveys.comments import MAX_COMMENT_LENGTH, NameIndex, build_name_index, scrub_comment
+from surveys.comments import (
+    MAX_COMMENT_LENGTH,
+    NameIndex,
+    build_name_index,
+    extend_name_index,
+    scrub_comment,
+)
 from surveys.composition import (
     DEFAULT_COMPOSITION_ID,
     Composition,
@@ -151,9 +157,19 @@ def person_names(session: Session) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class _PeopleVersion:
+    """A cheap fingerprint of the people table (one aggregate query instead of reading every
+    name): changes when anyone is added, removed or renamed to a name of another length."""
+
+    count: int
+    max_id: int
+    name_length: int
+
+
+@dataclass(frozen=True)
 class _CachedIndex:
-    version: tuple[Any, ...]
-    built_at: float
+    version: _PeopleVersion
+    built_at: float  # of the last full build
     index: NameIndex
 
 
@@ -161,35 +177,53 @@ _name_indexes: dict[str, _CachedIndex] = {}
 _name_index_lock = threading.Lock()
 
 
-def _people_version(session: Session) -> tuple[Any, ...]:
-    """A cheap fingerprint of the people table: changes when anyone is added, removed or renamed
-    to a name of another length (one aggregate query instead of reading every name)."""
-    row = session.exec(
+def _people_version(session: Session) -> _PeopleVersion:
+    count, max_id, name_length = session.exec(
         select(func.count(), func.max(Person.id), func.sum(func.length(Person.display_name)))  # type: ignore[call-overload]
     ).one()
-    return tuple(row)
+    return _PeopleVersion(int(count), int(max_id or 0), int(name_length or 0))
 
 
-def _current(cached: _CachedIndex | None, version: tuple[Any, ...]) -> NameIndex | None:
+def _current(cached: _CachedIndex | None, version: _PeopleVersion) -> NameIndex | None:
     if cached is None or cached.version != version:
         return None
     return cached.index if time.monotonic() - cached.built_at < NAME_INDEX_MAX_AGE_SECONDS else None
 
 
+def _extended(session: Session, cached: _CachedIndex, version: _PeopleVersion) -> _CachedIndex | None:
+    """The cached index plus the people added since, if that is the only change (else None)."""
+    if version.max_id <= cached.version.max_id or version.count <= cached.version.count:
+        return None
+    added = session.exec(select(Person.display_name).where(Person.id > cached.version.max_id)).all()
+    if (
+        cached.version.count + len(added) != version.count
+        or cached.version.name_length + sum(len(name) for name in added) != version.name_length
+    ):
+        return None
+    return _CachedIndex(version, cached.built_at, extend_name_index(cached.index, added))
+
+
 def name_index(session: Session) -> NameIndex:
-    """Everyone's names indexed for scrubbing, cached per process and database; rebuilt when the
-    people table's fingerprint changes or the index is older than ``NAME_INDEX_MAX_AGE_SECONDS``."""
+    """Everyone's names indexed for scrubbing, cached per process and database. People added
+    since are indexed on their own (a new starter costs little); any other change to the people
+    table, or an index older than ``NAME_INDEX_MAX_AGE_SECONDS``, means a full rebuild."""
     database = session.get_bind().url.render_as_string(hide_password=True)
     version = _people_version(session)
     index = _current(_name_indexes.get(database), version)
     if index is not None:
         return index
-    with _name_index_lock:  # one thread rebuilds; the others waiting here then find its index
-        index = _current(_name_indexes.get(database), version)
-        if index is None:
-            index = build_name_index(session.exec(select(Person.display_name)).all())
-            _name_indexes[database] = _CachedIndex(version, time.monotonic(), index)
-        return index
+    with _name_index_lock:  # one thread updates; the others waiting here then find its index
+        cached = _name_indexes.get(database)
+        index = _current(cached, version)
+        if index is not None:
+            return index
+        fresh = cached is not None and time.monotonic() - cached.built_at < NAME_INDEX_MAX_AGE_SECONDS
+        updated = _extended(session, cached, version) if fresh and cached is not None else None
+        if updated is None:
+            names = session.exec(select(Person.display_name)).all()
+            updated = _CachedIndex(version, time.monotonic(), build_name_index(names))
+        _name_indexes[database] = updated
+        return updated.index
 
 
 def _random_rowid() -> int:

@@ -348,11 +348,15 @@ def test_people_added_or_renamed_after_the_name_cache_is_built_are_still_scrubbe
     )
     with write_session(engine) as session:
         session.add(Person(email="zq@council.test", display_name="Zelda Quince", team_id=ids["team"]))
+    assert _comment_as_stored(engine, ids, "person1", "zelda quince and Quince") == (
+        "[name removed] and [name removed]"
+    )
+    with write_session(engine) as session:
         renamed = session.get(Person, ids["person2"])
         assert renamed is not None
         renamed.display_name = "Imogen Fairweather-Blake"
     stored = _comment_as_stored(
-        engine, ids, "person1", "zelda quince and Imogen Fairweather-Blake; Fairweather too"
+        engine, ids, "person2", "imogen fairweather-blake and Zelda; Fairweather too"
     )
     assert stored == "[name removed] and [name removed]; [name removed] too"
     # a person who left: their name is no longer in the organisation's list
