@@ -21,6 +21,7 @@ from sqlmodel import Session
 from analytics.aggregates import OrgTree, instrument_versions, known_weeks, load_tree
 from analytics.gate import (
     EXACT_COUNT_FROM,
+    FIGURE_COLUMNS,
     REASON_NEIGHBOUR,
     REASON_TOO_FEW,
     PrivacyRules,
@@ -30,21 +31,8 @@ from analytics.gate import (
 from models import audit
 from models.access import Viewer
 
-RECORD_COLUMNS: tuple[str, ...] = (
-    "unit",
-    "unit_name",
-    "parent",
-    "level",
-    "period_start",
-    "period_end",
-    "construct",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "n",
-    "suppressed",
-    "reason",
-)
+# The published record: the gate's figure columns without its internal "basis" note.
+RECORD_COLUMNS: tuple[str, ...] = tuple(column for column in FIGURE_COLUMNS if column != "basis")
 LEVELS: tuple[str, ...] = ("team", "unit", "organisation")
 EXPORT_BY: tuple[str, ...] = ("week", "window")
 
