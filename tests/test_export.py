@@ -141,3 +141,9 @@ def test_demo_organisation_exports_load_back(tmp_path: Path) -> None:
         code, _, err = run("--level", level, "--output", str(csv_target), "--database-url", url)
         assert code == 0, err
         assert list(pd.read_csv(csv_target).columns) == list(RECORD_COLUMNS)
+
+
+def test_record_columns_are_the_documented_open_data_columns() -> None:
+    """The published format (issue 4, README): changing it breaks people's downstream loaders."""
+    documented = "unit unit_name parent level period_start period_end construct mean ci_low ci_high n"
+    assert RECORD_COLUMNS == (*documented.split(), "suppressed", "reason")
