@@ -27,18 +27,21 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, Protocol
 
 from sqlalchemy import Date, Table, TextClause, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from models.base import iso_week, week_monday
-from models.db import read_session, write_session
+from models.db import read_session
+from models.group_commit import GroupWriter
 from models.org import Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.pulse import (
@@ -236,16 +239,6 @@ _PERIOD_SQL = text(
     "INSERT INTO pulse_period (week, starts_on, ends_on) VALUES (:week, :starts_on, :ends_on) "
     "ON CONFLICT (week) DO NOTHING"
 ).bindparams(bindparam("starts_on", type_=Date), bindparam("ends_on", type_=Date))
-_RECEIPT_SQL = {
-    "sqlite": text(
-        "INSERT INTO participation_receipt (rowid, receipt, week) VALUES (:rowid, :receipt, :week) "
-        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
-    ),
-    "postgresql": text(
-        "INSERT INTO participation_receipt (receipt, week) VALUES (:receipt, :week) "
-        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
-    ),
-}
 _TEAM_WEEK_SCORE_SQL = text(
     "INSERT INTO team_week_score (team_id, week, construct_id, work_pattern, n, total, total_sq) "
     "VALUES (:team_id, :week, :construct_id, :work_pattern, 1, :total, :total_sq) "
@@ -255,10 +248,12 @@ _TEAM_WEEK_SCORE_SQL = text(
 )
 _TEAM_WEEK_RESPONSES_SQL = text(
     "INSERT INTO team_week_responses (team_id, week, n, comments) "
-    "VALUES (:team_id, :week, 1, :comments) "
+    "VALUES (:team_id, :week, :n, :comments) "
     "ON CONFLICT (team_id, week) DO UPDATE SET "
-    "n = team_week_responses.n + 1, comments = team_week_responses.comments + excluded.comments"
+    "n = team_week_responses.n + excluded.n, "
+    "comments = team_week_responses.comments + excluded.comments"
 )
+_shuffle = secrets.SystemRandom().shuffle
 
 
 @lru_cache(maxsize=16)
@@ -279,18 +274,42 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     connection.execute(statement, rows)
 
 
-def _claim_receipt(connection: Connection, receipt: str, week: str) -> bool:
-    """Insert the receipt unless it exists; False when this person already answered this week.
+@lru_cache(maxsize=64)
+def _claim_sql(sqlite: bool, count: int) -> TextClause:
+    """One INSERT claiming ``count`` receipts; RETURNING names the ones that were new."""
+    columns = "rowid, receipt, week" if sqlite else "receipt, week"
+    values = ", ".join(
+        f"(:rowid{i}, :receipt{i}, :week{i})" if sqlite else f"(:receipt{i}, :week{i})"
+        for i in range(count)
+    )
+    return text(
+        f"INSERT INTO participation_receipt ({columns}) VALUES {values} "
+        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
+    )
+
+
+def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]]) -> list[bool]:
+    """Insert the (receipt, week) pairs that do not exist yet; per pair, whether it was claimed
+    here (False: this person already answered this week, or an earlier pair in the list is theirs).
 
     ON CONFLICT DO NOTHING keeps the transaction usable (no IntegrityError) and, on PostgreSQL,
     makes a concurrent second attempt wait for the first and then see the conflict. RETURNING,
     not rowcount: psycopg reports rowcount -1 for this statement.
     """
-    dialect = "sqlite" if connection.dialect.name == "sqlite" else "postgresql"
-    params: dict[str, Any] = {"receipt": receipt, "week": week}
-    if dialect == "sqlite":
-        params["rowid"] = _random_rowid()
-    return connection.execute(_RECEIPT_SQL[dialect], params).first() is not None
+    if not receipts:
+        return []
+    sqlite = connection.dialect.name == "sqlite"
+    params: dict[str, Any] = {}
+    for i, (receipt, week) in enumerate(receipts):
+        params[f"receipt{i}"], params[f"week{i}"] = receipt, week
+        if sqlite:
+            params[f"rowid{i}"] = _random_rowid()
+    new = {row[0] for row in connection.execute(_claim_sql(sqlite, len(receipts)), params)}
+    claimed: list[bool] = []
+    for receipt, _ in receipts:
+        claimed.append(receipt in new)
+        new.discard(receipt)  # a second submission of the same person-week in one batch
+    return claimed
 
 
 def ensure_period(connection: Connection, week: str) -> None:
@@ -301,32 +320,109 @@ def ensure_period(connection: Connection, week: str) -> None:
     )
 
 
-def _add_to_aggregates(
-    connection: Connection,
-    *,
-    team_id: int,
-    week: str,
-    pattern: str,
-    scores: dict[str, float],
-    comment: bool,
-) -> None:
-    """Add one response to the maintained sums (rows in a fixed order: no deadlocks between writers)."""
-    if scores:
-        rows = [
+class ResponseContent(Protocol):
+    """What an anonymous response consists of (a prepared submission, an imported row)."""
+
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def week(self) -> str: ...
+    @property
+    def composition(self) -> Composition: ...
+    @property
+    def answers(self) -> dict[str, int]: ...
+    @property
+    def days(self) -> tuple[int | None, int | None, int | None]: ...
+    @property
+    def comment(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A validated response to write without a receipt (imports)."""
+
+    team_id: int
+    week: str
+    composition: Composition
+    answers: dict[str, int]
+    days: tuple[int | None, int | None, int | None]
+    comment: str | None
+
+
+def write_responses(
+    connection: Connection, responses: Sequence[ResponseContent]
+) -> list[tuple[dict[str, float], str]]:
+    """Write validated anonymous responses, their answers and scores, and add them to the weekly
+    aggregates. No receipts: the caller decides (submission claims them, imports have none). The
+    periods' rows must exist. Returns each response's scores and work pattern, in order.
+
+    Responses are written in random order (with random ids, and random rowids on SQLite), so
+    storage order says nothing about who in a batch answered when. Aggregate rows are written in
+    key order (no deadlocks between writers); the sort is stable, so each sum still adds its
+    scores in the order given, exactly as one submission after another would.
+    """
+    response_rows: list[dict[str, Any]] = []
+    answer_rows: list[dict[str, Any]] = []
+    score_rows: list[dict[str, Any]] = []
+    aggregate_rows: list[dict[str, Any]] = []
+    counts: dict[tuple[int, str], list[int]] = {}
+    results: list[tuple[dict[str, float], str]] = []
+    for response in responses:
+        scores = response.composition.score(response.answers)
+        pattern = work_pattern(*response.days)
+        response_id = uuid.uuid4().hex
+        results.append((scores, pattern))
+        response_rows.append(
             {
-                "team_id": team_id,
-                "week": week,
+                "id": response_id,
+                "team_id": response.team_id,
+                "week": response.week,
+                "instrument_version": response.composition.label,
+                "days_home": response.days[0],
+                "days_office": response.days[1],
+                "days_site": response.days[2],
+                "work_pattern": pattern,
+                "comment": response.comment,
+            }
+        )
+        answer_rows.extend(
+            {"response_id": response_id, "item_id": item_id, "value": value}
+            for item_id, value in response.answers.items()
+        )
+        score_rows.extend(
+            {"response_id": response_id, "construct_id": construct_id, "score": score}
+            for construct_id, score in scores.items()
+        )
+        aggregate_rows.extend(
+            {
+                "team_id": response.team_id,
+                "week": response.week,
                 "construct_id": construct_id,
                 "work_pattern": pattern,
                 "total": score,
                 "total_sq": score * score,
             }
-            for construct_id, score in sorted(scores.items())
-        ]
-        connection.execute(_TEAM_WEEK_SCORE_SQL, rows)
-    connection.execute(
-        _TEAM_WEEK_RESPONSES_SQL, {"team_id": team_id, "week": week, "comments": int(comment)}
-    )
+            for construct_id, score in scores.items()
+        )
+        count = counts.setdefault((response.team_id, response.week), [0, 0])
+        count[0] += 1
+        count[1] += int(bool(response.comment))
+    _shuffle(response_rows)
+    _insert(connection, _RESPONSE, response_rows)
+    _insert(connection, _ANSWER, answer_rows)
+    _insert(connection, _SCORE, score_rows)
+    if aggregate_rows:
+        aggregate_rows.sort(key=itemgetter("team_id", "week", "construct_id", "work_pattern"))
+        connection.execute(_TEAM_WEEK_SCORE_SQL, aggregate_rows)
+    if counts:
+        connection.execute(
+            _TEAM_WEEK_RESPONSES_SQL,
+            [
+                {"team_id": team_id, "week": week, "n": n, "comments": comments}
+                for (team_id, week), (n, comments) in sorted(counts.items())
+            ],
+        )
+    return results
 
 
 def write_response(
@@ -339,43 +435,9 @@ def write_response(
     days: tuple[int | None, int | None, int | None],
     comment: str | None,
 ) -> tuple[dict[str, float], str]:
-    """Write one validated anonymous response, its answers and scores, and add it to the weekly
-    aggregates. No receipt: the caller decides (submission claims one, imports have none).
-    The period row must exist. Returns the scores and the work pattern."""
-    scores = composition.score(answers)
-    pattern = work_pattern(*days)
-    response_id = uuid.uuid4().hex
-    _insert(
-        connection,
-        _RESPONSE,
-        [
-            {
-                "id": response_id,
-                "team_id": team_id,
-                "week": week,
-                "instrument_version": composition.label,
-                "days_home": days[0],
-                "days_office": days[1],
-                "days_site": days[2],
-                "work_pattern": pattern,
-                "comment": comment,
-            }
-        ],
-    )
-    _insert(
-        connection,
-        _ANSWER,
-        [{"response_id": response_id, "item_id": item_id, "value": v} for item_id, v in answers.items()],
-    )
-    _insert(
-        connection,
-        _SCORE,
-        [{"response_id": response_id, "construct_id": c, "score": v} for c, v in scores.items()],
-    )
-    _add_to_aggregates(
-        connection, team_id=team_id, week=week, pattern=pattern, scores=scores, comment=bool(comment)
-    )
-    return scores, pattern
+    """``write_responses`` for one response (see there). Returns its scores and work pattern."""
+    response = NewResponse(team_id, week, composition, answers, days, comment)
+    return write_responses(connection, [response])[0]
 
 
 def _resolve(composition: Composition | str) -> Composition:
@@ -400,7 +462,6 @@ class PreparedSubmission:
     receipt: str
     comment: str | None
     comment_scrubbed: bool
-    period_exists: bool
 
 
 def prepare_submission(
@@ -421,7 +482,9 @@ def prepare_submission(
     """Check a submission and scrub its comment, reading only (no write lock needed).
 
     Raises ``SubmissionError`` listing every problem. ``known_names`` are the names to scrub
-    from the comment; by default every person's display name in the database (``name_index``).
+    from the comment; by default every person's display name in the database (``name_index``,
+    the only read, and only for a comment). Whether the team exists is checked by the writer, in
+    one query per batch (``write_prepared_batch``).
     """
     chosen = _resolve(composition)
     check_week(week)
@@ -438,8 +501,6 @@ def prepare_submission(
         problems.append(f"the comment has {len(comment)} characters; the most is {MAX_COMMENT_LENGTH}")
     if not participation_key:
         problems.append("no participation key configured")
-    if session.get(Unit, team_id) is None:
-        problems.append(f"team {team_id} does not exist")
     if problems:
         raise SubmissionError("Your answers were not saved: " + "; ".join(problems), problems)
 
@@ -459,36 +520,78 @@ def prepare_submission(
         receipt=participation_receipt(participation_key, person_id, week),
         comment=stored_comment,
         comment_scrubbed=scrubbed,
-        period_exists=session.get(PulsePeriod, week) is not None,
     )
+
+
+_ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Come back next week."
+
+
+_EXISTING_UNITS_SQL = text("SELECT id FROM unit WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def write_prepared_batch(
+    connection: Connection, asked: Sequence[PreparedSubmission]
+) -> list[SubmissionResult | SubmissionError]:
+    """Write prepared submissions inside the caller's write transaction: check their teams exist,
+    claim every receipt in one statement, then write the responses whose receipt was new. Per
+    submission, its result, or the ``SubmissionError`` (``AlreadyAnswered``, or a team that does
+    not exist) saying why nothing of that one was written."""
+    teams = {prepared.team_id for prepared in asked}
+    known = set(connection.execute(_EXISTING_UNITS_SQL, {"ids": sorted(teams)}).scalars())
+    batch = [prepared for prepared in asked if prepared.team_id in known]
+    for week in sorted({prepared.week for prepared in batch}):
+        ensure_period(connection, week)
+    claimed = _claim_receipts(connection, [(prepared.receipt, prepared.week) for prepared in batch])
+    accepted = [prepared for prepared, new in zip(batch, claimed, strict=True) if new]
+    written = iter(write_responses(connection, accepted))
+    refused = {id(prepared) for prepared, new in zip(batch, claimed, strict=True) if not new}
+    outcomes: list[SubmissionResult | SubmissionError] = []
+    for prepared in asked:
+        if prepared.team_id not in known:
+            problem = f"team {prepared.team_id} does not exist"
+            outcomes.append(SubmissionError(f"Your answers were not saved: {problem}", [problem]))
+            continue
+        if id(prepared) in refused:
+            outcomes.append(AlreadyAnswered(_ALREADY_ANSWERED))
+            continue
+        scores, pattern = next(written)
+        outcomes.append(
+            SubmissionResult(
+                week=prepared.week,
+                composition_id=prepared.composition.id,
+                scores=scores,
+                work_pattern=pattern,
+                comment_stored=prepared.comment,
+                comment_scrubbed=prepared.comment_scrubbed,
+            )
+        )
+    return outcomes
 
 
 def write_prepared(connection: Connection, prepared: PreparedSubmission) -> SubmissionResult:
-    """Write a prepared submission inside the caller's write transaction: claim the receipt (or
-    raise ``AlreadyAnswered`` before writing anything else), then the response and aggregates."""
-    if not prepared.period_exists:
-        ensure_period(connection, prepared.week)
-    if not _claim_receipt(connection, prepared.receipt, prepared.week):
-        raise AlreadyAnswered(
-            "You have already answered this week's pulse. Thank you! Come back next week."
-        )
-    scores, pattern = write_response(
-        connection,
-        team_id=prepared.team_id,
-        week=prepared.week,
-        composition=prepared.composition,
-        answers=prepared.answers,
-        days=prepared.days,
-        comment=prepared.comment,
-    )
-    return SubmissionResult(
-        week=prepared.week,
-        composition_id=prepared.composition.id,
-        scores=scores,
-        work_pattern=pattern,
-        comment_stored=prepared.comment,
-        comment_scrubbed=prepared.comment_scrubbed,
-    )
+    """Write one prepared submission inside the caller's write transaction, or raise
+    ``SubmissionError`` (e.g. ``AlreadyAnswered``) having written nothing."""
+    outcome = write_prepared_batch(connection, [prepared])[0]
+    if isinstance(outcome, SubmissionError):
+        raise outcome
+    return outcome
+
+
+_writers: weakref.WeakKeyDictionary[Engine, GroupWriter[PreparedSubmission, SubmissionResult]] = (
+    weakref.WeakKeyDictionary()
+)
+_writers_lock = threading.Lock()
+
+
+def submission_writer(engine: Engine) -> GroupWriter[PreparedSubmission, SubmissionResult]:
+    """The engine's group-commit writer for submissions (one per engine, made on first use)."""
+    with _writers_lock:
+        writer = _writers.get(engine)
+        if writer is None:
+            writer = _writers[engine] = GroupWriter(engine, write_prepared_batch)
+        return writer
 
 
 def submit_pulse_in(
@@ -547,7 +650,9 @@ def submit_pulse(
     """Submit in a transaction of its own: all of it is stored, or (on any error) none of it.
 
     Checks and comment scrubbing run in a read session first, so the write transaction (and on
-    SQLite the database's one write lock) lasts only for the inserts."""
+    SQLite the database's one write lock) lasts only for the inserts. Submissions arriving
+    together share one write transaction (``models.group_commit``): each call still returns only
+    once its own answers are committed."""
     with read_session(engine) as session:
         prepared = prepare_submission(
             session,
@@ -563,8 +668,7 @@ def submit_pulse(
             composition=composition,
             known_names=known_names,
         )
-    with write_session(engine) as session:
-        return write_prepared(session.connection(), prepared)
+    return submission_writer(engine).write(prepared)
 
 
 def has_answered(session: Session, *, person_id: int, week: str, participation_key: bytes) -> bool:

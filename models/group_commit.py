@@ -1,0 +1,120 @@
+"""Group commit: many threads' writes share one write transaction instead of queueing for it.
+
+SQLite has one write lock. When 200 people press "Submit" in the same second, 200 transactions
+queue for it, each waking on SQLite's busy-handler sleeps (1, 2, 5 ... 100 ms) in no fair order:
+the last waited over a second, some several. Here the first thread to arrive becomes the *leader*:
+it takes everything queued so far, writes it in one transaction and commits once. Threads that
+arrive meanwhile queue up and are written by the next leader (the first of them), so nobody waits
+for more than the batch in progress plus its own. No background thread: a writer holds no resources
+while idle and is safe to create per engine. PostgreSQL gains less (it writes in parallel) but
+still saves a commit per submission.
+
+An item the batch function refuses (it returns an exception for that item, e.g. "already answered")
+fails alone. If the whole batch raises (a database error), it is rolled back and every item is
+retried in a transaction of its own, so one bad item cannot lose the others' writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+
+from models.db import write_session
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# One batch function call: per item, its result or the exception to raise in its submitter.
+BatchWriter = Callable[[Connection, Sequence[Item]], Sequence["Result | Exception"]]
+
+MAX_BATCH = 256  # keeps a batch's statements well inside SQLite's bound-parameter limit
+
+
+@dataclass(eq=False)
+class _Pending(Generic[Item, Result]):
+    item: Item
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # set by the previous leader: this thread writes the next batch
+    result: Result | None = None
+    error: BaseException | None = None
+
+
+class GroupWriter(Generic[Item, Result]):
+    """Writes items from many threads in shared transactions: ``write(item)`` returns when the
+    transaction holding it has committed, with the item's result (or raises the item's error)."""
+
+    def __init__(
+        self, engine: Engine, write_batch: BatchWriter[Item, Result], *, max_batch: int = MAX_BATCH
+    ) -> None:
+        self.engine = engine
+        self.write_batch = write_batch
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Pending[Item, Result]] = []
+        self._writing = False  # a leader is between taking a batch and handing over
+        self.batches = 0  # committed transactions (tests, benchmark)
+
+    def write(self, item: Item) -> Result:
+        pending: _Pending[Item, Result] = _Pending(item)
+        with self._lock:
+            self._queue.append(pending)
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            pending.done.wait()
+            if pending.lead:  # handed the lead: our item is in the next batch
+                pending.done.clear()
+                self._lead()
+        else:
+            self._lead()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result  # type: ignore[return-value]
+
+    def _lead(self) -> None:
+        """Write one batch (it includes this thread's item: the leader's item is always first in
+        the queue), then hand over to the first thread still queued, or stand down."""
+        with self._lock:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+        try:
+            self._write(batch)
+        except BaseException as error:  # interrupted: nobody in the batch may wait forever
+            for pending in batch:
+                if not pending.done.is_set():
+                    self._finish(pending, error)
+            raise
+        finally:
+            with self._lock:
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._writing = False
+
+    def _write(self, batch: list[_Pending[Item, Result]]) -> None:
+        try:
+            with write_session(self.engine) as session:
+                outcomes = self.write_batch(session.connection(), [p.item for p in batch])
+            self.batches += 1
+        except Exception as error:  # noqa: BLE001  (rolled back: retried one by one below)
+            if len(batch) == 1:
+                self._finish(batch[0], error)
+                return
+            for pending in batch:
+                self._write([pending])
+            return
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            self._finish(pending, outcome)
+
+    @staticmethod
+    def _finish(pending: _Pending[Item, Result], outcome: object) -> None:
+        if isinstance(outcome, BaseException):
+            pending.error = outcome
+        else:
+            pending.result = outcome  # type: ignore[assignment]
+        pending.done.set()
