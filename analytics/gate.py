@@ -828,22 +828,7 @@ def team_series(
     Cut from the organisation-wide decisions (shared between calls until the data changes)."""
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
-    asked = None if constructs is None else tuple(constructs)
-    state = _shared(
-        session,
-        tree,
-        root,
-        ("series", start_week, end_week, asked, rules),
-        lambda: _org_series(
-            session,
-            tree,
-            root,
-            rules=rules,
-            start_week=start_week,
-            end_week=end_week,
-            constructs=constructs,
-        ),
-    )
+    state = _shared_series(session, tree, root, rules, start_week, end_week, constructs)
     figures: list[ReleasedFigure] = []
     for week in weeks_between(start_week, end_week):
         for construct in state.wanted:
@@ -1011,15 +996,7 @@ def team_pattern_mix(
     Cut from the organisation-wide slice decisions (shared between calls until the data changes)."""
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
-    reasons, subtotal = _shared(
-        session,
-        tree,
-        root,
-        ("mix", start_week, end_week, None, rules),
-        lambda: _org_pattern_mix(
-            session, tree, root, rules=rules, start_week=start_week, end_week=end_week
-        ),
-    )
+    reasons, subtotal = _shared_mix(session, tree, root, rules, start_week, end_week)
     team = tree.units[team_id]
     base = {
         "unit": team.code,
@@ -1170,13 +1147,7 @@ def team_response_rate(
     settings change); the active members behind each rate are read fresh on every call."""
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
-    state = _shared(
-        session,
-        tree,
-        root,
-        ("rate", start_week, end_week, None, rules),
-        lambda: _org_rates(session, tree, root, rules=rules, start_week=start_week, end_week=end_week),
-    )
+    state = _shared_rates(session, tree, root, rules, start_week, end_week)
     choices = [(week, _choose(tree, team_id, state.decided[week])) for week in state.weeks]
     needed = sorted({u for _, choice in choices for u in tree.subtree(choice.unit_id)})
     members = _WeeklySums(
@@ -1217,6 +1188,85 @@ def _org_rates(
     weeks = tuple(weeks_between(start_week, end_week))
     decided = {week: _decide_periods(context, week, responses.period, week_gate) for week in weeks}
     return _OrgRates(first=first, weeks=weeks, decided=decided), _weight(decided)
+
+
+def _shared_series(
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    constructs: Sequence[str] | None,
+) -> _OrgSeries:
+    asked = None if constructs is None else tuple(constructs)
+    return _shared(
+        session,
+        tree,
+        root,
+        ("series", start_week, end_week, asked, rules),
+        lambda: _org_series(
+            session,
+            tree,
+            root,
+            rules=rules,
+            start_week=start_week,
+            end_week=end_week,
+            constructs=asked,
+        ),
+    )
+
+
+def _shared_mix(
+    session: Session, tree: OrgTree, root: int, rules: PrivacyRules, start_week: str, end_week: str
+) -> tuple[dict[int, str | None], dict[int, Vector]]:
+    return _shared(
+        session,
+        tree,
+        root,
+        ("mix", start_week, end_week, None, rules),
+        lambda: _org_pattern_mix(
+            session, tree, root, rules=rules, start_week=start_week, end_week=end_week
+        ),
+    )
+
+
+def _shared_rates(
+    session: Session, tree: OrgTree, root: int, rules: PrivacyRules, start_week: str, end_week: str
+) -> _OrgRates:
+    return _shared(
+        session,
+        tree,
+        root,
+        ("rate", start_week, end_week, None, rules),
+        lambda: _org_rates(session, tree, root, rules=rules, start_week=start_week, end_week=end_week),
+    )
+
+
+def warm_team_results(
+    *,
+    session: Session,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    constructs: Sequence[str] | None,
+) -> int:
+    """Compute, unless already shared, every organisation's results that ``team_series`` (for
+    ``constructs``), ``team_pattern_mix`` and ``team_response_rate`` cut a team's rows from.
+
+    For a background warmer: the first manager to open a dashboard after a restart, a new week or
+    a change then finds them ready instead of waiting for the whole organisation to be decided.
+    Releases nothing and needs no viewer: the results stay inside the gate until a team function,
+    which checks access, cuts a team's rows from them. Returns how many results were computed
+    (approximate when other threads compute results at the same time)."""
+    whole = load_tree(session)
+    before = _ORG_RESULTS.stats()["misses"]
+    for root in whole.roots:
+        tree = organisation_tree(whole, root)
+        _shared_series(session, tree, root, rules, start_week, end_week, constructs)
+        _shared_mix(session, tree, root, rules, start_week, end_week)
+        _shared_rates(session, tree, root, rules, start_week, end_week)
+    return _ORG_RESULTS.stats()["misses"] - before
 
 
 def eligible_teams(*, session: Session, rules: PrivacyRules, start_week: str, end_week: str) -> set[int]:

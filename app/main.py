@@ -24,6 +24,7 @@ def run() -> None:
     except SettingsError as error:
         st.error(str(error))
         st.stop()
+    ui.start_dashboard_warmer()
     if settings.environment == "demo":
         st.warning(
             "Demo mode: sample organisation and demo sign-in. Do not enter real data.",

@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.settings import Settings, get_settings
+from app.warmup import DashboardWarmer
 from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
 
@@ -26,6 +27,20 @@ def escape_markdown(text: str) -> str:
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
     return make_engine(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _warmer_for(url: str) -> DashboardWarmer:
+    warmer = DashboardWarmer(_engine_for(url), get_settings().privacy_rules())
+    warmer.start()
+    return warmer
+
+
+def start_dashboard_warmer() -> None:
+    """Start the background dashboard warmer once per server process (``app/warmup.py``), unless
+    ``WELLBEING_WARM_DASHBOARDS=false``."""
+    if get_settings().warm_dashboards:
+        _warmer_for(get_settings().database_url)
 
 
 def settings() -> Settings:

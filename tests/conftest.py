@@ -21,6 +21,10 @@ import models  # noqa: F401  (registers tables)
 from models.db import make_engine
 
 DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/postgres"
+# Page tests run the app in this process: without this, each would start a background dashboard
+# warmer (app/warmup.py) that fills the gate's process-wide cache while cache tests count its hits.
+# tests/test_warmup.py tests the warmer directly; the browser tests' servers run it (e2e/helpers).
+os.environ["WELLBEING_WARM_DASHBOARDS"] = "false"
 
 
 def _postgres_required() -> bool:

@@ -28,6 +28,7 @@ from analytics.objectives import (
 )
 from app import ui
 from app.charts.team import released_rows
+from app.warmup import DASHBOARD_CONSTRUCTS
 from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids
 from models.db import read_session
 from models.org import Unit
@@ -143,7 +144,7 @@ def load_wellbeing(
             "team_id": team_id,
         }
         series = team_series(
-            **common, start_week=start_week, end_week=end_week, constructs=["wellbeing"]
+            **common, start_week=start_week, end_week=end_week, constructs=DASHBOARD_CONSTRUCTS
         )
         mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
         rates = team_response_rate(**common, start_week=start_week, end_week=end_week)

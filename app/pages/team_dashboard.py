@@ -7,7 +7,7 @@ small team's figures are pooled or rolled up, and the page says so).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -42,22 +42,16 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import render_team_strain
+from app.warmup import dashboard_weeks
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
 from models.db import write_session
 
-WEEKS_SHOWN = 12
 FLASH = "team_dashboard_flash"
 VIEWS_KEY = "team_dashboard_views_recorded"
 QUADRANT_AT_ONCE = 4  # more teams than this: the quadrant waits for the manager to ask for it
 ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
-
-
-def _weeks(today: date) -> tuple[str, str]:
-    """The last WEEKS_SHOWN complete ISO weeks (the current week is still being answered)."""
-    end = today - timedelta(weeks=1)
-    return iso_week(end - timedelta(weeks=WEEKS_SHOWN - 1)), iso_week(end)
 
 
 def _delivery_section(delivery: TeamDelivery) -> None:
@@ -304,7 +298,7 @@ def main() -> None:
         team_id = next(iter(teams))
         st.text(f"Team: {teams[team_id]}")
     today = date.today()
-    start_week, end_week = _weeks(today)
+    start_week, end_week = dashboard_weeks(today)  # the range the warmer keeps ready
     _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
     delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")

@@ -59,7 +59,12 @@ def serve_app(env_overrides: dict[str, str], log_path: Path, port: int | None = 
     its URL. The server's log is put in the failure message if it dies or never becomes healthy.
     """
     port = port or free_port()
-    env = {**os.environ, "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "full", **env_overrides}
+    env = {
+        **os.environ,
+        "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "full",
+        "WELLBEING_WARM_DASHBOARDS": "true",  # as deployed (tests/conftest.py turns it off in-process)
+        **env_overrides,
+    }
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [

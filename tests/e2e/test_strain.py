@@ -110,6 +110,7 @@ def flagged_manager_app(
         "WELLBEING_DATABASE_URL": url,
         "WELLBEING_ENVIRONMENT": "demo",
         "WELLBEING_AUTH_MODE": "demo",
+        "WELLBEING_WARM_DASHBOARDS": "true",
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
