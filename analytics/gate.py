@@ -755,13 +755,16 @@ def _shared(
     root: int,
     key: tuple[Hashable, ...],
     compute: Callable[[], tuple[_T, int]],
+    fingerprint: Hashable | None = None,
 ) -> _T:
     """``compute()``'s organisation-wide result, shared while nothing it depends on changes.
 
     The fingerprint is read *before* computing: if data changes in between, the entry holds newer
-    data under the older key (harmless: the next call sees a new key), never the reverse."""
+    data under the older key (harmless: the next call sees a new key), never the reverse. A
+    caller asking for several results of one range may pass the range's fingerprint, read once."""
     start_week, end_week = str(key[1]), str(key[2])
-    fingerprint = _fingerprint(session, tree, root, start_week, end_week)
+    if fingerprint is None:
+        fingerprint = _fingerprint(session, tree, root, start_week, end_week)
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
     return _ORG_RESULTS.get_or_compute(engine, (*key, root, fingerprint), compute)
@@ -829,6 +832,12 @@ def team_series(
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
     state = _shared_series(session, tree, root, rules, start_week, end_week, constructs)
+    return _series_rows(tree, team_id, state, start_week, end_week)
+
+
+def _series_rows(
+    tree: OrgTree, team_id: int, state: _OrgSeries, start_week: str, end_week: str
+) -> pd.DataFrame:
     figures: list[ReleasedFigure] = []
     for week in weeks_between(start_week, end_week):
         for construct in state.wanted:
@@ -996,7 +1005,18 @@ def team_pattern_mix(
     Cut from the organisation-wide slice decisions (shared between calls until the data changes)."""
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
-    reasons, subtotal = _shared_mix(session, tree, root, rules, start_week, end_week)
+    mix = _shared_mix(session, tree, root, rules, start_week, end_week)
+    return _mix_rows(tree, team_id, mix, start_week, end_week)
+
+
+def _mix_rows(
+    tree: OrgTree,
+    team_id: int,
+    mix: tuple[dict[int, str | None], dict[int, Vector]],
+    start_week: str,
+    end_week: str,
+) -> pd.DataFrame:
+    reasons, subtotal = mix
     team = tree.units[team_id]
     base = {
         "unit": team.code,
@@ -1148,6 +1168,13 @@ def team_response_rate(
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
     state = _shared_rates(session, tree, root, rules, start_week, end_week)
+    return _rate_rows(session, tree, team_id, state, end_week)
+
+
+def _rate_rows(
+    session: Session, tree: OrgTree, team_id: int, state: _OrgRates, end_week: str
+) -> pd.DataFrame:
+    """The team's rows, with active members read fresh (membership is not in the fingerprint)."""
     choices = [(week, _choose(tree, team_id, state.decided[week])) for week in state.weeks]
     needed = sorted({u for _, choice in choices for u in tree.subtree(choice.unit_id)})
     members = _WeeklySums(
@@ -1198,6 +1225,7 @@ def _shared_series(
     start_week: str,
     end_week: str,
     constructs: Sequence[str] | None,
+    fingerprint: Hashable | None = None,
 ) -> _OrgSeries:
     asked = None if constructs is None else tuple(constructs)
     return _shared(
@@ -1214,11 +1242,18 @@ def _shared_series(
             end_week=end_week,
             constructs=asked,
         ),
+        fingerprint,
     )
 
 
 def _shared_mix(
-    session: Session, tree: OrgTree, root: int, rules: PrivacyRules, start_week: str, end_week: str
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    fingerprint: Hashable | None = None,
 ) -> tuple[dict[int, str | None], dict[int, Vector]]:
     return _shared(
         session,
@@ -1228,11 +1263,18 @@ def _shared_mix(
         lambda: _org_pattern_mix(
             session, tree, root, rules=rules, start_week=start_week, end_week=end_week
         ),
+        fingerprint,
     )
 
 
 def _shared_rates(
-    session: Session, tree: OrgTree, root: int, rules: PrivacyRules, start_week: str, end_week: str
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    fingerprint: Hashable | None = None,
 ) -> _OrgRates:
     return _shared(
         session,
@@ -1240,6 +1282,44 @@ def _shared_rates(
         root,
         ("rate", start_week, end_week, None, rules),
         lambda: _org_rates(session, tree, root, rules=rules, start_week=start_week, end_week=end_week),
+        fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """What a team page shows from the gate: ``team_series``, ``team_pattern_mix`` and
+    ``team_response_rate`` of one team over one range."""
+
+    series: pd.DataFrame
+    mix: pd.DataFrame
+    rates: pd.DataFrame
+
+
+def team_figures(
+    *,
+    session: Session,
+    viewer: Viewer,
+    rules: PrivacyRules,
+    team_id: int,
+    start_week: str,
+    end_week: str,
+    constructs: Sequence[str] | None = None,
+) -> TeamFigures:
+    """The three team functions' rows in one call, equal to calling each: the access check, the
+    organisation's tree and the fingerprint of its data are read once instead of three times
+    (about half of a warm team dashboard's time at 1,000 teams)."""
+    require_team_view(session, viewer, team_id)
+    tree, root = _organisation_of(session, team_id)
+    fingerprint = _fingerprint(session, tree, root, start_week, end_week)
+    span = (start_week, end_week)
+    series = _shared_series(session, tree, root, rules, *span, constructs, fingerprint)
+    mix = _shared_mix(session, tree, root, rules, *span, fingerprint)
+    rates = _shared_rates(session, tree, root, rules, *span, fingerprint)
+    return TeamFigures(
+        series=_series_rows(tree, team_id, series, *span),
+        mix=_mix_rows(tree, team_id, mix, *span),
+        rates=_rate_rows(session, tree, team_id, rates, end_week),
     )
 
 
@@ -1263,9 +1343,11 @@ def warm_team_results(
     before = _ORG_RESULTS.stats()["misses"]
     for root in whole.roots:
         tree = organisation_tree(whole, root)
-        _shared_series(session, tree, root, rules, start_week, end_week, constructs)
-        _shared_mix(session, tree, root, rules, start_week, end_week)
-        _shared_rates(session, tree, root, rules, start_week, end_week)
+        fingerprint = _fingerprint(session, tree, root, start_week, end_week)
+        span = (start_week, end_week)
+        _shared_series(session, tree, root, rules, *span, constructs, fingerprint)
+        _shared_mix(session, tree, root, rules, *span, fingerprint)
+        _shared_rates(session, tree, root, rules, *span, fingerprint)
     return _ORG_RESULTS.stats()["misses"] - before
 
 

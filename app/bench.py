@@ -956,23 +956,18 @@ def team_dashboard(
 ) -> int:
     """A manager's team dashboard data for one team: gated series, pattern mix, response rate and
     delivery. By default the whole year and every construct (more than the page asks for)."""
-    gate = "analytics.gate"
-    team_series = _function(gate, "team_series")
-    team_pattern_mix = _function(gate, "team_pattern_mix")
-    team_response_rate = _function(gate, "team_response_rate")
+    team_figures = _function("analytics.gate", "team_figures")  # as the page's load_wellbeing
     team_delivery = _function("analytics.objectives", "team_delivery")
     viewer = _viewer(engine, org.manager_email)
-    rules = _rules()
     team_id = org.team_ids[0]
     first = plan.week_labels[-weeks] if weeks else plan.first_week
-    span = {"start_week": first, "end_week": plan.last_week}
     with read_session(engine) as session:
         common = {"session": session, "viewer": viewer, "team_id": team_id}
-        series = team_series(**common, rules=rules, constructs=constructs, **span)
-        team_pattern_mix(**common, rules=rules, **span)
-        team_response_rate(**common, rules=rules, **span)
+        figures = team_figures(
+            **common, rules=_rules(), start_week=first, end_week=plan.last_week, constructs=constructs
+        )
         team_delivery(**common, today=plan.today)
-    return len(series)
+    return len(figures.series)
 
 
 def warm_then_first_page(engine: Engine, plan: BenchPlan, org: BenchOrg) -> tuple[float, float]:

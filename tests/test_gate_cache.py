@@ -24,10 +24,12 @@ from analytics.gate import (
     PrivacyRules,
     clear_decision_cache,
     decision_cache_stats,
+    team_figures,
     team_pattern_mix,
     team_response_rate,
     team_series,
 )
+from models.access import AccessDenied, Viewer
 from models.org import Person, Unit
 from models.org_settings import set_org_setting
 from surveys.composition import get_composition
@@ -287,3 +289,34 @@ def test_figures_cut_from_a_shared_result_equal_a_fresh_computation(org: RandomO
                 assert_same(shared[team_index], alone)
         finally:
             engine.dispose()  # type: ignore[attr-defined]
+
+
+def test_team_figures_in_one_call_equal_the_three_calls_and_check_access(
+    engine: Engine, org: dict[str, int]
+) -> None:
+    """What the dashboard asks for in one call (tree and fingerprint read once) is exactly what the
+    three functions release, and a manager of another team gets nothing from it either."""
+    expected = fresh(engine, org["three"])
+    span = {"start_week": "2026-W01", "end_week": "2026-W06"}
+    with Session(engine) as session:
+        figures = team_figures(
+            session=session,
+            viewer=HR,
+            rules=RULES,
+            team_id=org["three"],
+            constructs=["wellbeing"],
+            **span,
+        )
+        assert_same((figures.series, figures.mix, figures.rates), expected)
+        other_manager = Viewer(
+            email="m@x",
+            display_name="M",
+            person_id=None,
+            team_id=None,
+            roles=frozenset({"manager"}),
+            managed_unit_ids=frozenset({org["big"]}),
+        )
+        with pytest.raises(AccessDenied):
+            team_figures(
+                session=session, viewer=other_manager, rules=RULES, team_id=org["three"], **span
+            )

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import col, select
 
-from analytics.gate import BASIS_TEAM, team_pattern_mix, team_response_rate, team_series
+from analytics.gate import BASIS_TEAM, team_figures
 from analytics.objectives import (
     ActionView,
     KeyResultView,
@@ -135,20 +135,17 @@ def load_wellbeing(
     email: str, team_id: int, start_week: str, end_week: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The gate's WHO-5 series, work-pattern mix and response rate for the team (all gated)."""
-    rules = ui.settings().privacy_rules()
     with read_session(ui.engine()) as session:
-        common = {
-            "session": session,
-            "viewer": _viewer(session, email),
-            "rules": rules,
-            "team_id": team_id,
-        }
-        series = team_series(
-            **common, start_week=start_week, end_week=end_week, constructs=DASHBOARD_CONSTRUCTS
+        figures = team_figures(
+            session=session,
+            viewer=_viewer(session, email),
+            rules=ui.settings().privacy_rules(),
+            team_id=team_id,
+            start_week=start_week,
+            end_week=end_week,
+            constructs=DASHBOARD_CONSTRUCTS,
         )
-        mix = team_pattern_mix(**common, start_week=start_week, end_week=end_week)
-        rates = team_response_rate(**common, start_week=start_week, end_week=end_week)
-    return series, mix, rates
+    return figures.series, figures.mix, figures.rates
 
 
 def clear_outcome_caches() -> None:

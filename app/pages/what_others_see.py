@@ -16,7 +16,7 @@ import streamlit as st
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from analytics.gate import released_comments, team_pattern_mix, team_response_rate, team_series
+from analytics.gate import released_comments, team_figures
 from analytics.objectives import team_actions
 from app import ui
 from models.access import load_viewer
@@ -89,13 +89,19 @@ def _released_to_others(
         viewer = load_viewer(session, email)
         if viewer is None or viewer.team_id != team_id:
             raise PermissionError("The signed-in person is no longer in this team.")
-        common = {"session": session, "viewer": viewer, "rules": rules, "team_id": team_id}
+        figures = team_figures(
+            session=session,
+            viewer=viewer,
+            rules=rules,
+            team_id=team_id,
+            start_week=start_week,
+            end_week=end_week,
+            constructs=list(constructs),
+        )
         return {
-            "series": team_series(
-                **common, start_week=start_week, end_week=end_week, constructs=list(constructs)
-            ),
-            "rates": team_response_rate(**common, start_week=start_week, end_week=end_week),
-            "mix": team_pattern_mix(**common, start_week=start_week, end_week=end_week),
+            "series": figures.series,
+            "rates": figures.rates,
+            "mix": figures.mix,
             "comments": released_comments(
                 session=session,
                 viewer=viewer,
