@@ -97,6 +97,10 @@ def require_team_access(session: Session, viewer: Viewer, team_id: int) -> None:
     """Refuse unless the viewer manages ``team_id`` or is HR/admin."""
     if viewer.is_hr or viewer.is_admin:
         return
+    if viewer.is_manager and team_id in viewer.managed_unit_ids:  # the usual case: one look-up
+        unit = session.get(Unit, team_id)
+        if unit is not None and unit.kind == "team":
+            return
     if team_id in managed_team_ids(session, viewer):
         return
     raise AccessDenied("You can only see teams you manage.")
