@@ -299,12 +299,14 @@ def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]])
     if not receipts:
         return []
     sqlite = connection.dialect.name == "sqlite"
+    unique = list(dict(receipts).items())
+    _shuffle(unique)  # inserted in an order unrelated to the responses' (see write_responses)
     params: dict[str, Any] = {}
-    for i, (receipt, week) in enumerate(receipts):
+    for i, (receipt, week) in enumerate(unique):
         params[f"receipt{i}"], params[f"week{i}"] = receipt, week
         if sqlite:
             params[f"rowid{i}"] = _random_rowid()
-    new = {row[0] for row in connection.execute(_claim_sql(sqlite, len(receipts)), params)}
+    new = {row[0] for row in connection.execute(_claim_sql(sqlite, len(unique)), params)}
     claimed: list[bool] = []
     for receipt, _ in receipts:
         claimed.append(receipt in new)
@@ -356,14 +358,14 @@ def write_responses(
     aggregates. No receipts: the caller decides (submission claims them, imports have none). The
     periods' rows must exist. Returns each response's scores and work pattern, in order.
 
-    Responses are written in random order (with random ids, and random rowids on SQLite), so
-    storage order says nothing about who in a batch answered when. Aggregate rows are written in
-    key order (no deadlocks between writers); the sort is stable, so each sum still adds its
-    scores in the order given, exactly as one submission after another would.
+    Responses, answers and scores are written in random order (with random ids, and random rowids
+    on SQLite), so storage order says nothing about who in a batch answered when (on PostgreSQL,
+    where heap order follows insertion until ``scramble_storage_order``, a batch's rows can then
+    only be told apart as a batch). Aggregate rows are written in key order (no deadlocks between
+    writers); the sort is stable, so each sum still adds its scores in the order given, exactly
+    as one submission after another would.
     """
-    response_rows: list[dict[str, Any]] = []
-    answer_rows: list[dict[str, Any]] = []
-    score_rows: list[dict[str, Any]] = []
+    groups: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = []
     aggregate_rows: list[dict[str, Any]] = []
     counts: dict[tuple[int, str], list[int]] = {}
     results: list[tuple[dict[str, float], str]] = []
@@ -372,27 +374,26 @@ def write_responses(
         pattern = work_pattern(*response.days)
         response_id = uuid.uuid4().hex
         results.append((scores, pattern))
-        response_rows.append(
-            {
-                "id": response_id,
-                "team_id": response.team_id,
-                "week": response.week,
-                "instrument_version": response.composition.label,
-                "days_home": response.days[0],
-                "days_office": response.days[1],
-                "days_site": response.days[2],
-                "work_pattern": pattern,
-                "comment": response.comment,
-            }
-        )
-        answer_rows.extend(
+        response_row = {
+            "id": response_id,
+            "team_id": response.team_id,
+            "week": response.week,
+            "instrument_version": response.composition.label,
+            "days_home": response.days[0],
+            "days_office": response.days[1],
+            "days_site": response.days[2],
+            "work_pattern": pattern,
+            "comment": response.comment,
+        }
+        answers = [
             {"response_id": response_id, "item_id": item_id, "value": value}
             for item_id, value in response.answers.items()
-        )
-        score_rows.extend(
+        ]
+        score_rows = [
             {"response_id": response_id, "construct_id": construct_id, "score": score}
             for construct_id, score in scores.items()
-        )
+        ]
+        groups.append((response_row, answers, score_rows))
         aggregate_rows.extend(
             {
                 "team_id": response.team_id,
@@ -407,10 +408,10 @@ def write_responses(
         count = counts.setdefault((response.team_id, response.week), [0, 0])
         count[0] += 1
         count[1] += int(bool(response.comment))
-    _shuffle(response_rows)
-    _insert(connection, _RESPONSE, response_rows)
-    _insert(connection, _ANSWER, answer_rows)
-    _insert(connection, _SCORE, score_rows)
+    _shuffle(groups)  # rows naming a response id, in an order unrelated to the submitters'
+    _insert(connection, _RESPONSE, [response_row for response_row, _, _ in groups])
+    _insert(connection, _ANSWER, [row for _, answers, _ in groups for row in answers])
+    _insert(connection, _SCORE, [row for _, _, score_rows in groups for row in score_rows])
     if aggregate_rows:
         aggregate_rows.sort(key=itemgetter("team_id", "week", "construct_id", "work_pattern"))
         connection.execute(_TEAM_WEEK_SCORE_SQL, aggregate_rows)

@@ -192,3 +192,55 @@ def test_submissions_arriving_together_share_transactions(engine: Engine, submit
     assert len(results) == submitters
     assert _stored(engine) == (submitters, submitters, submitters)
     assert writer.batches < submitters  # fewer commits than submissions
+
+
+def test_a_batch_is_stored_in_an_order_unrelated_to_its_submitters(engine: Engine) -> None:
+    """Within one transaction, storage order (SQLite rowid; PostgreSQL heap position, before the
+    nightly reorder) of responses and of receipts is shuffled independently: neither follows the
+    order the 40 submissions arrived in (a chance of 1 in 40! each of failing by luck)."""
+    team_id = _team(engine)
+    count = 40
+    composition = get_composition("weekly-core")
+    batch = []
+    with read_session(engine) as session:
+        for person_id in range(count):
+            batch.append(
+                prepare_submission(
+                    session,
+                    person_id=person_id,
+                    team_id=team_id,
+                    week=WEEK,
+                    answers=dict.fromkeys(composition.item_ids, 3),
+                    comment=f"note {person_id:02d}",
+                    participation_key=KEY,
+                    composition=composition,
+                    known_names=(),
+                )
+            )
+    with write_session(engine) as session:
+        write_prepared_batch(session.connection(), batch)
+    position = "rowid" if engine.dialect.name == "sqlite" else "ctid"
+    with read_session(engine) as session:
+        comments = session.execute(
+            text(f"SELECT comment FROM pulse_response ORDER BY {position}")
+        ).scalars()
+        receipts = session.execute(
+            text(f"SELECT receipt FROM participation_receipt ORDER BY {position}")
+        ).scalars()
+        answer_owners = session.execute(
+            text(
+                "SELECT r.comment FROM pulse_answer a JOIN pulse_response r ON r.id = a.response_id "
+                f"WHERE a.item_id = :item ORDER BY a.{position}"
+            ),
+            {"item": composition.item_ids[0]},
+        ).scalars()
+        arrival = [f"note {i:02d}" for i in range(count)]
+        stored_comments, stored_owners = list(comments), list(answer_owners)
+        assert sorted(stored_comments) == arrival and stored_comments != arrival
+        assert sorted(stored_owners) == arrival and stored_owners != arrival
+        stored_receipts = list(receipts)
+        assert sorted(stored_receipts) == sorted(p.receipt for p in batch)
+        assert stored_receipts != [p.receipt for p in batch]
+        assert [arrival.index(c) for c in stored_comments] != [  # and not the same shuffle
+            [p.receipt for p in batch].index(r) for r in stored_receipts
+        ]
