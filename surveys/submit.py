@@ -32,7 +32,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Date, Table, TextClause, bindparam, func, text
@@ -239,39 +238,54 @@ _PERIOD_SQL = text(
     "INSERT INTO pulse_period (week, starts_on, ends_on) VALUES (:week, :starts_on, :ends_on) "
     "ON CONFLICT (week) DO NOTHING"
 ).bindparams(bindparam("starts_on", type_=Date), bindparam("ends_on", type_=Date))
-_TEAM_WEEK_SCORE_SQL = text(
-    "INSERT INTO team_week_score (team_id, week, construct_id, work_pattern, n, total, total_sq) "
-    "VALUES (:team_id, :week, :construct_id, :work_pattern, 1, :total, :total_sq) "
-    "ON CONFLICT (team_id, week, construct_id, work_pattern) DO UPDATE SET "
-    "n = team_week_score.n + 1, total = team_week_score.total + excluded.total, "
-    "total_sq = team_week_score.total_sq + excluded.total_sq"
+# Upserts that add to the maintained sums, as (head, tail) around the VALUES (see _write_rows).
+_TEAM_WEEK_SCORE_UPSERT = (
+    "INSERT INTO team_week_score (team_id, week, construct_id, work_pattern, n, total, total_sq)",
+    " ON CONFLICT (team_id, week, construct_id, work_pattern) DO UPDATE SET "
+    "n = team_week_score.n + excluded.n, total = team_week_score.total + excluded.total, "
+    "total_sq = team_week_score.total_sq + excluded.total_sq",
 )
-_TEAM_WEEK_RESPONSES_SQL = text(
-    "INSERT INTO team_week_responses (team_id, week, n, comments) "
-    "VALUES (:team_id, :week, :n, :comments) "
-    "ON CONFLICT (team_id, week) DO UPDATE SET "
-    "n = team_week_responses.n + excluded.n, "
-    "comments = team_week_responses.comments + excluded.comments"
+_TEAM_WEEK_RESPONSES_UPSERT = (
+    "INSERT INTO team_week_responses (team_id, week, n, comments)",
+    " ON CONFLICT (team_id, week) DO UPDATE SET n = team_week_responses.n + excluded.n, "
+    "comments = team_week_responses.comments + excluded.comments",
 )
+ROWS_PER_STATEMENT = 1000  # PostgreSQL: 1,000 rows x up to 9 columns, far below its 65,535 binds
 _shuffle = secrets.SystemRandom().shuffle
 
 
-@lru_cache(maxsize=16)
-def _insert_sql(dialect: str, table: str, columns: tuple[str, ...]) -> TextClause:
-    """INSERT for a pulse table; on SQLite with an explicit random rowid (see the module doc)."""
-    names = (("rowid",) if dialect == "sqlite" else ()) + columns
-    return text(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+def _write_rows(
+    connection: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = ""
+) -> None:
+    """``head VALUES (...) tail`` for every row. SQLite runs one prepared statement per row
+    (``executemany``, a loop in C, no round trips). PostgreSQL gets multi-row statements of up to
+    ``ROWS_PER_STATEMENT`` rows: one row per statement means a round of server work per row, 0.76-0.9
+    s for a batch of 200 submissions' 4,200 rows. Rows must not repeat an upsert's key."""
+    if not rows:
+        return
+    width = len(rows[0])
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"{head} VALUES ({', '.join('?' * width)}){tail}", list(rows))
+        return
+    row_sql = "(" + ", ".join(["%s"] * width) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join([row_sql] * len(chunk))
+        connection.exec_driver_sql(
+            f"{head} VALUES {values}{tail}", tuple(v for row in chunk for v in row)
+        )
 
 
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows; on SQLite with a random rowid so storage order says nothing about time."""
     if not rows:
         return
-    dialect = connection.dialect.name
-    statement = _insert_sql(dialect, table.name, tuple(rows[0]))
-    if dialect == "sqlite":
-        rows = [{**row, "rowid": _random_rowid()} for row in rows]
-    connection.execute(statement, rows)
+    columns = tuple(rows[0])
+    values = [tuple(row[column] for column in columns) for row in rows]
+    if connection.dialect.name == "sqlite":
+        columns = ("rowid", *columns)
+        values = [(_random_rowid(), *row) for row in values]
+    _write_rows(connection, f"INSERT INTO {table.name} ({', '.join(columns)})", values)
 
 
 @lru_cache(maxsize=64)
@@ -361,12 +375,11 @@ def write_responses(
     Responses, answers and scores are written in random order (with random ids, and random rowids
     on SQLite), so storage order says nothing about who in a batch answered when (on PostgreSQL,
     where heap order follows insertion until ``scramble_storage_order``, a batch's rows can then
-    only be told apart as a batch). Aggregate rows are written in key order (no deadlocks between
-    writers); the sort is stable, so each sum still adds its scores in the order given, exactly
-    as one submission after another would.
+    only be told apart as a batch). The batch's scores are added up per aggregate row first (in
+    the order given), then added to the stored sums in key order (no deadlocks between writers).
     """
     groups: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = []
-    aggregate_rows: list[dict[str, Any]] = []
+    sums: dict[tuple[int, str, str, str], list[float]] = {}  # n, total, total of squares
     counts: dict[tuple[int, str], list[int]] = {}
     results: list[tuple[dict[str, float], str]] = []
     for response in responses:
@@ -394,17 +407,13 @@ def write_responses(
             for construct_id, score in scores.items()
         ]
         groups.append((response_row, answers, score_rows))
-        aggregate_rows.extend(
-            {
-                "team_id": response.team_id,
-                "week": response.week,
-                "construct_id": construct_id,
-                "work_pattern": pattern,
-                "total": score,
-                "total_sq": score * score,
-            }
-            for construct_id, score in scores.items()
-        )
+        for construct_id, score in scores.items():
+            cell = sums.setdefault(
+                (response.team_id, response.week, construct_id, pattern), [0, 0.0, 0.0]
+            )
+            cell[0] += 1
+            cell[1] += score
+            cell[2] += score * score
         count = counts.setdefault((response.team_id, response.week), [0, 0])
         count[0] += 1
         count[1] += int(bool(response.comment))
@@ -412,17 +421,14 @@ def write_responses(
     _insert(connection, _RESPONSE, [response_row for response_row, _, _ in groups])
     _insert(connection, _ANSWER, [row for _, answers, _ in groups for row in answers])
     _insert(connection, _SCORE, [row for _, _, score_rows in groups for row in score_rows])
-    if aggregate_rows:
-        aggregate_rows.sort(key=itemgetter("team_id", "week", "construct_id", "work_pattern"))
-        connection.execute(_TEAM_WEEK_SCORE_SQL, aggregate_rows)
-    if counts:
-        connection.execute(
-            _TEAM_WEEK_RESPONSES_SQL,
-            [
-                {"team_id": team_id, "week": week, "n": n, "comments": comments}
-                for (team_id, week), (n, comments) in sorted(counts.items())
-            ],
-        )
+    head, tail = _TEAM_WEEK_SCORE_UPSERT
+    _write_rows(
+        connection, head, [(*key, int(n), t, tq) for key, (n, t, tq) in sorted(sums.items())], tail
+    )
+    head, tail = _TEAM_WEEK_RESPONSES_UPSERT
+    _write_rows(
+        connection, head, [(*key, n, comments) for key, (n, comments) in sorted(counts.items())], tail
+    )
     return results
 
 
