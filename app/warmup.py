@@ -6,7 +6,8 @@ every manager of the organisation gets their team's figures in about 0.05-0.1 s.
 first manager after a restart, after the dashboards move on to a new week (Monday), or after a
 change in the data behind them (a late import, a unit moved, a threshold changed) pays the 1.5 s.
 
-``DashboardWarmer`` is a daemon thread started once per server process. Every
+``DashboardWarmer`` is a daemon thread started once per server process, by the first page view
+after the server starts (usually the sign-in page, well before a dashboard is opened). Every
 ``WARM_INTERVAL_SECONDS`` it asks the gate for the dashboards' current range: a no-op when the
 results are already shared (cache hit, about 0.05 s per organisation), a recomputation when
 something they depend on changed. It releases nothing (``analytics.gate.warm_team_results``).
