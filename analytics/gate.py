@@ -1311,15 +1311,32 @@ def team_figures(
     (about half of a warm team dashboard's time at 1,000 teams)."""
     require_team_view(session, viewer, team_id)
     tree, root = _organisation_of(session, team_id)
+    series, mix, rates = _shared_team_results(
+        session, tree, root, rules, start_week, end_week, constructs
+    )
+    return TeamFigures(
+        series=_series_rows(tree, team_id, series, start_week, end_week),
+        mix=_mix_rows(tree, team_id, mix, start_week, end_week),
+        rates=_rate_rows(session, tree, team_id, rates, end_week),
+    )
+
+
+def _shared_team_results(
+    session: Session,
+    tree: OrgTree,
+    root: int,
+    rules: PrivacyRules,
+    start_week: str,
+    end_week: str,
+    constructs: Sequence[str] | None,
+) -> tuple[_OrgSeries, tuple[dict[int, str | None], dict[int, Vector]], _OrgRates]:
+    """The organisation's series, mix and rate results for one range, its fingerprint read once."""
     fingerprint = _fingerprint(session, tree, root, start_week, end_week)
     span = (start_week, end_week)
-    series = _shared_series(session, tree, root, rules, *span, constructs, fingerprint)
-    mix = _shared_mix(session, tree, root, rules, *span, fingerprint)
-    rates = _shared_rates(session, tree, root, rules, *span, fingerprint)
-    return TeamFigures(
-        series=_series_rows(tree, team_id, series, *span),
-        mix=_mix_rows(tree, team_id, mix, *span),
-        rates=_rate_rows(session, tree, team_id, rates, end_week),
+    return (
+        _shared_series(session, tree, root, rules, *span, constructs, fingerprint),
+        _shared_mix(session, tree, root, rules, *span, fingerprint),
+        _shared_rates(session, tree, root, rules, *span, fingerprint),
     )
 
 
@@ -1343,11 +1360,7 @@ def warm_team_results(
     before = _ORG_RESULTS.stats()["misses"]
     for root in whole.roots:
         tree = organisation_tree(whole, root)
-        fingerprint = _fingerprint(session, tree, root, start_week, end_week)
-        span = (start_week, end_week)
-        _shared_series(session, tree, root, rules, *span, constructs, fingerprint)
-        _shared_mix(session, tree, root, rules, *span, fingerprint)
-        _shared_rates(session, tree, root, rules, *span, fingerprint)
+        _shared_team_results(session, tree, root, rules, start_week, end_week, constructs)
     return _ORG_RESULTS.stats()["misses"] - before
 
 

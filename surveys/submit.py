@@ -31,10 +31,9 @@ import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Date, Table, TextClause, bindparam, func, text
+from sqlalchemy import Date, Table, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
@@ -267,13 +266,19 @@ def _write_rows(
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(f"{head} VALUES ({', '.join('?' * width)}){tail}", list(rows))
         return
-    row_sql = "(" + ", ".join(["%s"] * width) + ")"
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
-        values = ", ".join([row_sql] * len(chunk))
         connection.exec_driver_sql(
-            f"{head} VALUES {values}{tail}", tuple(v for row in chunk for v in row)
+            f"{head} VALUES {_values(connection, width, len(chunk))}{tail}",
+            tuple(v for row in chunk for v in row),
         )
+
+
+def _values(connection: Connection, width: int, count: int) -> str:
+    """``(?, ?), (?, ?)``: placeholders for ``count`` rows in the driver's own style."""
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    row = "(" + ", ".join([mark] * width) + ")"
+    return ", ".join([row] * count)
 
 
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -288,20 +293,6 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     _write_rows(connection, f"INSERT INTO {table.name} ({', '.join(columns)})", values)
 
 
-@lru_cache(maxsize=64)
-def _claim_sql(sqlite: bool, count: int) -> TextClause:
-    """One INSERT claiming ``count`` receipts; RETURNING names the ones that were new."""
-    columns = "rowid, receipt, week" if sqlite else "receipt, week"
-    values = ", ".join(
-        f"(:rowid{i}, :receipt{i}, :week{i})" if sqlite else f"(:receipt{i}, :week{i})"
-        for i in range(count)
-    )
-    return text(
-        f"INSERT INTO participation_receipt ({columns}) VALUES {values} "
-        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt"
-    )
-
-
 def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]]) -> list[bool]:
     """Insert the (receipt, week) pairs that do not exist yet; per pair, whether it was claimed
     here (False: this person already answered this week, or an earlier pair in the list is theirs).
@@ -312,15 +303,19 @@ def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]])
     """
     if not receipts:
         return []
-    sqlite = connection.dialect.name == "sqlite"
-    unique = list(dict(receipts).items())
-    _shuffle(unique)  # inserted in an order unrelated to the responses' (see write_responses)
-    params: dict[str, Any] = {}
-    for i, (receipt, week) in enumerate(unique):
-        params[f"receipt{i}"], params[f"week{i}"] = receipt, week
-        if sqlite:
-            params[f"rowid{i}"] = _random_rowid()
-    new = {row[0] for row in connection.execute(_claim_sql(sqlite, len(unique)), params)}
+    rows: list[tuple[Any, ...]] = list(dict(receipts).items())  # first of a repeated receipt
+    _shuffle(rows)  # inserted in an order unrelated to the responses' (see write_responses)
+    columns = "receipt, week"
+    if connection.dialect.name == "sqlite":
+        columns = "rowid, " + columns
+        rows = [(_random_rowid(), *row) for row in rows]
+    returned = connection.exec_driver_sql(
+        f"INSERT INTO participation_receipt ({columns}) "
+        f"VALUES {_values(connection, len(rows[0]), len(rows))} "
+        "ON CONFLICT (receipt) DO NOTHING RETURNING receipt",
+        tuple(value for row in rows for value in row),
+    )
+    new = {row[0] for row in returned}
     claimed: list[bool] = []
     for receipt, _ in receipts:
         claimed.append(receipt in new)
@@ -336,26 +331,10 @@ def ensure_period(connection: Connection, week: str) -> None:
     )
 
 
-class ResponseContent(Protocol):
-    """What an anonymous response consists of (a prepared submission, an imported row)."""
-
-    @property
-    def team_id(self) -> int: ...
-    @property
-    def week(self) -> str: ...
-    @property
-    def composition(self) -> Composition: ...
-    @property
-    def answers(self) -> dict[str, int]: ...
-    @property
-    def days(self) -> tuple[int | None, int | None, int | None]: ...
-    @property
-    def comment(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class NewResponse:
-    """A validated response to write without a receipt (imports)."""
+    """What an anonymous response consists of, validated (an imported row; a prepared submission
+    adds the receipt)."""
 
     team_id: int
     week: str
@@ -366,7 +345,7 @@ class NewResponse:
 
 
 def write_responses(
-    connection: Connection, responses: Sequence[ResponseContent]
+    connection: Connection, responses: Sequence[NewResponse]
 ) -> list[tuple[dict[str, float], str]]:
     """Write validated anonymous responses, their answers and scores, and add them to the weekly
     aggregates. No receipts: the caller decides (submission claims them, imports have none). The
@@ -457,17 +436,11 @@ def _resolve(composition: Composition | str) -> Composition:
 
 
 @dataclass(frozen=True)
-class PreparedSubmission:
+class PreparedSubmission(NewResponse):
     """A checked submission, ready to write: what ``prepare_submission`` read and worked out."""
 
     person_id: int
-    team_id: int
-    week: str
-    composition: Composition
-    answers: dict[str, int]
-    days: tuple[int | None, int | None, int | None]
     receipt: str
-    comment: str | None
     comment_scrubbed: bool
 
 

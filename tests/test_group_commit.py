@@ -15,10 +15,10 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from test_submit import make_org
 
 from models.db import read_session, write_session
 from models.group_commit import GroupWriter
-from models.org import Unit
 from models.pulse import ParticipationReceipt, PulseResponse, TeamWeekResponses
 from surveys.composition import get_composition
 from surveys.submit import (
@@ -35,14 +35,7 @@ WEEK = "2026-W21"
 
 
 def _team(engine: Engine) -> int:
-    with write_session(engine) as session:
-        org = Unit(code="ORG", name="Org", kind="organisation")
-        session.add(org)
-        session.flush()
-        team = Unit(code="T1", name="Team", kind="team", parent_id=org.id)
-        session.add(team)
-        session.flush()
-        return team.id  # type: ignore[return-value]
+    return make_org(engine, people=0)["team"]
 
 
 def _prepared(engine: Engine, team_id: int, person_id: int, level: int = 3) -> PreparedSubmission:
