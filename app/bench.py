@@ -51,7 +51,13 @@ from models.pulse import (
 )
 from surveys.comments import scrub_comment
 from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
-from surveys.submit import participation_receipt, person_names, submit_pulse, work_pattern
+from surveys.submit import (
+    json_document,
+    participation_receipt,
+    person_names,
+    submit_pulse,
+    work_pattern,
+)
 
 PEOPLE_PER_TEAM = 20
 WEEKS = 52
@@ -452,8 +458,6 @@ class ChunkRows:
     """The rows of one chunk for every pulse table, in a random order (storage order says nothing)."""
 
     responses: list[tuple[Any, ...]] = field(default_factory=list)
-    answers: list[tuple[Any, ...]] = field(default_factory=list)
-    scores: list[tuple[Any, ...]] = field(default_factory=list)
     receipts: list[tuple[Any, ...]] = field(default_factory=list)
     team_week_score: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
     team_week_responses: dict[tuple[int, str], list[int]] = field(default_factory=dict)
@@ -491,10 +495,10 @@ def chunk_rows(
                 sub.days_site,
                 pattern,
                 comment,
+                json_document(answers),
+                json_document(scores),
             )
         )
-        rows.answers.extend((response_id, item_id, value) for item_id, value in answers.items())
-        rows.scores.extend((response_id, construct_id, score) for construct_id, score in scores.items())
         for construct_id, score in sorted(scores.items()):
             sums = rows.team_week_score.setdefault(
                 (sub.team_id, sub.week, construct_id, pattern), [0, 0.0, 0.0]
@@ -505,7 +509,7 @@ def chunk_rows(
         counts = rows.team_week_responses.setdefault((sub.team_id, sub.week), [0, 0])
         counts[0] += 1
         counts[1] += int(bool(comment))
-    for table in (rows.responses, rows.answers, rows.scores, rows.receipts):
+    for table in (rows.responses, rows.receipts):
         order = rng.permutation(len(table))
         table[:] = [table[j] for j in order]
     return rows
@@ -521,11 +525,11 @@ RESPONSE_COLUMNS = (
     "days_site",
     "work_pattern",
     "comment",
+    "answers",
+    "scores",
 )
 PULSE_TABLES = (
     ("pulse_response", RESPONSE_COLUMNS),
-    ("pulse_answer", ("response_id", "item_id", "value")),
-    ("pulse_score", ("response_id", "construct_id", "score")),
     ("participation_receipt", ("receipt", "week")),
 )
 AGGREGATE_TABLES = (
@@ -537,8 +541,6 @@ AGGREGATE_TABLES = (
 def _table_rows(rows: ChunkRows) -> list[list[tuple[Any, ...]]]:
     return [
         rows.responses,
-        rows.answers,
-        rows.scores,
         rows.receipts,
         [(*k, *v) for k, v in rows.team_week_score.items()],
         [(*k, *v) for k, v in rows.team_week_responses.items()],
@@ -548,8 +550,6 @@ def _table_rows(rows: ChunkRows) -> list[list[tuple[Any, ...]]]:
 STAGE_PREFIX = "bench_stage_"
 PRIMARY_KEYS = {
     "pulse_response": ("id",),
-    "pulse_answer": ("response_id", "item_id"),
-    "pulse_score": ("response_id", "construct_id"),
     "participation_receipt": ("receipt",),
     "team_week_score": ("team_id", "week", "construct_id", "work_pattern"),
     "team_week_responses": ("team_id", "week"),
@@ -786,11 +786,10 @@ def peak_rss_mb() -> float:
 
 
 BARE_GROUP_BY = text(
-    "SELECT r.team_id, r.week, s.construct_id, COUNT(*) AS n, SUM(s.score) AS total, "
-    "SUM(s.score * s.score) AS total_sq "
-    "FROM pulse_score s JOIN pulse_response r ON r.id = s.response_id "
-    "WHERE r.week BETWEEN :first AND :last "
-    "GROUP BY r.team_id, r.week, s.construct_id"
+    "SELECT team_id, week, construct_id, COUNT(*) AS n, SUM(score) AS total, "
+    "SUM(score * score) AS total_sq "
+    "FROM pulse_score WHERE week BETWEEN :first AND :last "
+    "GROUP BY team_id, week, construct_id"
 )
 MAINTAINED_GROUP_BY = text(
     "SELECT team_id, week, construct_id, SUM(n) AS n, SUM(total) AS total, SUM(total_sq) AS total_sq "

@@ -19,10 +19,8 @@ from models.outcomes import (
 )
 from models.pulse import (
     ParticipationReceipt,
-    PulseAnswer,
     PulsePeriod,
     PulseResponse,
-    PulseScore,
     TeamWeekResponses,
     TeamWeekScore,
 )
@@ -42,10 +40,8 @@ __all__ = [
     "ParticipationReceipt",
     "Person",
     "PersonCreate",
-    "PulseAnswer",
     "PulsePeriod",
     "PulseResponse",
-    "PulseScore",
     "RoleGrant",
     "TeamWeekResponses",
     "TeamWeekScore",

@@ -1,8 +1,12 @@
 """Anonymous pulse storage, kept apart from participation by design.
 
-- ``PulseResponse`` holds a random id, the team, the ISO week, the instrument version and the
-  answers. No person id, no email, no timestamp, no autoincrement id: nothing orders or links a
-  response to a receipt.
+- ``PulseResponse`` holds a random id, the team, the ISO week, the instrument version, the answers
+  and their construct scores. No person id, no email, no timestamp, no autoincrement id: nothing
+  orders or links a response to a receipt. Answers and scores are JSON objects in the response's
+  own row (``{"who5_1": 4, ...}``): a submission writes one row, not twenty at scattered places in
+  tables of ten million rows, which is what a burst of 200 submissions spent its time on. The views
+  ``pulse_answer`` and ``pulse_score`` list them one per row for SQL readers (analysts, the
+  benchmark's reference GROUP BY, the tests' recomputations).
 - ``ParticipationReceipt`` is an HMAC of (person, week) under the participation key; it stops a
   second answer and counts participation, and names nobody without the key.
 - ``TeamWeekScore`` is the maintained weekly aggregate per team, construct and work pattern,
@@ -12,9 +16,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKeyConstraint, Integer
+from sqlalchemy import DDL, JSON, CheckConstraint, Column, Table, event, inspect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
+
+# JSON text on SQLite, binary JSONB on PostgreSQL (parsed once, quick to expand in the views).
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
 
 class PulsePeriod(SQLModel, table=True):
@@ -51,29 +61,10 @@ class PulseResponse(SQLModel, table=True):
     days_site: int | None = None
     work_pattern: str = Field(default="unknown", max_length=10)
     comment: str | None = Field(default=None, max_length=500)
-
-
-class PulseAnswer(SQLModel, table=True):
-    """One item's answer within a response (raw value on the item's own scale)."""
-
-    __tablename__ = "pulse_answer"
-    __table_args__ = (
-        ForeignKeyConstraint(["response_id"], ["pulse_response.id"], ondelete="CASCADE"),
-        CheckConstraint("value BETWEEN 0 AND 10", name="value_range"),
-    )
-    response_id: str = Field(primary_key=True, max_length=32)
-    item_id: str = Field(primary_key=True, max_length=40)
-    value: int = Field(sa_column=Column(Integer, nullable=False))
-
-
-class PulseScore(SQLModel, table=True):
-    """A response's score on one construct, computed by its instrument's scoring at submission."""
-
-    __tablename__ = "pulse_score"
-    __table_args__ = (ForeignKeyConstraint(["response_id"], ["pulse_response.id"], ondelete="CASCADE"),)
-    response_id: str = Field(primary_key=True, max_length=32)
-    construct_id: str = Field(primary_key=True, max_length=40, index=True)
-    score: float = Field(sa_column=Column(Float, nullable=False))
+    # Item id -> raw value on the item's own scale; construct id -> score from the instrument's
+    # scoring at submission. Keys sorted; validated by the composition before they get here.
+    answers: dict[str, Any] = Field(sa_column=Column(JSON_DOCUMENT, nullable=False))
+    scores: dict[str, Any] = Field(sa_column=Column(JSON_DOCUMENT, nullable=False))
 
 
 class ParticipationReceipt(SQLModel, table=True):
@@ -109,3 +100,43 @@ class TeamWeekResponses(SQLModel, table=True):
     week: str = Field(primary_key=True, foreign_key="pulse_period.week", max_length=8)
     n: int = Field(default=0)
     comments: int = Field(default=0)
+
+
+# One row per answer and per score, read from the responses' JSON: the columns of the tables these
+# views replace (migration 3c8e2a41f5d7), so SQL written against those still reads the same, plus
+# the response's team, week and work pattern, so most questions need no join.
+PULSE_VIEWS = {
+    "sqlite": (
+        "CREATE VIEW pulse_answer AS SELECT r.id AS response_id, a.key AS item_id, "
+        "a.value AS value, r.team_id, r.week, r.work_pattern "
+        "FROM pulse_response r, json_each(r.answers) a",
+        "CREATE VIEW pulse_score AS SELECT r.id AS response_id, s.key AS construct_id, "
+        "s.value AS score, r.team_id, r.week, r.work_pattern "
+        "FROM pulse_response r, json_each(r.scores) s",
+    ),
+    "postgresql": (
+        "CREATE VIEW pulse_answer AS SELECT r.id AS response_id, a.key AS item_id, "
+        "(a.value)::integer AS value, r.team_id, r.week, r.work_pattern "
+        "FROM pulse_response r CROSS JOIN LATERAL jsonb_each(r.answers) a",
+        "CREATE VIEW pulse_score AS SELECT r.id AS response_id, s.key AS construct_id, "
+        "(s.value)::double precision AS score, r.team_id, r.week, r.work_pattern "
+        "FROM pulse_response r CROSS JOIN LATERAL jsonb_each(r.scores) s",
+    ),
+}
+_RESPONSE_TABLE = PulseResponse.__table__  # type: ignore[attr-defined]
+for _dialect, _views in PULSE_VIEWS.items():
+    for _view in _views:
+        event.listen(_RESPONSE_TABLE, "after_create", DDL(_view).execute_if(dialect=_dialect))
+
+
+@event.listens_for(_RESPONSE_TABLE, "before_drop")
+def _drop_views(_table: Table, connection: Connection, **_: Any) -> None:
+    """``metadata.drop_all``: the views go before the table they read (in a database from before
+    migration 3c8e2a41f5d7, the tables of those names go instead: they refer to it)."""
+    inspector = inspect(connection)
+    views, tables = set(inspector.get_view_names()), set(inspector.get_table_names())
+    for name in ("pulse_score", "pulse_answer"):
+        if name in views:
+            connection.exec_driver_sql(f"DROP VIEW {name}")
+        elif name in tables:
+            connection.exec_driver_sql(f"DROP TABLE {name}")

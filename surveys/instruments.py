@@ -24,7 +24,7 @@ from typing import Any
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 SCORING_METHODS = ("sum", "mean", "conversion")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-# pulse_answer.value is stored with CHECK (value BETWEEN 0 AND 10).
+# Every answer is a whole number from 0 to 10 (stored in pulse_response.answers): scales must fit.
 STORABLE_MIN, STORABLE_MAX = 0, 10
 
 

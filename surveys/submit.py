@@ -1,10 +1,11 @@
 """Submitting a weekly pulse: validate, then write everything in one transaction, or nothing.
 
-One transaction writes the participation receipt (HMAC of person and week: stops a second answer),
-the anonymous response (random id, team, week, composition version, days, work pattern, scrubbed
-comment), its answers and construct scores, and adds the scores to the maintained aggregates
-``team_week_score`` and ``team_week_responses`` with a portable upsert (SQLite and PostgreSQL
-``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither collide nor lose a count.
+One transaction writes the participation receipt (HMAC of person and week: stops a second answer)
+and the anonymous response (random id, team, week, composition version, days, work pattern,
+scrubbed comment, and its answers and construct scores as JSON in the same row), and adds the
+scores to the maintained aggregates ``team_week_score`` and ``team_week_responses`` with a portable
+upsert (SQLite and PostgreSQL ``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither
+collide nor lose a count.
 
 Everything that only reads (validation, the team and week look-ups, comment scrubbing) happens in
 ``prepare_submission`` before the write transaction opens: on SQLite a writer holds the one write
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -42,15 +44,7 @@ from models.db import read_session
 from models.group_commit import GroupWriter
 from models.org import Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
-from models.pulse import (
-    ParticipationReceipt,
-    PulseAnswer,
-    PulsePeriod,
-    PulseResponse,
-    PulseScore,
-    TeamWeekResponses,
-    TeamWeekScore,
-)
+from models.pulse import ParticipationReceipt, PulseResponse
 from surveys.comments import (
     MAX_COMMENT_LENGTH,
     NameIndex,
@@ -73,12 +67,6 @@ _NAMES_KEY = "surveys.person_names"
 # to a name of the same length keeps its version (count, highest id, total length of names).
 NAME_INDEX_MAX_AGE_SECONDS = 300.0
 _RESPONSE = PulseResponse.__table__  # type: ignore[attr-defined]
-_ANSWER = PulseAnswer.__table__  # type: ignore[attr-defined]
-_SCORE = PulseScore.__table__  # type: ignore[attr-defined]
-_RECEIPT = ParticipationReceipt.__table__  # type: ignore[attr-defined]
-_PERIOD = PulsePeriod.__table__  # type: ignore[attr-defined]
-_TEAM_WEEK_SCORE = TeamWeekScore.__table__  # type: ignore[attr-defined]
-_TEAM_WEEK_RESPONSES = TeamWeekResponses.__table__  # type: ignore[attr-defined]
 
 
 class SubmissionError(ValueError):
@@ -227,6 +215,12 @@ def name_index(session: Session) -> NameIndex:
         return updated.index
 
 
+def json_document(values: Mapping[str, Any]) -> str:
+    """A response's answers or scores as stored: compact JSON, keys sorted (one spelling for the
+    same content, whatever order the form sent)."""
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def _random_rowid() -> int:
     return secrets.randbelow(2**62) + 1
 
@@ -347,45 +341,40 @@ class NewResponse:
 def write_responses(
     connection: Connection, responses: Sequence[NewResponse]
 ) -> list[tuple[dict[str, float], str]]:
-    """Write validated anonymous responses, their answers and scores, and add them to the weekly
-    aggregates. No receipts: the caller decides (submission claims them, imports have none). The
-    periods' rows must exist. Returns each response's scores and work pattern, in order.
+    """Write validated anonymous responses (each with its answers and scores in its own row) and
+    add them to the weekly aggregates. No receipts: the caller decides (submission claims them,
+    imports have none). The periods' rows must exist. Returns each response's scores and work
+    pattern, in order.
 
-    Responses, answers and scores are written in random order (with random ids, and random rowids
-    on SQLite), so storage order says nothing about who in a batch answered when (on PostgreSQL,
-    where heap order follows insertion until ``scramble_storage_order``, a batch's rows can then
-    only be told apart as a batch). The batch's scores are added up per aggregate row first (in
-    the order given), then added to the stored sums in key order (no deadlocks between writers).
+    Responses are written in random order (with random ids, and random rowids on SQLite), so
+    storage order says nothing about who in a batch answered when (on PostgreSQL, where heap order
+    follows insertion until ``scramble_storage_order``, a batch's rows can then only be told apart
+    as a batch). The batch's scores are added up per aggregate row first (in the order given), then
+    added to the stored sums in key order (no deadlocks between writers).
     """
-    groups: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = []
+    rows: list[dict[str, Any]] = []
     sums: dict[tuple[int, str, str, str], list[float]] = {}  # n, total, total of squares
     counts: dict[tuple[int, str], list[int]] = {}
     results: list[tuple[dict[str, float], str]] = []
     for response in responses:
         scores = response.composition.score(response.answers)
         pattern = work_pattern(*response.days)
-        response_id = uuid.uuid4().hex
         results.append((scores, pattern))
-        response_row = {
-            "id": response_id,
-            "team_id": response.team_id,
-            "week": response.week,
-            "instrument_version": response.composition.label,
-            "days_home": response.days[0],
-            "days_office": response.days[1],
-            "days_site": response.days[2],
-            "work_pattern": pattern,
-            "comment": response.comment,
-        }
-        answers = [
-            {"response_id": response_id, "item_id": item_id, "value": value}
-            for item_id, value in response.answers.items()
-        ]
-        score_rows = [
-            {"response_id": response_id, "construct_id": construct_id, "score": score}
-            for construct_id, score in scores.items()
-        ]
-        groups.append((response_row, answers, score_rows))
+        rows.append(
+            {
+                "id": uuid.uuid4().hex,
+                "team_id": response.team_id,
+                "week": response.week,
+                "instrument_version": response.composition.label,
+                "days_home": response.days[0],
+                "days_office": response.days[1],
+                "days_site": response.days[2],
+                "work_pattern": pattern,
+                "comment": response.comment,
+                "answers": json_document(response.answers),
+                "scores": json_document(scores),
+            }
+        )
         for construct_id, score in scores.items():
             cell = sums.setdefault(
                 (response.team_id, response.week, construct_id, pattern), [0, 0.0, 0.0]
@@ -396,10 +385,8 @@ def write_responses(
         count = counts.setdefault((response.team_id, response.week), [0, 0])
         count[0] += 1
         count[1] += int(bool(response.comment))
-    _shuffle(groups)  # rows naming a response id, in an order unrelated to the submitters'
-    _insert(connection, _RESPONSE, [response_row for response_row, _, _ in groups])
-    _insert(connection, _ANSWER, [row for _, answers, _ in groups for row in answers])
-    _insert(connection, _SCORE, [row for _, _, score_rows in groups for row in score_rows])
+    _shuffle(rows)  # in an order unrelated to the submitters'
+    _insert(connection, _RESPONSE, rows)
     head, tail = _TEAM_WEEK_SCORE_UPSERT
     _write_rows(
         connection, head, [(*key, int(n), t, tq) for key, (n, t, tq) in sorted(sums.items())], tail
@@ -721,12 +708,7 @@ def scramble_storage_order(connection: Connection) -> None:
     """
     if connection.dialect.name != "postgresql":
         return
-    tables = {
-        "participation_receipt": "receipt",
-        "pulse_response": "id",
-        "pulse_answer": "response_id, item_id",
-        "pulse_score": "response_id, construct_id",
-    }
+    tables = {"participation_receipt": "receipt", "pulse_response": "id"}
     for table in tables:
         connection.execute(
             text(f"CREATE TEMP TABLE scramble_{table} ON COMMIT DROP AS SELECT * FROM {table}")

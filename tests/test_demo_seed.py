@@ -21,7 +21,7 @@ from models.db import make_engine, read_session
 from models.migrate import upgrade_to_head
 from models.org import Person, RoleGrant, Unit
 from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
-from models.pulse import ParticipationReceipt, PulseResponse, PulseScore, TeamWeekResponses
+from models.pulse import ParticipationReceipt, PulseResponse, TeamWeekResponses
 from surveys.demo import DemoError, DemoSummary, demo_weeks, plan_demo, seed_demo
 
 TODAY = date(2026, 11, 26)  # a Thursday in 2026-W48
@@ -109,13 +109,8 @@ def _icc1(groups: list[list[float]]) -> float:
 
 def _scores(engine: Engine, construct: str) -> list[tuple[str, int, float]]:
     with read_session(engine) as session:
-        return list(
-            session.exec(
-                select(PulseResponse.week, PulseResponse.team_id, PulseScore.score)
-                .join(PulseScore, PulseScore.response_id == PulseResponse.id)
-                .where(PulseScore.construct_id == construct)
-            ).all()
-        )
+        rows = session.exec(select(PulseResponse.week, PulseResponse.team_id, PulseResponse.scores))
+        return [(week, team, scores[construct]) for week, team, scores in rows if construct in scores]
 
 
 def test_between_team_share_of_wellbeing_variance_is_near_bh1996(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -15,10 +15,8 @@ from models.org import Person, Unit
 from models.outcomes import AuditEntry
 from models.pulse import (
     ParticipationReceipt,
-    PulseAnswer,
     PulsePeriod,
     PulseResponse,
-    PulseScore,
     TeamWeekResponses,
     TeamWeekScore,
 )
@@ -41,8 +39,6 @@ KEY = b"test-participation-key"
 WEEK = "2026-W14"
 PULSE_TABLES = (
     PulseResponse,
-    PulseAnswer,
-    PulseScore,
     ParticipationReceipt,
     TeamWeekScore,
     TeamWeekResponses,
@@ -107,10 +103,15 @@ def test_submission_stores_response_scores_receipt_and_aggregates(engine: Engine
             "weekly-core:1",
         )
         assert len(response.id) == 32
-        answers = session.exec(select(PulseAnswer).where(PulseAnswer.response_id == response.id)).all()
-        assert {a.item_id: a.value for a in answers} == answers_all(4)
-        scores = {s.construct_id: s.score for s in session.exec(select(PulseScore)).all()}
-        assert scores == result.scores
+        assert response.answers == answers_all(4)
+        assert response.scores == result.scores
+        # The views list them one per row, for SQL readers.
+        answers = session.execute(text("SELECT response_id, item_id, value FROM pulse_answer"))
+        assert {(r, i): v for r, i, v in answers} == {(response.id, i): 4 for i in answers_all(4)}
+        scores = session.execute(text("SELECT construct_id, score, team_id, week FROM pulse_score"))
+        assert {c: (s, t, w) for c, s, t, w in scores} == {
+            c: (s, ids["team"], WEEK) for c, s in result.scores.items()
+        }
         receipt = session.exec(select(ParticipationReceipt)).one()
         assert receipt.receipt == participation_receipt(KEY, ids["person0"], WEEK)
         period = session.get(PulsePeriod, WEEK)
@@ -213,9 +214,7 @@ def test_aggregates_match_the_stored_scores_per_pattern(engine: Engine) -> None:
                               "unknown": (1, 40.0, 1600.0)}  # fmt: skip
         responses = session.get(TeamWeekResponses, (ids["team"], WEEK))
         assert responses is not None and (responses.n, responses.comments) == (4, 2)
-        stored = session.exec(
-            select(PulseScore.score).where(PulseScore.construct_id == "wellbeing")
-        ).all()
+        stored = [response.scores["wellbeing"] for response in session.exec(select(PulseResponse))]
         assert sorted(stored) == [20.0, 40.0, 60.0, 100.0]
 
 
