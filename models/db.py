@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import Pool
 from sqlmodel import Session, create_engine
 
@@ -55,6 +55,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         connect_args={"timeout": 30, "check_same_thread": False},
         pool_size=10,
         max_overflow=40,
+        pool_use_lifo=True,  # warm page caches first (see open_writer_connection)
     )
 
     @event.listens_for(engine, "connect")
@@ -89,7 +90,31 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-    if sqlite:
+    after_write(engine)
+
+
+# The single writer's page cache on SQLite (SQLite's default is 2 MB per connection; 64 MB here).
+WRITER_CACHE_KIB = 65_536
+
+
+def open_writer_connection(engine: Engine) -> Connection:
+    """A connection for a long-lived single writer (``models.group_commit``) to keep between its
+    transactions: they take SQLite's write lock up front (``BEGIN IMMEDIATE``), and on SQLite it
+    has a larger page cache, which stays warm from one batch to the next. A pooled connection's
+    2 MB cache starts cold: at a million responses, 200 rows took 9 ms instead of 5. The pool
+    hands out the most recently returned connection first, so the next burst's writer most
+    likely gets the same one back, cache and all."""
+    if engine.dialect.name != "sqlite":
+        return engine.connect()
+    connection = engine.execution_options(sqlite_immediate=True).connect()
+    # On the driver's connection: through SQLAlchemy the statement would open a transaction.
+    connection.connection.dbapi_connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")  # type: ignore[union-attr]
+    return connection
+
+
+def after_write(engine: Engine) -> None:
+    """Call after committing a write: on SQLite, the background checkpointer takes it from there."""
+    if engine.dialect.name == "sqlite":
         wal_checkpointer(engine).nudge()
 
 
