@@ -112,6 +112,12 @@ def test_a_row_the_database_refuses_fails_alone_and_the_batch_is_kept(engine: En
     assert len(errors) == 1 and isinstance(errors[0], IntegrityError)
     assert len(results) == 5 and all(isinstance(r, SubmissionResult) for r in results)
     assert _stored(engine) == (5, 5, 5)
+    # The failed batch's connection was discarded and the idle writer holds none: the next
+    # submission is written on a fresh one.
+    assert engine.pool.checkedout() == 0
+    writer.write_batch = write_prepared_batch
+    assert isinstance(writer.write(_prepared(engine, team_id, 100)), SubmissionResult)
+    assert _stored(engine) == (6, 6, 6) and engine.pool.checkedout() == 0
 
 
 def test_a_team_removed_after_the_check_is_refused_in_the_batch(engine: Engine) -> None:
@@ -156,6 +162,31 @@ def test_every_waiting_thread_gets_its_own_result_across_many_small_batches() ->
     assert outcomes == [f"odd {i}" if i % 7 == 0 else i * 2 for i in range(count)]
     assert sum(seen_batches) == count and max(seen_batches) <= 5
     assert len(seen_batches) < count  # threads that arrived together shared batches
+
+
+def test_items_arriving_while_the_leader_gathers_join_its_batch() -> None:
+    """A burst is written as one batch: the leader waits while items keep arriving (each within
+    ``quiet_seconds`` of the last), instead of writing its own at once."""
+    seen: list[list[int]] = []
+
+    def record(_connection: object, items: Sequence[int]) -> list[int | Exception]:
+        seen.append(list(items))
+        return list(items)
+
+    writer: GroupWriter[int, int] = GroupWriter(
+        object(),  # type: ignore[arg-type]
+        record,
+        quiet_seconds=0.5,
+        gather_seconds=5.0,
+    )
+    writer._write = _without_transaction(writer, record)  # type: ignore[method-assign]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(writer.write, 1)]
+        for item in (2, 3):
+            time.sleep(0.02)
+            futures.append(pool.submit(writer.write, item))
+        assert [future.result(10) for future in futures] == [1, 2, 3]
+    assert seen == [[1, 2, 3]]
 
 
 def _without_transaction(writer: GroupWriter, batch_function):  # type: ignore[no-untyped-def]

@@ -3,6 +3,8 @@ maintained aggregates agree with the responses, comments scrubbed (SQLite and Po
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import surveys.submit as submit_module
 from models.db import read_session, write_session
 from models.org import Person, Unit
 from models.outcomes import AuditEntry
@@ -365,6 +368,37 @@ def test_people_added_or_renamed_after_the_name_cache_is_built_are_still_scrubbe
         session.delete(gone)
     stored = _comment_as_stored(engine, ids, "person0", "Imogen and Person1", week="2026-W15")
     assert stored == "[name removed] and Person1"
+
+
+def test_simultaneous_commented_submissions_share_the_people_check_but_never_a_stale_one(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The people table's version (is the name index current?) is read once for callers arriving
+    together, never from a query that began before a caller arrived: a person added before the
+    call is always seen."""
+    ids = make_org(engine, people=2)
+    queries: list[int] = []
+    real = submit_module._people_version
+
+    def slow_version(session: Session) -> object:
+        queries.append(1)
+        time.sleep(0.3)  # long enough for every caller below to arrive while it runs
+        return real(session)
+
+    monkeypatch.setattr(submit_module, "_people_version", slow_version)
+    database = "shared-version-test"
+
+    def version() -> object:
+        with read_session(engine) as session:
+            return submit_module._shared_people_version(session, database)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = [future.result(10) for future in [pool.submit(version) for _ in range(8)]]
+    assert len(set(versions)) == 1
+    assert len(queries) <= 2  # the first caller's query, then one shared by everyone who waited
+    with write_session(engine) as session:
+        session.add(Person(email="new@council.test", display_name="New Starter", team_id=ids["team"]))
+    assert version().count == versions[0].count + 1  # type: ignore[attr-defined]
 
 
 def test_bad_input_is_refused_without_waiting_for_the_write_lock(sqlite_engine: Engine) -> None:
