@@ -24,6 +24,7 @@ def run() -> None:
     except SettingsError as error:
         st.error(str(error))
         st.stop()
+    ui.settle_server_process()
     ui.start_dashboard_warmer()
     if settings.environment == "demo":
         st.warning(

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.settings import Settings, get_settings
-from app.warmup import DashboardWarmer
+from app.warmup import DashboardWarmer, freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
 
@@ -34,6 +34,17 @@ def _warmer_for(url: str) -> DashboardWarmer:
     warmer = DashboardWarmer(_engine_for(url), get_settings().privacy_rules())
     warmer.start()
     return warmer
+
+
+@st.cache_resource(show_spinner=False)
+def _startup_objects_frozen() -> bool:
+    freeze_startup_objects()
+    return True
+
+
+def settle_server_process() -> None:
+    """Once per server process, at the first page view: ``app.warmup.freeze_startup_objects``."""
+    _startup_objects_frozen()
 
 
 def start_dashboard_warmer() -> None:

@@ -15,6 +15,7 @@ something they depend on changed. It releases nothing (``analytics.gate.warm_tea
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -31,6 +32,25 @@ WEEKS_SHOWN = 12  # the team dashboard's wellbeing range
 DASHBOARD_CONSTRUCTS = ("wellbeing",)
 WARM_INTERVAL_SECONDS = 60.0
 log = logging.getLogger(__name__)
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, after start-up: move every object alive now (imported modules, the
+    engine, a benchmark's loaded organisation) out of the garbage collector's reach
+    (``gc.freeze``). Its full collections then scan only what requests create. Without it, at the
+    benchmark's size, a full collection during a burst of 200 submissions stalled every thread for
+    50-80 ms. Collects first, so no garbage is frozen; later calls do nothing."""
+    global _frozen
+    with _freeze_lock:
+        if _frozen:
+            return
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
+_freeze_lock = threading.Lock()
 
 
 def dashboard_weeks(today: date) -> tuple[str, str]:

@@ -6,8 +6,8 @@ the last waited over a second, some several. Here the first thread to arrive bec
 it takes everything queued so far, writes it in one transaction and commits once. Threads that
 arrive meanwhile queue up and are written by the next leader (the first of them), so nobody waits
 for more than the batch in progress plus its own. No background thread: a writer holds no resources
-while idle (its connection goes back to the pool) and is safe to create per engine. PostgreSQL gains less (it writes in parallel) but
-still saves a commit per submission.
+while idle (its connection goes back to the pool) and is safe to create per engine. PostgreSQL
+gains less (it writes in parallel) but still saves a commit per submission.
 
 An item the batch function refuses (it returns an exception for that item, e.g. "already answered")
 fails alone. If the whole batch raises (a database error), it is rolled back and every item is
