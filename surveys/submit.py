@@ -356,14 +356,7 @@ def _claim_receipts_sqlite(connection: Connection, rows: Sequence[tuple[str, str
     the database's one write lock (``BEGIN IMMEDIATE``) from its first statement. A caller in a
     deferred transaction gets a failed insert instead, never a second answer: the receipt is the
     primary key."""
-    marks = ", ".join("?" * len(rows))
-    taken = {
-        row[0]
-        for row in connection.exec_driver_sql(
-            f"SELECT receipt FROM participation_receipt WHERE receipt IN ({marks})",
-            tuple(receipt for receipt, _ in rows),
-        )
-    }
+    taken = _existing(connection, "participation_receipt", "receipt", [receipt for receipt, _ in rows])
     fresh = [(_random_rowid(), *row) for row in rows if row[0] not in taken]
     _write_rows(connection, _RECEIPT, ("rowid", "receipt", "week"), fresh)
     return {receipt for _, receipt, _ in fresh}
@@ -554,9 +547,17 @@ def prepare_submission(
 _ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Come back next week."
 
 
-_EXISTING_UNITS_SQL = text("SELECT id FROM unit WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
+def _existing(connection: Connection, table: str, column: str, values: Sequence[Any]) -> set[Any]:
+    """Which of ``values`` are in ``table.column``: one query, in the driver's own placeholders
+    (an expanding SQLAlchemy IN is compiled again on every call: 1.5 ms for 200 ids)."""
+    if not values:
+        return set()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    listed = ", ".join([mark] * len(values))
+    found = connection.exec_driver_sql(
+        f"SELECT {column} FROM {table} WHERE {column} IN ({listed})", tuple(values)
+    )
+    return {row[0] for row in found}
 
 
 def write_prepared_batch(
@@ -567,7 +568,7 @@ def write_prepared_batch(
     submission, its result, or the ``SubmissionError`` (``AlreadyAnswered``, or a team that does
     not exist) saying why nothing of that one was written."""
     teams = {prepared.team_id for prepared in asked}
-    known = set(connection.execute(_EXISTING_UNITS_SQL, {"ids": sorted(teams)}).scalars())
+    known = _existing(connection, "unit", "id", sorted(teams))
     batch = [prepared for prepared in asked if prepared.team_id in known]
     for week in sorted({prepared.week for prepared in batch}):
         ensure_period(connection, week)
