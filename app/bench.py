@@ -51,13 +51,7 @@ from models.pulse import (
 )
 from surveys.comments import scrub_comment
 from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
-from surveys.submit import (
-    json_document,
-    participation_receipt,
-    person_names,
-    submit_pulse,
-    work_pattern,
-)
+from surveys.submit import NewResponse, participation_receipt, person_names, submit_pulse
 
 PEOPLE_PER_TEAM = 20
 WEEKS = 52
@@ -477,12 +471,15 @@ def chunk_rows(
     comments: dict[str | None, str | None] = {}
     for i, sub in enumerate(chunk):
         response_id = uuid.UUID(bytes=ids[16 * i : 16 * i + 16], version=4).hex
-        answers = composition.validate(sub.answers)
-        scores = composition.score(answers)
-        pattern = work_pattern(sub.days_home, sub.days_office, sub.days_site)
         if sub.comment not in comments:
             comments[sub.comment] = stored_comment(sub.comment, names)
         comment = comments[sub.comment]
+        days = (sub.days_home, sub.days_office, sub.days_site)
+        # Scored, classified and serialised as a submission is (surveys.submit.NewResponse).
+        response = NewResponse(
+            sub.team_id, sub.week, composition, composition.validate(sub.answers), days, comment
+        )
+        pattern = response.pattern
         rows.receipts.append((participation_receipt(key, sub.person_id, sub.week), sub.week))
         rows.responses.append(
             (
@@ -490,16 +487,14 @@ def chunk_rows(
                 sub.team_id,
                 sub.week,
                 composition.label,
-                sub.days_home,
-                sub.days_office,
-                sub.days_site,
+                *days,
                 pattern,
                 comment,
-                json_document(answers),
-                json_document(scores),
+                response.answers_json,
+                response.scores_json,
             )
         )
-        for construct_id, score in sorted(scores.items()):
+        for construct_id, score in sorted(response.scores.items()):
             sums = rows.team_week_score.setdefault(
                 (sub.team_id, sub.week, construct_id, pattern), [0, 0.0, 0.0]
             )

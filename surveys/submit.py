@@ -309,6 +309,19 @@ def _write_rows(
     )
 
 
+def _existing(connection: Connection, table: str, column: str, values: Sequence[Any]) -> set[Any]:
+    """Which of ``values`` are in ``table.column``: one query, in the driver's own placeholders
+    (an expanding SQLAlchemy IN is compiled again on every call: 1.5 ms for 200 ids)."""
+    if not values:
+        return set()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    listed = ", ".join([mark] * len(values))
+    found = connection.exec_driver_sql(
+        f"SELECT {column} FROM {table} WHERE {column} IN ({listed})", tuple(values)
+    )
+    return {row[0] for row in found}
+
+
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows; on SQLite with a random rowid so storage order says nothing about time."""
     if not rows:
@@ -545,19 +558,6 @@ def prepare_submission(
 
 
 _ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Come back next week."
-
-
-def _existing(connection: Connection, table: str, column: str, values: Sequence[Any]) -> set[Any]:
-    """Which of ``values`` are in ``table.column``: one query, in the driver's own placeholders
-    (an expanding SQLAlchemy IN is compiled again on every call: 1.5 ms for 200 ids)."""
-    if not values:
-        return set()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    listed = ", ".join([mark] * len(values))
-    found = connection.exec_driver_sql(
-        f"SELECT {column} FROM {table} WHERE {column} IN ({listed})", tuple(values)
-    )
-    return {row[0] for row in found}
 
 
 def write_prepared_batch(
