@@ -51,7 +51,13 @@ from models.pulse import (
 )
 from surveys.comments import scrub_comment
 from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
-from surveys.submit import NewResponse, participation_receipt, person_names, submit_pulse
+from surveys.submit import (
+    NewResponse,
+    add_to_weekly_sums,
+    participation_receipt,
+    person_names,
+    submit_pulse,
+)
 
 PEOPLE_PER_TEAM = 20
 WEEKS = 52
@@ -479,7 +485,6 @@ def chunk_rows(
         response = NewResponse(
             sub.team_id, sub.week, composition, composition.validate(sub.answers), days, comment
         )
-        pattern = response.pattern
         rows.receipts.append((participation_receipt(key, sub.person_id, sub.week), sub.week))
         rows.responses.append(
             (
@@ -488,22 +493,13 @@ def chunk_rows(
                 sub.week,
                 composition.label,
                 *days,
-                pattern,
+                response.pattern,
                 comment,
                 response.answers_json,
                 response.scores_json,
             )
         )
-        for construct_id, score in sorted(response.scores.items()):
-            sums = rows.team_week_score.setdefault(
-                (sub.team_id, sub.week, construct_id, pattern), [0, 0.0, 0.0]
-            )
-            sums[0] += 1
-            sums[1] += score
-            sums[2] += score * score
-        counts = rows.team_week_responses.setdefault((sub.team_id, sub.week), [0, 0])
-        counts[0] += 1
-        counts[1] += int(bool(comment))
+        add_to_weekly_sums(rows.team_week_score, rows.team_week_responses, response)
     for table in (rows.responses, rows.receipts):
         order = rng.permutation(len(table))
         table[:] = [table[j] for j in order]

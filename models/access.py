@@ -97,10 +97,22 @@ def require_team_access(session: Session, viewer: Viewer, team_id: int) -> None:
     """Refuse unless the viewer manages ``team_id`` or is HR/admin."""
     if viewer.is_hr or viewer.is_admin:
         return
-    if viewer.is_manager and team_id in viewer.managed_unit_ids:  # the usual case: one look-up
-        unit = session.get(Unit, team_id)
-        if unit is not None and unit.kind == "team":
-            return
-    if team_id in managed_team_ids(session, viewer):
+    if viewer.is_manager and _manages_team(session, viewer, team_id):
         return
     raise AccessDenied("You can only see teams you manage.")
+
+
+def _manages_team(session: Session, viewer: Viewer, team_id: int) -> bool:
+    """Whether ``team_id`` is a team at or below a unit the viewer manages (the membership test
+    of ``managed_team_ids``), by walking up from the team: a look-up per level, not a read of the
+    whole tree on every dashboard call."""
+    unit = session.get(Unit, team_id)
+    if unit is None or unit.kind != "team":
+        return False
+    seen: set[int] = set()
+    while unit is not None and unit.id not in seen:
+        if unit.id in viewer.managed_unit_ids:
+            return True
+        seen.add(unit.id)  # type: ignore[arg-type]
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    return False

@@ -408,13 +408,31 @@ class NewResponse:
         object.__setattr__(self, "scores_json", json_document(scores))
 
 
-def write_responses(
-    connection: Connection, responses: Sequence[NewResponse]
-) -> list[tuple[dict[str, float], str]]:
+def add_to_weekly_sums(
+    sums: dict[tuple[int, str, str, str], list[float]],
+    counts: dict[tuple[int, str], list[int]],
+    response: NewResponse,
+) -> None:
+    """Add one response to a batch's sums, keyed as the maintained aggregates are: per (team, week,
+    construct, work pattern) [n, total, total of squares], per (team, week) [responses, comments].
+    The submission path and the benchmark's bulk loader both add through here, in the same order,
+    so their sums agree bit for bit."""
+    for construct_id, score in response.scores.items():
+        cell = sums.setdefault(
+            (response.team_id, response.week, construct_id, response.pattern), [0, 0.0, 0.0]
+        )
+        cell[0] += 1
+        cell[1] += score
+        cell[2] += score * score
+    count = counts.setdefault((response.team_id, response.week), [0, 0])
+    count[0] += 1
+    count[1] += int(bool(response.comment))
+
+
+def write_responses(connection: Connection, responses: Sequence[NewResponse]) -> None:
     """Write validated anonymous responses (each with its answers and scores in its own row) and
     add them to the weekly aggregates. No receipts: the caller decides (submission claims them,
-    imports have none). The periods' rows must exist. Returns each response's scores and work
-    pattern, in order.
+    imports have none). The periods' rows must exist.
 
     Responses are written in random order (with random ids, and random rowids on SQLite), so
     storage order says nothing about who in a batch answered when (on PostgreSQL, where heap order
@@ -423,12 +441,9 @@ def write_responses(
     added to the stored sums in key order (no deadlocks between writers).
     """
     rows: list[dict[str, Any]] = []
-    sums: dict[tuple[int, str, str, str], list[float]] = {}  # n, total, total of squares
+    sums: dict[tuple[int, str, str, str], list[float]] = {}
     counts: dict[tuple[int, str], list[int]] = {}
-    results: list[tuple[dict[str, float], str]] = []
     for response in responses:
-        scores, pattern = response.scores, response.pattern
-        results.append((scores, pattern))
         rows.append(
             {
                 "id": uuid.uuid4().hex,
@@ -438,22 +453,13 @@ def write_responses(
                 "days_home": response.days[0],
                 "days_office": response.days[1],
                 "days_site": response.days[2],
-                "work_pattern": pattern,
+                "work_pattern": response.pattern,
                 "comment": response.comment,
                 "answers": response.answers_json,
                 "scores": response.scores_json,
             }
         )
-        for construct_id, score in scores.items():
-            cell = sums.setdefault(
-                (response.team_id, response.week, construct_id, pattern), [0, 0.0, 0.0]
-            )
-            cell[0] += 1
-            cell[1] += score
-            cell[2] += score * score
-        count = counts.setdefault((response.team_id, response.week), [0, 0])
-        count[0] += 1
-        count[1] += int(bool(response.comment))
+        add_to_weekly_sums(sums, counts, response)
     _shuffle(rows)  # in an order unrelated to the submitters'
     _insert(connection, _RESPONSE, rows)
     columns, tail = _TEAM_WEEK_SCORE_UPSERT
@@ -462,7 +468,6 @@ def write_responses(
     columns, tail = _TEAM_WEEK_RESPONSES_UPSERT
     count_rows = [(*key, n, comments) for key, (n, comments) in sorted(counts.items())]
     _write_rows(connection, _TEAM_WEEK_RESPONSES, columns, count_rows, tail)
-    return results
 
 
 def write_response(
@@ -474,10 +479,9 @@ def write_response(
     answers: dict[str, int],
     days: tuple[int | None, int | None, int | None],
     comment: str | None,
-) -> tuple[dict[str, float], str]:
-    """``write_responses`` for one response (see there). Returns its scores and work pattern."""
-    response = NewResponse(team_id, week, composition, answers, days, comment)
-    return write_responses(connection, [response])[0]
+) -> None:
+    """``write_responses`` for one response (see there)."""
+    write_responses(connection, [NewResponse(team_id, week, composition, answers, days, comment)])
 
 
 def _resolve(composition: Composition | str) -> Composition:
@@ -574,7 +578,7 @@ def write_prepared_batch(
         ensure_period(connection, week)
     claimed = _claim_receipts(connection, [(prepared.receipt, prepared.week) for prepared in batch])
     accepted = [prepared for prepared, new in zip(batch, claimed, strict=True) if new]
-    written = iter(write_responses(connection, accepted))
+    write_responses(connection, accepted)
     refused = {id(prepared) for prepared, new in zip(batch, claimed, strict=True) if not new}
     outcomes: list[SubmissionResult | SubmissionError] = []
     for prepared in asked:
@@ -585,13 +589,12 @@ def write_prepared_batch(
         if id(prepared) in refused:
             outcomes.append(AlreadyAnswered(_ALREADY_ANSWERED))
             continue
-        scores, pattern = next(written)
         outcomes.append(
             SubmissionResult(
                 week=prepared.week,
                 composition_id=prepared.composition.id,
-                scores=scores,
-                work_pattern=pattern,
+                scores=prepared.scores,
+                work_pattern=prepared.pattern,
                 comment_stored=prepared.comment,
                 comment_scrubbed=prepared.comment_scrubbed,
             )

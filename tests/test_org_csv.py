@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, func, select
 
-from models.access import load_viewer, managed_team_ids
+from models.access import AccessDenied, load_viewer, managed_team_ids, require_team_access
 from models.db import make_engine, read_session, write_session
 from models.org import Person, RoleGrant, Unit
 from models.org_csv import OrgImportError, export_org, import_org, parse_org_csv, unit_kinds
@@ -220,3 +220,34 @@ def test_parse_accepts_a_byte_order_mark_and_blank_lines() -> None:
     assert errors == []
     assert [u.code for u in units] == ["A"]
     assert people[0].roles == ("staff", "hr")
+
+
+def test_team_access_agrees_with_the_managed_teams_for_every_person_and_unit(engine: Engine) -> None:
+    """``require_team_access`` walks up from the team; ``managed_team_ids`` reads down from the
+    grants. Both must give every manager the same teams, and nothing that is not a team."""
+    extra = (
+        "person,dir.head@westmere.gov.uk,Dir Head,RES-PEOPLE-HR,manager:RES\n"
+        "person,team.lead@westmere.gov.uk,Team Lead,ADULTS-CARE-SOUTH,manager:ADULTS-CARE-NORTH\n"
+    )
+    _import(engine, SAMPLE + extra)
+    with read_session(engine) as session:
+        unit_ids = session.exec(select(Unit.id)).all()
+        for email in session.exec(select(Person.email)).all():
+            viewer = load_viewer(session, email)
+            assert viewer is not None
+            expected = (
+                set(unit_ids) if viewer.is_hr or viewer.is_admin else managed_team_ids(session, viewer)
+            )
+            allowed = set()
+            for unit_id in unit_ids:
+                try:
+                    require_team_access(session, viewer, unit_id)
+                except AccessDenied:
+                    continue
+                allowed.add(unit_id)
+            assert allowed == expected, email
+        codes = {
+            session.get(Unit, team_id).code
+            for team_id in managed_team_ids(session, load_viewer(session, "dir.head@westmere.gov.uk"))
+        }
+        assert codes == {"RES-PEOPLE-HR"}
