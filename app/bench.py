@@ -473,10 +473,10 @@ def chunk_rows(
     """What ``submit_pulse_in`` would store for each submission of the chunk, in the same order of
     aggregation (so sums are bit-for-bit those of the submission path)."""
     rows = ChunkRows()
-    ids = rng.bytes(16 * len(chunk))
+    ids = rng.bytes(12 * len(chunk)).hex()
     comments: dict[str | None, str | None] = {}
     for i, sub in enumerate(chunk):
-        response_id = uuid.UUID(bytes=ids[16 * i : 16 * i + 16], version=4).hex
+        response_id = sub.week + ids[24 * i : 24 * i + 24]  # as surveys.submit.response_id
         if sub.comment not in comments:
             comments[sub.comment] = stored_comment(sub.comment, names)
         comment = comments[sub.comment]
@@ -541,7 +541,7 @@ def _table_rows(rows: ChunkRows) -> list[list[tuple[Any, ...]]]:
 STAGE_PREFIX = "bench_stage_"
 PRIMARY_KEYS = {
     "pulse_response": ("id",),
-    "participation_receipt": ("receipt",),
+    "participation_receipt": ("week", "receipt"),
     "team_week_score": ("team_id", "week", "construct_id", "work_pattern"),
     "team_week_responses": ("team_id", "week"),
 }
@@ -882,6 +882,7 @@ def run_submitters(
             session.exec(
                 select(func.count())
                 .select_from(ParticipationReceipt)
+                .where(ParticipationReceipt.week == plan.submit_week)
                 .where(ParticipationReceipt.receipt.in_(receipts))  # type: ignore[attr-defined]
             ).one()
         )

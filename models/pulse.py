@@ -77,11 +77,17 @@ class PulseResponse(SQLModel, table=True):
 
 
 class ParticipationReceipt(SQLModel, table=True):
-    """Proof that someone answered in a week: HMAC(participation key, person id, week)."""
+    """Proof that someone answered in a week: HMAC(participation key, person id, week).
+
+    Keyed by week first: the HMAC is random, so keyed by it alone every new receipt landed on a
+    random page of an index that grows by a million receipts a year, and a burst of 200 read 130
+    pages from disk (18 of a batch's 70 ms on PostgreSQL). A week's receipts sit together, and
+    the current week's few pages stay in memory. The HMAC alone is still unique (it covers the
+    week); the key says no more than the ``week`` column already does."""
 
     __tablename__ = "participation_receipt"
+    week: str = Field(primary_key=True, foreign_key="pulse_period.week", max_length=8)
     receipt: str = Field(primary_key=True, max_length=64)
-    week: str = Field(foreign_key="pulse_period.week", max_length=8)  # not indexed: never looked up
 
 
 class TeamWeekScore(SQLModel, table=True):

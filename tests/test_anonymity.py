@@ -15,7 +15,7 @@ transaction id.
 
 from __future__ import annotations
 
-import uuid
+import re
 
 import pytest
 from sqlalchemy import Date, DateTime, Time, inspect, text
@@ -134,11 +134,14 @@ def test_every_response_in_a_week_looks_the_same_apart_from_its_answers(answered
 
 def test_ids_are_random_and_unrelated_to_receipts(answered: Engine) -> None:
     with answered.connect() as connection:
-        ids = [row[0] for row in connection.execute(text("SELECT id FROM pulse_response"))]
+        rows = connection.execute(text("SELECT id, week FROM pulse_response")).all()
         receipts = [
             row[0] for row in connection.execute(text("SELECT receipt FROM participation_receipt"))
         ]
-    assert all(uuid.UUID(hex=response_id).version == 4 for response_id in ids)
+    ids = [response_id for response_id, _ in rows]
+    # The response's week (which its row states anyway), then 96 random bits: nothing else.
+    assert all(re.fullmatch(re.escape(week) + "[0-9a-f]{24}", response_id) for response_id, week in rows)
+    assert len(set(ids)) == len(ids)
     assert not any(response_id in receipt for response_id in ids for receipt in receipts)
     truth = _truth(answered)
     # Sorting by id is not sorting by time: the id order puts people in a random order.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from models.db import make_engine
@@ -106,3 +108,61 @@ def _answers_and_scores(engine: Engine) -> tuple[list[tuple[object, ...]], list[
             text("SELECT response_id, construct_id, score FROM pulse_score ORDER BY 1, 2")
         ).all()
     return [tuple(row) for row in answers], [tuple(row) for row in scores]
+
+
+def test_receipts_are_rekeyed_by_week_and_back_keeping_every_receipt(db_url: str) -> None:
+    """f9539fef1dee keys receipts by (week, receipt): every receipt is kept (with its SQLite rowid,
+    the random storage order), a second answer in the same week is still refused, and a downgrade
+    keys them by receipt again."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "3c8e2a41f5d7")
+    engine = make_engine(db_url)
+    sqlite = engine.dialect.name == "sqlite"
+    rows = [("2026-W10", "c" * 64, 9_000_000_001), ("2026-W10", "a" * 64, 17), ("2026-W11", "b" * 64, 5)]
+    with engine.begin() as connection:
+        for week, monday in (("2026-W10", "2026-03-02"), ("2026-W11", "2026-03-09")):
+            connection.execute(
+                text("INSERT INTO pulse_period VALUES (:week, :monday, :monday)"),
+                {"week": week, "monday": monday},
+            )
+        for week, receipt, rowid in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO participation_receipt (rowid, receipt, week) VALUES (:rowid, :r, :w)"
+                    if sqlite
+                    else "INSERT INTO participation_receipt (receipt, week) VALUES (:r, :w)"
+                ),
+                {"rowid": rowid, "r": receipt, "w": week},
+            )
+    engine.dispose()
+
+    def stored() -> set[tuple[object, ...]]:
+        rowid = "rowid" if sqlite else "0"
+        with engine.connect() as connection:
+            found = connection.execute(text(f"SELECT week, receipt, {rowid} FROM participation_receipt"))
+            return {tuple(row) for row in found}
+
+    expected = {(week, receipt, rowid if sqlite else 0) for week, receipt, rowid in rows}
+    command.upgrade(config, "head")
+    engine = make_engine(db_url)
+    assert inspect(engine).get_pk_constraint("participation_receipt")["constrained_columns"] == [
+        "week",
+        "receipt",
+    ]
+    assert stored() == expected
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO participation_receipt (receipt, week) VALUES (:r, '2026-W10')"),
+            {"r": "a" * 64},
+        )
+    engine.dispose()
+
+    command.downgrade(config, "3c8e2a41f5d7")
+    engine = make_engine(db_url)
+    assert inspect(engine).get_pk_constraint("participation_receipt")["constrained_columns"] == [
+        "receipt"
+    ]
+    assert stored() == expected
+    engine.dispose()
+    _drop_everything(db_url)
