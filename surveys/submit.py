@@ -306,7 +306,9 @@ def _write_rows(
     VALUES statement measured slower. PostgreSQL: one statement that reads its rows from one array
     per column (``unnest``), with the result (for ``RETURNING``); a multi-row VALUES statement of
     1,000 upserts took 24-36 ms to plan and run, ``unnest`` 10-11 ms, and a statement per row costs
-    a round trip per row. Rows must not repeat an upsert's key."""
+    a round trip per row. The arrays go in binary (``%b``): psycopg's text format escapes every
+    element with a regular expression, 4 of a 200-submission batch's 30 ms. Rows must not repeat
+    an upsert's key."""
     if not rows:
         return None
     listed = ", ".join(columns)
@@ -318,7 +320,7 @@ def _write_rows(
         return None
     # One array per column, of the column's type as PostgreSQL names it (VARCHAR(32), JSONB ...).
     types = [table.c[column].type.compile(dialect=connection.dialect) for column in columns]
-    arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in types)
+    arrays = ", ".join(f"%b::{sql_type}[]" for sql_type in types)
     return connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({listed}) SELECT * FROM unnest({arrays}){tail}",
         tuple(list(values) for values in zip(*rows, strict=True)),
