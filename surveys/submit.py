@@ -25,13 +25,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -195,39 +194,16 @@ def _extended(session: Session, cached: _CachedIndex, version: _PeopleVersion) -
     return _CachedIndex(version, cached.built_at, extend_name_index(cached.index, added))
 
 
-@dataclass
-class _VersionCheck:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    started: float = -math.inf  # when the last finished query began (time.monotonic)
-    version: _PeopleVersion | None = None
+def _database_key(session: Session) -> str:
+    """Which database a session reads (bound to an engine, or to a writer's connection)."""
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
-_version_checks: dict[str, _VersionCheck] = {}
-
-
-def _shared_people_version(session: Session, database: str) -> _PeopleVersion:
-    """The people table's version, read after this call began. Callers at the same moment share
-    one query: a query that began after a caller arrived answers for that caller as well as its
-    own would. Under a burst of commented submissions that is two queries, not one each (a full
-    scan of the people table, 2.5 ms at 30,000 people)."""
-    arrived = time.monotonic()
-    with _name_index_lock:
-        check = _version_checks.setdefault(database, _VersionCheck())
-    with check.lock:
-        if check.version is not None and check.started >= arrived:
-            return check.version
-        started = time.monotonic()
-        check.version = _people_version(session)
-        check.started = started
-        return check.version
-
-
-def name_index(session: Session) -> NameIndex:
-    """Everyone's names indexed for scrubbing, cached per process and database. People added
-    since are indexed on their own (a new starter costs little); any other change to the people
-    table, or an index older than ``NAME_INDEX_MAX_AGE_SECONDS``, means a full rebuild."""
-    database = session.get_bind().url.render_as_string(hide_password=True)
-    version = _shared_people_version(session, database)
+def _name_index_at(session: Session, version: _PeopleVersion) -> NameIndex:
+    """The name index for the people table at ``version``: the cached one if it was built for
+    that version (and is younger than ``NAME_INDEX_MAX_AGE_SECONDS``), else extended with the
+    people added since (a new starter costs little), else rebuilt."""
+    database = _database_key(session)
     index = _current(_name_indexes.get(database), version)
     if index is not None:
         return index
@@ -243,6 +219,25 @@ def name_index(session: Session) -> NameIndex:
             updated = _CachedIndex(version, time.monotonic(), build_name_index(names))
         _name_indexes[database] = updated
         return updated.index
+
+
+def name_index(session: Session) -> NameIndex:
+    """Everyone's names indexed for scrubbing, as the people table is now (one aggregate query,
+    then the cached index when nobody changed), cached per process and database."""
+    return _name_index_at(session, _people_version(session))
+
+
+def _recent_name_index(session: Session) -> tuple[NameIndex, _PeopleVersion]:
+    """The cached name index and the people version it was built for, without asking the
+    database unless there is none yet or it is too old: a submission scrubs its comment with it
+    while it is prepared, and the writer confirms the version inside its write transaction
+    (``_scrub_with_current_names``). Asking here as well put one query per commented submission
+    in the middle of a burst, and those submissions arrived 10-18 ms after the others."""
+    cached = _name_indexes.get(_database_key(session))
+    if cached is not None and time.monotonic() - cached.built_at < NAME_INDEX_MAX_AGE_SECONDS:
+        return cached.index, cached.version
+    version = _people_version(session)
+    return _name_index_at(session, version), version
 
 
 def json_document(values: Mapping[str, Any]) -> str:
@@ -527,6 +522,11 @@ class PreparedSubmission(NewResponse):
     person_id: int
     receipt: str
     comment_scrubbed: bool
+    # The comment as written, and the people version whose names scrubbed it (None: the caller
+    # gave the names). Kept in memory until the writer has checked that version in its write
+    # transaction, and scrubbed again if anyone joined or was renamed meanwhile; never stored.
+    written_comment: str | None = field(default=None, repr=False)
+    scrubbed_with: _PeopleVersion | None = None
 
 
 def prepare_submission(
@@ -571,8 +571,13 @@ def prepare_submission(
 
     stored_comment: str | None = None
     scrubbed = False
+    version: _PeopleVersion | None = None
     if comment and comment.strip():
-        names = tuple(sorted(set(known_names))) if known_names is not None else name_index(session)
+        names: NameIndex | tuple[str, ...]
+        if known_names is not None:
+            names = tuple(sorted(set(known_names)))
+        else:
+            names, version = _recent_name_index(session)
         result = scrub_comment(comment, names)
         stored_comment, scrubbed = (result.text or None), result.changed
     return PreparedSubmission(
@@ -585,7 +590,42 @@ def prepare_submission(
         receipt=participation_receipt(participation_key, person_id, week),
         comment=stored_comment,
         comment_scrubbed=scrubbed,
+        written_comment=comment if version is not None else None,
+        scrubbed_with=version,
     )
+
+
+def _scrub_with_current_names(
+    connection: Connection, asked: Sequence[PreparedSubmission]
+) -> Sequence[PreparedSubmission]:
+    """Confirm, inside the write transaction, that the comments were scrubbed with the names of
+    everyone in the people table now (one query per batch with comments); scrub again those
+    scrubbed before someone joined or was renamed. So a colleague added a moment before a comment
+    naming them is written is always scrubbed, and a burst's commented submissions ask the
+    database nothing while they are prepared."""
+    checked = [prepared for prepared in asked if prepared.scrubbed_with is not None]
+    if not checked:
+        return asked
+    with Session(bind=connection) as session:
+        version = _people_version(session)
+        if all(prepared.scrubbed_with == version for prepared in checked):
+            return asked
+        index = _name_index_at(session, version)
+    current: list[PreparedSubmission] = []
+    for prepared in asked:
+        if prepared.scrubbed_with is None or prepared.scrubbed_with == version:
+            current.append(prepared)
+            continue
+        result = scrub_comment(prepared.written_comment or "", index)
+        current.append(
+            replace(
+                prepared,
+                comment=result.text or None,
+                comment_scrubbed=result.changed,
+                scrubbed_with=version,
+            )
+        )
+    return current
 
 
 _ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Come back next week."
@@ -598,6 +638,7 @@ def write_prepared_batch(
     claim every receipt in one statement, then write the responses whose receipt was new. Per
     submission, its result, or the ``SubmissionError`` (``AlreadyAnswered``, or a team that does
     not exist) saying why nothing of that one was written."""
+    asked = _scrub_with_current_names(connection, asked)
     teams = {prepared.team_id for prepared in asked}
     known = _existing(connection, "unit", "id", sorted(teams))
     batch = [prepared for prepared in asked if prepared.team_id in known]

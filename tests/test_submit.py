@@ -3,8 +3,6 @@ maintained aggregates agree with the responses, comments scrubbed (SQLite and Po
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -13,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import surveys.submit as submit_module
-from models.db import read_session, write_session
+from models.db import open_writer_connection, read_session, write_session
 from models.org import Person, Unit
 from models.outcomes import AuditEntry
 from models.pulse import (
@@ -370,35 +368,63 @@ def test_people_added_or_renamed_after_the_name_cache_is_built_are_still_scrubbe
     assert stored == "[name removed] and Person1"
 
 
-def test_simultaneous_commented_submissions_share_the_people_check_but_never_a_stale_one(
+def _prepared_with_comment(engine: Engine, person_id: int, team_id: int, comment: str) -> object:
+    with read_session(engine) as session:
+        return submit_module.prepare_submission(
+            session,
+            person_id=person_id,
+            team_id=team_id,
+            week=WEEK,
+            answers=answers_all(),
+            comment=comment,
+            participation_key=KEY,
+            composition="weekly-core",
+        )
+
+
+def test_a_colleague_added_after_a_comment_was_prepared_is_scrubbed_when_it_is_written(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The people table's version (is the name index current?) is read once for callers arriving
-    together, never from a query that began before a caller arrived: a person added before the
-    call is always seen."""
+    """The writer checks the people table inside its write transaction: someone who joined
+    between a submission's preparation and its write is still scrubbed from its comment."""
+    monkeypatch.setattr(submit_module, "_name_indexes", {})  # none left by another test's database
     ids = make_org(engine, people=2)
+    prepared = _prepared_with_comment(engine, ids["person0"], ids["team"], "Ask Zelda Quince")
+    assert prepared.comment == "Ask Zelda Quince"  # type: ignore[attr-defined]  (nobody of that name yet)
+    with write_session(engine) as session:
+        session.add(Person(email="zq@council.test", display_name="Zelda Quince", team_id=ids["team"]))
+    result = submit_module.submission_writer(engine).write(prepared)  # type: ignore[arg-type]
+    assert result.comment_stored == "Ask [name removed]"
+    assert result.comment_scrubbed
+    with read_session(engine) as session:
+        assert session.exec(select(PulseResponse.comment)).all() == ["Ask [name removed]"]
+
+
+def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst's commented submissions scrub with the cached names (no query each while they
+    are prepared, when the database is busiest); their batch's writer checks the people version
+    once for all of them."""
+    ids = make_org(engine, people=8)
+    _comment_as_stored(engine, ids, "person7", "warm the name index", week="2026-W13")
     queries: list[int] = []
     real = submit_module._people_version
 
-    def slow_version(session: Session) -> object:
+    def counted(session: Session) -> object:
         queries.append(1)
-        time.sleep(0.3)  # long enough for every caller below to arrive while it runs
         return real(session)
 
-    monkeypatch.setattr(submit_module, "_people_version", slow_version)
-    database = "shared-version-test"
-
-    def version() -> object:
-        with read_session(engine) as session:
-            return submit_module._shared_people_version(session, database)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        versions = [future.result(10) for future in [pool.submit(version) for _ in range(8)]]
-    assert len(set(versions)) == 1
-    assert len(queries) <= 2  # the first caller's query, then one shared by everyone who waited
-    with write_session(engine) as session:
-        session.add(Person(email="new@council.test", display_name="New Starter", team_id=ids["team"]))
-    assert version().count == versions[0].count + 1  # type: ignore[attr-defined]
+    monkeypatch.setattr(submit_module, "_people_version", counted)
+    prepared = [
+        _prepared_with_comment(engine, ids[f"person{i}"], ids["team"], f"Person{i} helped a lot")
+        for i in range(7)
+    ]
+    assert queries == []
+    with open_writer_connection(engine) as connection, connection.begin():
+        outcomes = submit_module.write_prepared_batch(connection, prepared)  # type: ignore[arg-type]
+    assert len(queries) == 1
+    assert [outcome.comment_stored for outcome in outcomes] == ["[name removed] helped a lot"] * 7  # type: ignore[union-attr]
 
 
 def test_bad_input_is_refused_without_waiting_for_the_write_lock(sqlite_engine: Engine) -> None:
