@@ -4,7 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.base import iso_week, utcnow, week_monday
-from models.org import ROLES, Person, PersonCreate, RoleGrant, Unit, UnitCreate
+from models.org import ROLES, PeopleChanges, Person, PersonCreate, RoleGrant, Unit, UnitCreate
 from models.outcomes import (
     Action,
     AuditEntry,
@@ -38,6 +38,7 @@ __all__ = [
     "ObjectiveTeam",
     "OrgSetting",
     "ParticipationReceipt",
+    "PeopleChanges",
     "Person",
     "PersonCreate",
     "PulsePeriod",

@@ -7,9 +7,10 @@ live in one deployment so partner agencies can share outcome objectives.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint, event
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
 UnitKind = Literal["organisation", "directorate", "service", "team", "unit"]
@@ -61,6 +62,50 @@ class Person(PersonBase, table=True):
 
 class PersonCreate(PersonBase):
     pass
+
+
+class PeopleChanges(SQLModel, table=True):
+    """How many times anyone was added to, renamed in or removed from the people table: one row,
+    counted by triggers on ``person`` whatever writes to it (the app, an import, SQL by hand).
+    Comment scrubbing reads this one row to know its cached names are still everyone's, instead
+    of fingerprinting the whole table (4.5 ms at 20,000 people, inside every write batch)."""
+
+    __tablename__ = "people_changes"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: int = Field(default=1, primary_key=True)
+    changes: int = Field(default=0, sa_type=BigInteger)
+
+
+# The counting triggers, per dialect (the migration that added them keeps its own frozen copy).
+# SQLite has row triggers only; PostgreSQL counts once per statement, which is all a reader needs:
+# any change means "look again".
+PEOPLE_CHANGE_TRIGGERS = {
+    "sqlite": tuple(
+        f"CREATE TRIGGER IF NOT EXISTS person_{action}_counted AFTER {action.upper()}{column} "
+        "ON person BEGIN UPDATE people_changes SET changes = changes + 1 WHERE id = 1; END"
+        for action, column in (("insert", ""), ("update", " OF display_name"), ("delete", ""))
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION count_people_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN UPDATE people_changes SET changes = changes + 1 WHERE id = 1; RETURN NULL; END $$",
+        "DROP TRIGGER IF EXISTS person_changes_counted ON person",
+        "CREATE TRIGGER person_changes_counted "
+        "AFTER INSERT OR DELETE OR UPDATE OF display_name ON person "
+        "FOR EACH STATEMENT EXECUTE FUNCTION count_people_change()",
+    ),
+}
+
+
+@event.listens_for(SQLModel.metadata, "after_create")
+def _count_people_changes(_metadata: Any, connection: Connection, **_: Any) -> None:
+    """``metadata.create_all``: the counter's one row and the triggers that keep it."""
+    if not {"person", "people_changes"} <= set(connection.dialect.get_table_names(connection)):
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO people_changes (id, changes) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+    )
+    for statement in PEOPLE_CHANGE_TRIGGERS.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
 
 
 class RoleGrant(SQLModel, table=True):

@@ -41,7 +41,7 @@ from sqlmodel import Session, select
 from models.base import iso_week, week_monday
 from models.db import read_session
 from models.group_commit import GroupWriter
-from models.org import Person, Unit
+from models.org import PeopleChanges, Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.pulse import ParticipationReceipt, PulseResponse, TeamWeekResponses, TeamWeekScore
 from surveys.comments import (
@@ -149,9 +149,12 @@ def person_names(session: Session) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _PeopleVersion:
-    """A cheap fingerprint of the people table (one aggregate query instead of reading every
-    name): changes when anyone is added, removed or renamed to a name of another length."""
+    """Which state of the people table a name index holds: the trigger-kept count of changes
+    (``PeopleChanges``: one row to read), and a fingerprint (one aggregate query) that tells
+    people added from anything else, so that a new starter extends the index instead of
+    rebuilding it."""
 
+    changes: int
     count: int
     max_id: int
     name_length: int
@@ -168,11 +171,16 @@ _name_indexes: dict[str, _CachedIndex] = {}
 _name_index_lock = threading.Lock()
 
 
+def _people_changes(session: Session) -> int:
+    return int(session.exec(select(PeopleChanges.changes).where(PeopleChanges.id == 1)).one())
+
+
 def _people_version(session: Session) -> _PeopleVersion:
+    changes = _people_changes(session)  # first: a change committed after it makes a later read differ
     count, max_id, name_length = session.exec(
         select(func.count(), func.max(Person.id), func.sum(func.length(Person.display_name)))  # type: ignore[call-overload]
     ).one()
-    return _PeopleVersion(int(count), int(max_id or 0), int(name_length or 0))
+    return _PeopleVersion(changes, int(count), int(max_id or 0), int(name_length or 0))
 
 
 def _current(cached: _CachedIndex | None, version: _PeopleVersion) -> NameIndex | None:
@@ -607,9 +615,10 @@ def _scrub_with_current_names(
     if not checked:
         return asked
     with Session(bind=connection) as session:
-        version = _people_version(session)
-        if all(prepared.scrubbed_with == version for prepared in checked):
+        changes = _people_changes(session)
+        if all(prepared.scrubbed_with.changes == changes for prepared in checked):  # type: ignore[union-attr]
             return asked
+        version = _people_version(session)
         index = _name_index_at(session, version)
     current: list[PreparedSubmission] = []
     for prepared in asked:

@@ -166,3 +166,26 @@ def test_receipts_are_rekeyed_by_week_and_back_keeping_every_receipt(db_url: str
     assert stored() == expected
     engine.dispose()
     _drop_everything(db_url)
+
+
+def test_people_changes_counter_is_added_counting_and_removed_cleanly(db_url: str) -> None:
+    """310f3fa0aded adds the counter row and its triggers; the downgrade removes both, and people
+    can still be added."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "head")
+    engine = make_engine(db_url)
+    add_person = text("INSERT INTO person (email, display_name) VALUES (:email, 'Someone New')")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT changes FROM people_changes")).scalar_one() == 0
+        connection.execute(add_person, {"email": "one@council.test"})
+        assert connection.execute(text("SELECT changes FROM people_changes")).scalar_one() == 1
+    engine.dispose()
+
+    command.downgrade(config, "f9539fef1dee")
+    engine = make_engine(db_url)
+    assert "people_changes" not in set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        connection.execute(add_person, {"email": "two@council.test"})
+    engine.dispose()
+    _drop_everything(db_url)

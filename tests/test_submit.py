@@ -408,14 +408,15 @@ def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batc
     once for all of them."""
     ids = make_org(engine, people=8)
     _comment_as_stored(engine, ids, "person7", "warm the name index", week="2026-W13")
-    queries: list[int] = []
-    real = submit_module._people_version
+    queries: list[str] = []
+    for name in ("_people_changes", "_people_version"):
+        real = getattr(submit_module, name)
 
-    def counted(session: Session) -> object:
-        queries.append(1)
-        return real(session)
+        def counted(session: Session, _real: object = real, _name: str = name) -> object:
+            queries.append(_name)
+            return _real(session)  # type: ignore[operator]
 
-    monkeypatch.setattr(submit_module, "_people_version", counted)
+        monkeypatch.setattr(submit_module, name, counted)
     prepared = [
         _prepared_with_comment(engine, ids[f"person{i}"], ids["team"], f"Person{i} helped a lot")
         for i in range(7)
@@ -423,7 +424,7 @@ def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batc
     assert queries == []
     with open_writer_connection(engine) as connection, connection.begin():
         outcomes = submit_module.write_prepared_batch(connection, prepared)  # type: ignore[arg-type]
-    assert len(queries) == 1
+    assert queries == ["_people_changes"]  # one row: nobody joined or was renamed
     assert [outcome.comment_stored for outcome in outcomes] == ["[name removed] helped a lot"] * 7  # type: ignore[union-attr]
 
 
@@ -446,3 +447,50 @@ def test_bad_input_is_refused_without_waiting_for_the_write_lock(sqlite_engine: 
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def test_people_changes_are_counted_by_the_database_whoever_writes(engine: Engine) -> None:
+    """The triggers on ``person`` count additions, renames and removals, from the ORM or from
+    plain SQL; a change that touches no name (a move to another team) is not counted."""
+    ids = make_org(engine, people=2)
+
+    def changes() -> int:
+        with read_session(engine) as session:
+            return submit_module._people_changes(session)
+
+    before = changes()
+    with write_session(engine) as session:
+        session.add(Person(email="new@council.test", display_name="New Starter", team_id=ids["team"]))
+    assert changes() == before + 1
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE person SET display_name = 'Renamed Person' WHERE id = :id"),
+            {"id": ids["person0"]},
+        )
+    assert changes() == before + 2
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE person SET team_id = NULL WHERE id = :id"), {"id": ids["person1"]}
+        )
+    assert changes() == before + 2
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM person WHERE id = :id"), {"id": ids["person1"]})
+    assert changes() == before + 3
+
+
+def test_a_rename_to_a_name_of_the_same_length_is_scrubbed_at_once(engine: Engine) -> None:
+    """The table's fingerprint (count, highest id, length of names) cannot see this rename; the
+    counted change can, so the cached names are rebuilt for the next comment."""
+    ids = make_org(engine, people=2)
+    assert (
+        _comment_as_stored(engine, ids, "person0", "Thanks Ida Foxglovewood")
+        == "Thanks Ida Foxglovewood"
+    )
+    with write_session(engine) as session:
+        person = session.get(Person, ids["person1"])
+        assert person is not None
+        assert len(person.display_name) == len("Ida Foxglovewood")
+        person.display_name = "Ida Foxglovewood"
+    assert (
+        _comment_as_stored(engine, ids, "person1", "Thanks Ida Foxglovewood") == "Thanks [name removed]"
+    )
