@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Date, Table, bindparam, func, text
 from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from models.base import iso_week, week_monday
@@ -345,8 +346,12 @@ def _pipelined(connection: Connection) -> Iterator[None]:
     if connection.dialect.name != "postgresql":
         yield
         return
-    with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-        yield
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dbapi_error as error:  # as SQLAlchemy raises it outside a pipeline (IntegrityError ...)
+        raise DBAPIError.instance(None, None, error, dbapi_error) from error
 
 
 def _existing(
@@ -666,20 +671,19 @@ _ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Com
 def write_prepared_batch(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> list[SubmissionResult | SubmissionError]:
-    """Write prepared submissions inside the caller's write transaction: check their teams exist,
-    claim every receipt in one statement, then write the responses whose receipt was new. Per
-    submission, its result, or the ``SubmissionError`` (``AlreadyAnswered``, or a team that does
-    not exist) saying why nothing of that one was written."""
+    """Write prepared submissions inside the caller's write transaction: check their teams exist
+    and claim their receipts (``_check_teams_then_claim``; on PostgreSQL one statement), then
+    write the responses whose receipt was new. Per submission, its result, or the
+    ``SubmissionError`` (``AlreadyAnswered``, or a team that does not exist) saying why nothing of
+    that one was written."""
     asked = _scrub_with_current_names(connection, asked)
-    teams = {prepared.team_id for prepared in asked}
-    known = _existing(connection, "unit", "id", sorted(teams))
-    batch = [prepared for prepared in asked if prepared.team_id in known]
-    for week in sorted({prepared.week for prepared in batch}):
-        ensure_period(connection, week)
-    claimed = _claim_receipts(connection, [(prepared.receipt, prepared.week) for prepared in batch])
-    accepted = [prepared for prepared, new in zip(batch, claimed, strict=True) if new]
-    write_responses(connection, accepted)
-    refused = {id(prepared) for prepared, new in zip(batch, claimed, strict=True) if not new}
+    receipts = [prepared.receipt for prepared in asked]
+    if connection.dialect.name == "postgresql" and len(set(receipts)) == len(receipts):
+        known, claimed = _claim_in_one_statement(connection, asked)
+    else:
+        known, claimed = _check_teams_then_claim(connection, asked)
+    write_responses(connection, [prepared for prepared, new in zip(asked, claimed, strict=True) if new])
+    refused = {id(prepared) for prepared, new in zip(asked, claimed, strict=True) if not new}
     outcomes: list[SubmissionResult | SubmissionError] = []
     for prepared in asked:
         if prepared.team_id not in known:
@@ -700,6 +704,58 @@ def write_prepared_batch(
             )
         )
     return outcomes
+
+
+def _check_teams_then_claim(
+    connection: Connection, asked: Sequence[PreparedSubmission]
+) -> tuple[set[int], list[bool]]:
+    """Which of the submissions' teams exist, then the weeks' periods and the receipts of the
+    submissions whose team exists: per submission, whether its receipt was claimed here."""
+    known = _existing(connection, "unit", "id", sorted({prepared.team_id for prepared in asked}))
+    batch = [prepared for prepared in asked if prepared.team_id in known]
+    for week in sorted({prepared.week for prepared in batch}):
+        ensure_period(connection, week)
+    claimed = _claim_receipts(connection, [(prepared.receipt, prepared.week) for prepared in batch])
+    in_batch = {id(prepared): new for prepared, new in zip(batch, claimed, strict=True)}
+    return known, [in_batch.get(id(prepared), False) for prepared in asked]
+
+
+# PostgreSQL: the weeks' periods, and the receipts of submissions whose team exists, in one
+# statement (the periods' foreign-key checks run at its end, after both inserts).
+_CLAIM_SQL = (
+    "WITH period AS (INSERT INTO pulse_period (week, starts_on, ends_on) "
+    "SELECT * FROM unnest(%b::VARCHAR(8)[], %b::DATE[], %b::DATE[]) ON CONFLICT (week) DO NOTHING) "
+    "INSERT INTO participation_receipt (receipt, week) SELECT t.receipt, t.week "
+    "FROM unnest(%b::VARCHAR(64)[], %b::VARCHAR(8)[], %b::INTEGER[]) AS t(receipt, week, team_id) "
+    "WHERE EXISTS (SELECT 1 FROM unit WHERE unit.id = t.team_id) "
+    "ON CONFLICT (week, receipt) DO NOTHING RETURNING receipt"
+)
+
+
+def _claim_in_one_statement(
+    connection: Connection, asked: Sequence[PreparedSubmission]
+) -> tuple[set[int], list[bool]]:
+    """``_check_teams_then_claim`` in one round trip instead of three, for a batch in which no
+    receipt repeats (PostgreSQL). Only when a receipt was not claimed is it asked why (its team
+    does not exist, or its person already answered): one more query, rarely."""
+    rows = [(prepared.receipt, prepared.week, prepared.team_id) for prepared in asked]
+    _shuffle(rows)  # inserted in an order unrelated to the responses' (see write_responses)
+    weeks = sorted({prepared.week for prepared in asked})
+    mondays = [week_monday(week) for week in weeks]
+    found = connection.exec_driver_sql(
+        _CLAIM_SQL,
+        (
+            weeks,
+            mondays,
+            [monday + timedelta(days=6) for monday in mondays],
+            *(list(column) for column in zip(*rows, strict=True)),
+        ),
+    )
+    new = {row[0] for row in found}
+    claimed = [prepared.receipt in new for prepared in asked]
+    known = {prepared.team_id for prepared, ok in zip(asked, claimed, strict=True) if ok}
+    unsure = sorted({prepared.team_id for prepared in asked} - known)
+    return known | _existing(connection, "unit", "id", unsure), claimed
 
 
 def write_prepared(connection: Connection, prepared: PreparedSubmission) -> SubmissionResult:

@@ -131,6 +131,35 @@ def test_a_team_removed_after_the_check_is_refused_in_the_batch(engine: Engine) 
     assert _stored(engine) == (1, 1, 1)
 
 
+def test_a_batch_tells_an_earlier_answer_from_a_missing_team(engine: Engine) -> None:
+    """Each refused submission gets its own reason, whichever way the batch claims its receipts
+    (PostgreSQL: one statement, then a look at the teams of those it could not claim)."""
+    team_id = _team(engine)
+    with write_session(engine) as session:
+        write_prepared_batch(session.connection(), [_prepared(engine, team_id, 1)])
+    answered_before = _prepared(engine, team_id, 1)
+    lost_team = dataclasses.replace(_prepared(engine, team_id, 2), team_id=team_id + 1000)
+    new = _prepared(engine, team_id, 3)
+    with write_session(engine) as session:
+        outcomes = write_prepared_batch(session.connection(), [answered_before, lost_team, new])
+    assert isinstance(outcomes[0], AlreadyAnswered)
+    assert isinstance(outcomes[1], SubmissionError) and "does not exist" in str(outcomes[1])
+    assert not isinstance(outcomes[1], AlreadyAnswered)
+    assert isinstance(outcomes[2], SubmissionResult)
+    assert _stored(engine) == (2, 2, 2)
+
+
+def test_the_same_person_twice_whose_first_team_is_gone_is_stored_once(engine: Engine) -> None:
+    team_id = _team(engine)
+    gone = dataclasses.replace(_prepared(engine, team_id, 1), team_id=team_id + 1000)
+    kept = _prepared(engine, team_id, 1)
+    with write_session(engine) as session:
+        outcomes = write_prepared_batch(session.connection(), [gone, kept])
+    assert isinstance(outcomes[0], SubmissionError) and not isinstance(outcomes[0], AlreadyAnswered)
+    assert isinstance(outcomes[1], SubmissionResult)
+    assert _stored(engine) == (1, 1, 1)
+
+
 def test_every_waiting_thread_gets_its_own_result_across_many_small_batches() -> None:
     """Leadership passes from batch to batch: nobody waits forever and nobody gets another's
     result, even with batches far smaller than the queue."""
