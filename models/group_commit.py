@@ -114,6 +114,7 @@ class GroupWriter(Generic[Item, Result]):
     def _lead(self) -> None:
         """Write one batch (it includes this thread's item: the leader's item is always first in
         the queue), then hand over to the first thread still queued, or stand down."""
+        self._open_early()
         self._gather()
         with self._lock:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
@@ -136,6 +137,17 @@ class GroupWriter(Generic[Item, Result]):
                     self._writing = False
             if idle is not None:
                 idle.close()  # back to the pool until the next batch
+
+    def _open_early(self) -> None:
+        """Check the connection out while the burst is still arriving (PostgreSQL: the pool's
+        liveness ping is a round trip), not after it. If that fails, ``_write`` tries again and
+        each item of the batch gets the error."""
+        if self._connection is not None:
+            return
+        try:
+            self._connection = open_writer_connection(self.engine)
+        except Exception:  # noqa: BLE001, S110  (reported per item by _write's own attempt)
+            pass
 
     def _write(self, batch: list[_Pending[Item, Result]]) -> None:
         try:
