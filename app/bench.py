@@ -477,7 +477,7 @@ def chunk_rows(
     ids = rng.bytes(12 * len(chunk)).hex()
     comments: dict[str | None, str | None] = {}
     for i, sub in enumerate(chunk):
-        response_id = sub.week + ids[24 * i : 24 * i + 24]  # as surveys.submit.response_id
+        response_id = sub.week + ids[24 * i : 24 * i + 24]  # as surveys.submit.response_ids
         if sub.comment not in comments:
             comments[sub.comment] = stored_comment(sub.comment, names)
         comment = comments[sub.comment]

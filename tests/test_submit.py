@@ -499,3 +499,15 @@ def test_a_rename_to_a_name_of_the_same_length_is_scrubbed_at_once(engine: Engin
     assert (
         _comment_as_stored(engine, ids, "person1", "Thanks Ida Foxglovewood") == "Thanks [name removed]"
     )
+
+
+def test_sqlite_rowids_sort_by_week_and_at_random_within_it() -> None:
+    """Storage order follows the week (which every row states) and nothing else."""
+    early = submit_module.week_rowids(["2026-W14"] * 500)
+    late = submit_module.week_rowids(["2026-W15"] * 500)
+    assert max(early) < min(late) and max(late) < 2**62
+    assert len(set(early)) == 500
+    rises = sum(a < b for a, b in zip(early, early[1:], strict=False))
+    assert 150 < rises < 350  # about half of 499 (9 standard deviations either side)
+    ids = submit_module.response_ids(["2026-W14"] * 3)
+    assert len(set(ids)) == 3 and all(len(i) == 32 and i.startswith("2026-W14") for i in ids)
