@@ -1216,6 +1216,8 @@ def run_benchmark(
         p95s = [_quantile(b["latencies"], 0.95) * 1000 for b in rounds if b["latencies"]]
         report[f"{prefix}_p50_ms"] = round(statistics.median(p50s), 1) if p50s else None
         report[f"{prefix}_p95_ms"] = round(statistics.median(p95s), 1) if p95s else None
+        # Each round's own p95: how far apart they are says how much to trust the median.
+        report[f"{prefix}_p95_ms_each_round"] = [round(p95, 1) for p95 in p95s]
     report["submit_paced_per_second"] = round(SUBMITTERS / PACED_SECONDS)
     report["submit_max_ms"] = round(max(max(b["latencies"], default=0.0) for b in bursts) * 1000, 1)
     report["submit_burst_wall_seconds"] = round(statistics.median(b["wall_s"] for b in bursts), 3)

@@ -56,6 +56,10 @@ def _check_report(report: dict, plan: BenchPlan) -> None:
     assert report["submit_sent"] == (1 + 2 * SUBMIT_BURSTS) * SUBMITTERS
     assert report["submit_stored"] == report["submit_sent"]
     assert report["submit_errors"] == 0, report["submit_error_examples"]
+    for prefix in ("submit", "submit_paced"):  # the median p95 and the rounds it is taken from
+        rounds = report[f"{prefix}_p95_ms_each_round"]
+        assert len(rounds) == SUBMIT_BURSTS and all(isinstance(p95, Real) for p95 in rounds)
+        assert report[f"{prefix}_p95_ms"] == round(sorted(rounds)[len(rounds) // 2], 1)
     # the maintained aggregates give the same groups as the bare GROUP BY over every response
     assert report["maintained_group_by_rows"] == report["bare_group_by_rows"] > 0
 
