@@ -57,6 +57,7 @@ from surveys.submit import (
     add_to_weekly_sums,
     participation_receipt,
     person_names,
+    response_ids,
     submit_pulse,
 )
 
@@ -474,10 +475,9 @@ def chunk_rows(
     """What ``submit_pulse_in`` would store for each submission of the chunk, in the same order of
     aggregation (so sums are bit-for-bit those of the submission path)."""
     rows = ChunkRows()
-    ids = rng.bytes(12 * len(chunk)).hex()
+    ids = response_ids([sub.week for sub in chunk])
     comments: dict[str | None, str | None] = {}
-    for i, sub in enumerate(chunk):
-        response_id = sub.week + ids[24 * i : 24 * i + 24]  # as surveys.submit.response_ids
+    for sub, response_id in zip(chunk, ids, strict=True):
         if sub.comment not in comments:
             comments[sub.comment] = stored_comment(sub.comment, names)
         comment = comments[sub.comment]

@@ -32,6 +32,7 @@ import secrets
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -405,49 +406,37 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
 
 
 def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]]) -> list[bool]:
-    """Insert the (receipt, week) pairs that do not exist yet; per pair, whether it was claimed
-    here (False: this person already answered this week, or an earlier pair in the list is theirs).
-    Inserted in an order unrelated to the responses' (see ``write_responses``)."""
+    """SQLite: insert the (receipt, week) pairs that do not exist yet; per pair, whether it was
+    claimed here (False: this person already answered this week, or an earlier pair in the list is
+    theirs). Inserted in an order unrelated to the responses' (see ``write_responses``).
+
+    The receipts are looked up (per week: the key's first column), then the new ones inserted with
+    ``executemany`` (a third of the time of one multi-row ``INSERT ... RETURNING``). Safe because a
+    writer holds the database's one write lock (``BEGIN IMMEDIATE``) from its first statement. A
+    caller in a deferred transaction gets a failed insert instead, never a second answer: week and
+    receipt are the primary key. (PostgreSQL: ``_claim_in_one_statement``.)"""
     if not receipts:
         return []
     rows: list[tuple[str, str]] = list(dict(receipts).items())  # first of a repeated receipt
     _shuffle(rows)
-    if connection.dialect.name == "sqlite":
-        new = _claim_receipts_sqlite(connection, rows)
-    else:
-        # ON CONFLICT DO NOTHING keeps the transaction usable and makes a concurrent second
-        # attempt wait for the first, then see the conflict. RETURNING, not rowcount: psycopg
-        # reports rowcount -1 for this statement.
-        returned = _write_rows(
-            connection,
-            _RECEIPT,
-            ("receipt", "week"),
-            rows,
-            " ON CONFLICT (week, receipt) DO NOTHING RETURNING receipt",
-        )
-        new = {row[0] for row in returned} if returned is not None else set()
+    taken: set[str] = set()
+    for week in {week for _, week in rows}:
+        of_week = [receipt for receipt, row_week in rows if row_week == week]
+        taken |= _existing(connection, "participation_receipt", "receipt", of_week, week=week)
+    fresh = [(receipt, week) for receipt, week in rows if receipt not in taken]
+    rowids = week_rowids([week for _, week in fresh])
+    _write_rows(
+        connection,
+        _RECEIPT,
+        ("rowid", "receipt", "week"),
+        [(rowid, *row) for rowid, row in zip(rowids, fresh, strict=True)],
+    )
+    new = {receipt for receipt, _ in fresh}
     claimed: list[bool] = []
     for receipt, _ in receipts:
         claimed.append(receipt in new)
         new.discard(receipt)  # a second submission of the same person-week in one batch
     return claimed
-
-
-def _claim_receipts_sqlite(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
-    """SQLite: look the receipts up (per week: the key's first column), then insert the new ones
-    (``executemany``: a third of the time of one multi-row ``INSERT ... RETURNING``). Safe because
-    a writer holds the database's one write lock (``BEGIN IMMEDIATE``) from its first statement. A
-    caller in a deferred transaction gets a failed insert instead, never a second answer: week and
-    receipt are the primary key."""
-    taken: set[str] = set()
-    for week in {week for _, week in rows}:
-        receipts = [receipt for receipt, of_week in rows if of_week == week]
-        taken |= _existing(connection, "participation_receipt", "receipt", receipts, week=week)
-    new = [(receipt, week) for receipt, week in rows if receipt not in taken]
-    rowids = week_rowids([week for _, week in new])
-    fresh = [(rowid, *row) for rowid, row in zip(rowids, new, strict=True)]
-    _write_rows(connection, _RECEIPT, ("rowid", "receipt", "week"), fresh)
-    return {receipt for _, receipt, _ in fresh}
 
 
 def ensure_period(connection: Connection, week: str) -> None:
@@ -699,8 +688,7 @@ def write_prepared_batch(
     ``SubmissionError`` (``AlreadyAnswered``, or a team that does not exist) saying why nothing of
     that one was written."""
     asked = _scrub_with_current_names(connection, asked)
-    receipts = [prepared.receipt for prepared in asked]
-    if connection.dialect.name == "postgresql" and len(set(receipts)) == len(receipts):
+    if connection.dialect.name == "postgresql":
         known, claimed = _claim_in_one_statement(connection, asked)
     else:
         known, claimed = _check_teams_then_claim(connection, asked)
@@ -731,8 +719,8 @@ def write_prepared_batch(
 def _check_teams_then_claim(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> tuple[set[int], list[bool]]:
-    """Which of the submissions' teams exist, then the weeks' periods and the receipts of the
-    submissions whose team exists: per submission, whether its receipt was claimed here."""
+    """SQLite: which of the submissions' teams exist, then the weeks' periods and the receipts of
+    the submissions whose team exists: per submission, whether its receipt was claimed here."""
     known = _existing(connection, "unit", "id", sorted({prepared.team_id for prepared in asked}))
     batch = [prepared for prepared in asked if prepared.team_id in known]
     for week in sorted({prepared.week for prepared in batch}):
@@ -757,9 +745,10 @@ _CLAIM_SQL = (
 def _claim_in_one_statement(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> tuple[set[int], list[bool]]:
-    """``_check_teams_then_claim`` in one round trip instead of three, for a batch in which no
-    receipt repeats (PostgreSQL). Only when a receipt was not claimed is it asked why (its team
-    does not exist, or its person already answered): one more query, rarely."""
+    """PostgreSQL: ``_check_teams_then_claim`` in one round trip instead of three. A receipt asked
+    twice is inserted once (``ON CONFLICT DO NOTHING`` within the statement). Only what the
+    statement cannot tell is looked up afterwards, rarely: whether the team of a submission whose
+    receipt was not claimed (or was asked twice) exists."""
     if not asked:
         return set(), []
     rows = [(prepared.receipt, prepared.week, prepared.team_id) for prepared in asked]
@@ -776,10 +765,22 @@ def _claim_in_one_statement(
         ),
     )
     new = {row[0] for row in found}
-    claimed = [prepared.receipt in new for prepared in asked]
-    known = {prepared.team_id for prepared, ok in zip(asked, claimed, strict=True) if ok}
-    unsure = sorted({prepared.team_id for prepared in asked} - known)
-    return known | _existing(connection, "unit", "id", unsure), claimed
+    asked_times = Counter(prepared.receipt for prepared in asked)
+    known = {  # a receipt claimed for one submission only: its team exists
+        prepared.team_id
+        for prepared in asked
+        if prepared.receipt in new and asked_times[prepared.receipt] == 1
+    }
+    known |= _existing(
+        connection, "unit", "id", sorted({prepared.team_id for prepared in asked} - known)
+    )
+    claimed: list[bool] = []
+    for prepared in asked:  # the first submission of a claimed receipt whose team exists
+        mine = prepared.receipt in new and prepared.team_id in known
+        claimed.append(mine)
+        if mine:
+            new.discard(prepared.receipt)
+    return known, claimed
 
 
 def write_prepared(connection: Connection, prepared: PreparedSubmission) -> SubmissionResult:
