@@ -34,7 +34,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -251,10 +251,14 @@ def _recent_name_index(session: Session) -> tuple[NameIndex, _PeopleVersion]:
     return _name_index_at(session, version), version
 
 
+# One encoder: ``json.dumps`` with options builds a new one per call (a third of the time).
+_JSON_DOCUMENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def json_document(values: Mapping[str, Any]) -> str:
     """A response's answers or scores as stored: compact JSON, keys sorted (one spelling for the
     same content, whatever order the form sent)."""
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return _JSON_DOCUMENT.encode(values)
 
 
 # A pulse row's storage keys say nothing but its week (which the row states anyway): the week comes
@@ -574,7 +578,7 @@ class PreparedSubmission(NewResponse):
 
 
 def prepare_submission(
-    session: Session,
+    session: Session | None,
     *,
     person_id: int,
     team_id: int,
@@ -591,9 +595,10 @@ def prepare_submission(
     """Check a submission and scrub its comment, reading only (no write lock needed).
 
     Raises ``SubmissionError`` listing every problem. ``known_names`` are the names to scrub
-    from the comment; by default every person's display name in the database (``name_index``,
-    the only read, and only for a comment). Whether the team exists is checked by the writer, in
-    one query per batch (``write_prepared_batch``).
+    from the comment; by default every person's display name in the database (the cached name
+    index: the only read, and only for a comment, so ``session`` may be None when there is no
+    comment to scrub or ``known_names`` are given). Whether the team exists is checked by the
+    writer, in one query per batch (``write_prepared_batch``).
     """
     chosen = _resolve(composition)
     check_week(week)
@@ -620,6 +625,8 @@ def prepare_submission(
         names: NameIndex | tuple[str, ...]
         if known_names is not None:
             names = tuple(sorted(set(known_names)))
+        elif session is None:
+            raise TypeError("a comment is scrubbed with everyone's names: give a session or known_names")
         else:
             names, version = _recent_name_index(session)
         result = scrub_comment(comment, names)
@@ -862,11 +869,14 @@ def submit_pulse(
 ) -> SubmissionResult:
     """Submit in a transaction of its own: all of it is stored, or (on any error) none of it.
 
-    Checks and comment scrubbing run in a read session first, so the write transaction (and on
-    SQLite the database's one write lock) lasts only for the inserts. Submissions arriving
-    together share one write transaction (``models.group_commit``): each call still returns only
-    once its own answers are committed."""
-    with read_session(engine) as session:
+    Checks and comment scrubbing run first, so the write transaction (and on SQLite the
+    database's one write lock) lasts only for the inserts; a read session is opened only for a
+    comment, to scrub it with everyone's names (making and closing one took half the preparing
+    of a submission without a comment, 30 of 61 µs, and 200 submitters arriving at once share
+    one interpreter). Submissions arriving together share one write transaction
+    (``models.group_commit``): each call still returns only once its own answers are committed."""
+    scrubs_with_database_names = known_names is None and bool(comment and comment.strip())
+    with read_session(engine) if scrubs_with_database_names else nullcontext() as session:
         prepared = prepare_submission(
             session,
             person_id=person_id,

@@ -433,6 +433,40 @@ def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batc
     assert [outcome.comment_stored for outcome in outcomes] == ["[name removed] helped a lot"] * 7  # type: ignore[union-attr]
 
 
+def test_only_a_comment_makes_preparing_a_submission_open_a_read_session(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preparing a submission without a comment needs nothing from the database, so no session
+    is made for it (making one was half the preparing, and 200 submitters at once share one
+    interpreter); a comment is scrubbed with everyone's names, and asking for them without a
+    session is a programming error, not a silently unscrubbed comment."""
+    ids = make_org(engine, people=2)
+    opened: list[Engine] = []
+    real = submit_module.read_session
+
+    def counting(engine_: Engine) -> object:
+        opened.append(engine_)
+        return real(engine_)
+
+    monkeypatch.setattr(submit_module, "read_session", counting)
+    common = {"team_id": ids["team"], "week": WEEK, "answers": answers_all(), "participation_key": KEY}
+    plain = submit_pulse(engine, person_id=ids["person0"], composition="weekly-core", **common)  # type: ignore[arg-type]
+    assert plain.comment_stored is None
+    assert opened == []
+    commented = submit_pulse(
+        engine,
+        person_id=ids["person1"],
+        comment="Person0 covered for me",
+        composition="weekly-core",
+        **common,  # type: ignore[arg-type]
+    )
+    assert commented.comment_stored == "[name removed] covered for me"
+    assert opened == [engine]
+    assert counts(engine)["pulse_response"] == 2
+    with pytest.raises(TypeError, match="give a session or known_names"):
+        submit_module.prepare_submission(None, person_id=ids["person1"], comment="Hi", **common)  # type: ignore[arg-type]
+
+
 def test_bad_input_is_refused_without_waiting_for_the_write_lock(sqlite_engine: Engine) -> None:
     """Checks run before the write transaction: a refusal never queues behind other writers."""
     ids = make_org(sqlite_engine, people=1)
