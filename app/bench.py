@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from app.warmup import DASHBOARD_CONSTRUCTS, WEEKS_SHOWN, freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.base import iso_week, week_monday
 from models.db import is_sqlite, read_session, write_session
+from models.group_commit import GroupWriter
 from models.org import Person, RoleGrant, Unit
 from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
 from models.pulse import (
@@ -54,9 +56,12 @@ from surveys.comments import scrub_comment
 from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
 from surveys.submit import (
     NewResponse,
+    PreparedSubmission,
+    SubmissionResult,
     add_to_weekly_sums,
     participation_receipt,
     person_names,
+    prepare_submission,
     response_ids,
     submit_pulse,
 )
@@ -861,9 +866,10 @@ def run_submitters(
     key: bytes,
     burst: int,
     spread_seconds: float = 0.0,
+    submit_with: Callable[..., Any] = submit_pulse,
 ) -> dict[str, Any]:
-    """The round's people submit through ``submit_pulse`` from their own threads; latency per
-    submission.
+    """The round's people submit through ``submit_pulse`` (or ``submit_with``, called the same
+    way) from their own threads; latency per submission.
 
     ``spread_seconds=0``: all released in the same instant by a barrier (the worst case). Otherwise
     their start times are spread evenly over that many seconds (a busy Monday morning)."""
@@ -885,7 +891,7 @@ def run_submitters(
             time.sleep(max(0.0, starts[0] + spread_seconds * i / SUBMITTERS - time.perf_counter()))
         started = time.perf_counter()
         try:
-            submit_pulse(
+            submit_with(
                 engine,
                 person_id=person_ids[i],
                 team_id=teams[i],
@@ -932,6 +938,38 @@ def run_submitters(
         "latencies": latencies,
         "wall_s": wall,
     }
+
+
+def _write_nothing(_connection: Any, prepared: Sequence[PreparedSubmission]) -> list[SubmissionResult]:
+    """What ``write_prepared_batch`` returns for a batch it stored, storing nothing."""
+    return [
+        SubmissionResult(
+            week=p.week,
+            composition_id=p.composition.id,
+            scores=p.scores,
+            work_pattern=p.pattern,
+            comment_stored=p.comment,
+            comment_scrubbed=p.comment_scrubbed,
+        )
+        for p in prepared
+    ]
+
+
+def submitting_without_writing(engine: Engine) -> Callable[..., SubmissionResult]:
+    """The reference for the same-instant burst, as the bare GROUP BY is for the HR overview:
+    ``submit_pulse`` with only its SQL left out. Each submission is prepared as ``submit_pulse``
+    prepares it and goes through a group-commit writer of its own (leader, queue, connection,
+    hand-over), whose batches write nothing. 200 threads released at once share one interpreter:
+    this p95 is what that alone costs on the machine, and the burst's p95 minus it is what
+    writing costs."""
+    writer: GroupWriter[PreparedSubmission, SubmissionResult] = GroupWriter(engine, _write_nothing)
+
+    def submit(engine: Engine, *, comment: str | None = None, **submission: Any) -> SubmissionResult:
+        with read_session(engine) if comment else nullcontext() as session:
+            prepared = prepare_submission(session, comment=comment, **submission)
+        return writer.write(prepared)
+
+    return submit
 
 
 # --------------------------------------------------------------------------------------------
@@ -1189,7 +1227,7 @@ def run_benchmark(
     # Like every figure, the bursts are timed after a warm-up: the first one also pays this
     # process's one-off costs (the comment-scrubbing name index, pooled connections); it is
     # reported on its own and its submissions count in sent and stored.
-    people = add_submitters(engine, org, 1 + 2 * SUBMIT_BURSTS)
+    people = add_submitters(engine, org, 1 + 3 * SUBMIT_BURSTS)
     first = run_submitters(engine, plan, people[0], key, 2 * SUBMIT_BURSTS)
     report["submit_first_burst_p95_ms"] = (
         round(_quantile(first["latencies"], 0.95) * 1000, 1) if first["latencies"] else None
@@ -1209,9 +1247,25 @@ def run_benchmark(
         )
         for burst in range(SUBMIT_BURSTS)
     ]
+    log(f"{SUBMIT_BURSTS} reference bursts: the same, with nothing written")
+    reference = [
+        run_submitters(
+            engine,
+            plan,
+            people[1 + 2 * SUBMIT_BURSTS + burst],
+            key,
+            2 * SUBMIT_BURSTS + 1 + burst,
+            submit_with=submitting_without_writing(engine),
+        )
+        for burst in range(SUBMIT_BURSTS)
+    ]
     report["submit_concurrent_submitters"] = SUBMITTERS
     report["submit_bursts"] = SUBMIT_BURSTS
-    for prefix, rounds in (("submit", bursts), ("submit_paced", paced)):
+    for prefix, rounds in (
+        ("submit", bursts),
+        ("submit_paced", paced),
+        ("submit_reference", reference),
+    ):
         p50s = [_quantile(b["latencies"], 0.5) * 1000 for b in rounds if b["latencies"]]
         p95s = [_quantile(b["latencies"], 0.95) * 1000 for b in rounds if b["latencies"]]
         report[f"{prefix}_p50_ms"] = round(statistics.median(p50s), 1) if p50s else None
@@ -1221,6 +1275,9 @@ def run_benchmark(
     report["submit_paced_per_second"] = round(SUBMITTERS / PACED_SECONDS)
     report["submit_max_ms"] = round(max(max(b["latencies"], default=0.0) for b in bursts) * 1000, 1)
     report["submit_burst_wall_seconds"] = round(statistics.median(b["wall_s"] for b in bursts), 3)
+    # the reference bursts store nothing, and are checked for it
+    report["submit_reference_stored"] = sum(b["stored"] for b in reference)
+    report["submit_reference_errors"] = sum(len(b["errors"]) for b in reference)
     everything = [first, *bursts, *paced]
     report["submit_sent"] = sum(b["sent"] for b in everything)
     report["submit_stored"] = sum(b["stored"] for b in everything)

@@ -32,6 +32,7 @@ FIGURES = (
     "submit_p50_ms",
     "submit_p95_ms",
     "submit_first_burst_p95_ms",
+    "submit_reference_p95_ms",
     "peak_rss_mb_after_load",
     "peak_rss_mb",
 )
@@ -56,7 +57,10 @@ def _check_report(report: dict, plan: BenchPlan) -> None:
     assert report["submit_sent"] == (1 + 2 * SUBMIT_BURSTS) * SUBMITTERS
     assert report["submit_stored"] == report["submit_sent"]
     assert report["submit_errors"] == 0, report["submit_error_examples"]
-    for prefix in ("submit", "submit_paced"):  # the median p95 and the rounds it is taken from
+    # the reference bursts (the same submitters' path with the SQL left out) wrote nothing
+    assert report["submit_reference_stored"] == 0
+    assert report["submit_reference_errors"] == 0
+    for prefix in ("submit", "submit_paced", "submit_reference"):  # median p95 and its rounds
         rounds = report[f"{prefix}_p95_ms_each_round"]
         assert len(rounds) == SUBMIT_BURSTS and all(isinstance(p95, Real) for p95 in rounds)
         assert report[f"{prefix}_p95_ms"] == round(sorted(rounds)[len(rounds) // 2], 1)
