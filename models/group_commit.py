@@ -115,19 +115,17 @@ class GroupWriter(Generic[Item, Result]):
 
     def _lead(self) -> None:
         """Write one batch (it includes this thread's item: the leader's item is always first in
-        the queue), hand over to the first thread still queued (or stand down), then wake the
-        batch's threads. Handing over first puts the next leader ahead of them all in the queue
-        for the interpreter lock: woken first, a batch of 200 threads made the next batch start
-        1-5 ms after this one committed."""
+        the queue), then hand over to the first thread still queued, or stand down."""
         self._open_early()
         self._gather()
         with self._lock:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-        outcomes: list[tuple[_Pending[Item, Result], object]] = []
         try:
-            outcomes = self._write(batch)
+            self._write(batch)
         except BaseException as error:  # interrupted: nobody in the batch may wait forever
-            outcomes = [(pending, error) for pending in batch if not pending.done.is_set()]
+            for pending in batch:
+                if not pending.done.is_set():
+                    self._finish(pending, error)
             raise
         finally:
             idle: Connection | None = None
@@ -139,8 +137,6 @@ class GroupWriter(Generic[Item, Result]):
                 else:
                     idle, self._connection = self._connection, None
                     self._writing = False
-            for pending, outcome in outcomes:
-                self._finish(pending, outcome)
             if idle is not None:
                 idle.close()  # back to the pool until the next batch
 
@@ -155,22 +151,24 @@ class GroupWriter(Generic[Item, Result]):
         except Exception:  # noqa: BLE001, S110  (reported per item by _write's own attempt)
             pass
 
-    def _write(self, batch: list[_Pending[Item, Result]]) -> list[tuple[_Pending[Item, Result], object]]:
-        """Write the batch in one transaction; per item, its result or its exception (for the
-        caller to hand out). If the transaction fails, each item is retried in its own."""
+    def _write(self, batch: list[_Pending[Item, Result]]) -> None:
         try:
             if self._connection is None:
                 self._connection = open_writer_connection(self.engine)
             with self._connection.begin():
-                results = self.write_batch(self._connection, [p.item for p in batch])
+                outcomes = self.write_batch(self._connection, [p.item for p in batch])
             self.batches += 1
         except Exception as error:  # noqa: BLE001  (rolled back: retried one by one below)
             self._drop_connection()
             if len(batch) == 1:
-                return [(batch[0], error)]
-            return [outcome for pending in batch for outcome in self._write([pending])]
+                self._finish(batch[0], error)
+                return
+            for pending in batch:
+                self._write([pending])
+            return
         after_write(self.engine)
-        return list(zip(batch, results, strict=True))
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            self._finish(pending, outcome)
 
     def _drop_connection(self) -> None:
         """Discard the writer's connection (after an error it may be broken); the next batch

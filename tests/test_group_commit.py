@@ -175,7 +175,7 @@ def test_every_waiting_thread_gets_its_own_result_across_many_small_batches() ->
         return [ValueError(f"odd {item}") if item % 7 == 0 else item * 2 for item in items]
 
     writer: GroupWriter[int, int] = GroupWriter(_NoDatabase(), double, max_batch=5)  # type: ignore[arg-type]
-    writer._write = _without_transaction(double)  # type: ignore[method-assign]
+    writer._write = _without_transaction(writer, double)  # type: ignore[method-assign]
     count = 120
     barrier = threading.Barrier(count)
 
@@ -208,7 +208,7 @@ def test_items_arriving_while_the_leader_gathers_join_its_batch() -> None:
         quiet_seconds=0.5,
         gather_seconds=5.0,
     )
-    writer._write = _without_transaction(record)  # type: ignore[method-assign]
+    writer._write = _without_transaction(writer, record)  # type: ignore[method-assign]
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = [pool.submit(writer.write, 1)]
         for item in (2, 3):
@@ -218,12 +218,13 @@ def test_items_arriving_while_the_leader_gathers_join_its_batch() -> None:
     assert seen == [[1, 2, 3]]
 
 
-def _without_transaction(batch_function):  # type: ignore[no-untyped-def]
+def _without_transaction(writer: GroupWriter, batch_function):  # type: ignore[no-untyped-def]
     """The writer's own ``_write`` minus the database transaction (for the pure queueing test)."""
 
     def write(batch):  # type: ignore[no-untyped-def]
         outcomes = batch_function(None, [pending.item for pending in batch])
-        return list(zip(batch, outcomes, strict=True))
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            writer._finish(pending, outcome)
 
     return write
 
