@@ -959,8 +959,10 @@ def submitting_without_writing(engine: Engine) -> Callable[..., SubmissionResult
     """The reference for the same-instant burst, as the bare GROUP BY is for the HR overview:
     ``submit_pulse`` with only its SQL left out. Each submission is prepared as ``submit_pulse``
     prepares it and goes through a group-commit writer of its own (leader, queue, connection,
-    hand-over), whose batches write nothing. 200 threads released at once share one interpreter:
-    this p95 is what that alone costs on the machine, and the burst's p95 minus it is what
+    hand-over), whose batches write nothing. 200 threads released at once share one interpreter
+    lock, and a thread that waits for another (the writer gives the lock up at its first database
+    call, and gets it back behind every thread queued for it) waits for most of the burst to
+    arrive: this p95 is what that costs on the machine, and the burst's p95 minus it is what
     writing costs."""
     writer: GroupWriter[PreparedSubmission, SubmissionResult] = GroupWriter(engine, _write_nothing)
 
