@@ -38,6 +38,14 @@ def _expect_alert(page: Page, text: str) -> None:
     wait_for_app(page)
 
 
+def _submit(page: Page, button: Locator) -> None:
+    """Press a form's submit button once no script run is in progress: in a full CI run on a
+    slow machine, a press during a run was once lost (the form stayed filled, no confirmation
+    came within 30 s); the select box above needed retries for the same reason."""
+    wait_for_app(page)
+    button.click()
+
+
 def _expander(page: Page, title: str) -> Locator:
     """The objective's panel on the Objectives tab, opened."""
     page.get_by_role("tab", name="Objectives", exact=True).click()
@@ -77,7 +85,7 @@ def _add_key_result(
             form.get_by_test_id("stSelectbox").filter(has_text="Direction"),
             "Decrease (lower is better)",
         )
-    form.get_by_role("button", name="Add key result").click()
+    _submit(page, form.get_by_role("button", name="Add key result"))
     _expect_alert(page, "Key result added")
 
 
@@ -86,7 +94,7 @@ def _check_in(page: Page, metric: str, value: str, confidence: str) -> None:
     card = page.locator("[class*='st-key-due_']").filter(has_text=metric).first
     _fill(card, "Value", value)
     _fill(card, "Confidence (0-10)", confidence)
-    card.get_by_role("button", name="Save check-in").click()
+    _submit(page, card.get_by_role("button", name="Save check-in"))
     _expect_alert(page, f"Check-in saved for {metric}")
 
 
