@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import func
@@ -103,6 +104,11 @@ def _dashboard_card(page: Page, title: str) -> Locator:
     return page.locator("[class*='st-key-objective_']").filter(has_text=title).first
 
 
+# The longest browser test, and the first against a newly started server. In two full CI runs
+# on a slow 2-core machine one of its clicks went unanswered (a form submitted with no
+# confirmation in 30 s; a select box that would not open in 50 s), though it passed in every
+# run on its own, with a fresh environment too: it gets one more attempt (a fresh objective).
+@pytest.mark.flaky(reruns=1)
 def test_manager_creates_objective_checks_in_and_sees_the_dashboard_change(
     page: Page, app_url: str
 ) -> None:
