@@ -40,9 +40,10 @@ def _expect_alert(page: Page, text: str) -> None:
 
 
 def _submit(page: Page, button: Locator) -> None:
-    """Press a form's submit button once no script run is in progress: in a full CI run on a
-    slow machine, a press during a run was once lost (the form stayed filled, no confirmation
-    came within 30 s); the select box above needed retries for the same reason."""
+    """Press a form's submit button once no script run is in progress. In a full CI run on a
+    slow machine a press once went unanswered (the form stayed filled, no confirmation came in
+    30 s); a press landing while a rerun replaces the form is one way that can happen, as a rerun
+    closing the list is why ``_choose`` retries."""
     wait_for_app(page)
     button.click()
 
