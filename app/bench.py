@@ -28,7 +28,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -61,7 +60,7 @@ from surveys.submit import (
     add_to_weekly_sums,
     participation_receipt,
     person_names,
-    prepare_submission,
+    prepare_with_engine,
     response_ids,
     submit_pulse,
 )
@@ -942,17 +941,7 @@ def run_submitters(
 
 def _write_nothing(_connection: Any, prepared: Sequence[PreparedSubmission]) -> list[SubmissionResult]:
     """What ``write_prepared_batch`` returns for a batch it stored, storing nothing."""
-    return [
-        SubmissionResult(
-            week=p.week,
-            composition_id=p.composition.id,
-            scores=p.scores,
-            work_pattern=p.pattern,
-            comment_stored=p.comment,
-            comment_scrubbed=p.comment_scrubbed,
-        )
-        for p in prepared
-    ]
+    return [submission.result() for submission in prepared]
 
 
 def submitting_without_writing(engine: Engine) -> Callable[..., SubmissionResult]:
@@ -966,10 +955,8 @@ def submitting_without_writing(engine: Engine) -> Callable[..., SubmissionResult
     writing costs."""
     writer: GroupWriter[PreparedSubmission, SubmissionResult] = GroupWriter(engine, _write_nothing)
 
-    def submit(engine: Engine, *, comment: str | None = None, **submission: Any) -> SubmissionResult:
-        with read_session(engine) if comment else nullcontext() as session:
-            prepared = prepare_submission(session, comment=comment, **submission)
-        return writer.write(prepared)
+    def submit(engine: Engine, **submission: Any) -> SubmissionResult:
+        return writer.write(prepare_with_engine(engine, **submission))
 
     return submit
 

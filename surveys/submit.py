@@ -576,6 +576,17 @@ class PreparedSubmission(NewResponse):
     written_comment: str | None = field(default=None, repr=False)
     scrubbed_with: _PeopleVersion | None = None
 
+    def result(self) -> SubmissionResult:
+        """What its submitter is told once it is stored."""
+        return SubmissionResult(
+            week=self.week,
+            composition_id=self.composition.id,
+            scores=self.scores,
+            work_pattern=self.pattern,
+            comment_stored=self.comment,
+            comment_scrubbed=self.comment_scrubbed,
+        )
+
 
 def prepare_submission(
     session: Session | None,
@@ -710,16 +721,7 @@ def write_prepared_batch(
         if id(prepared) in refused:
             outcomes.append(AlreadyAnswered(_ALREADY_ANSWERED))
             continue
-        outcomes.append(
-            SubmissionResult(
-                week=prepared.week,
-                composition_id=prepared.composition.id,
-                scores=prepared.scores,
-                work_pattern=prepared.pattern,
-                comment_stored=prepared.comment,
-                comment_scrubbed=prepared.comment_scrubbed,
-            )
-        )
+        outcomes.append(prepared.result())
     return outcomes
 
 
@@ -875,23 +877,30 @@ def submit_pulse(
     of a submission without a comment, 30 of 61 µs, and 200 submitters arriving at once share
     one interpreter). Submissions arriving together share one write transaction
     (``models.group_commit``): each call still returns only once its own answers are committed."""
-    scrubs_with_database_names = known_names is None and bool(comment and comment.strip())
-    with read_session(engine) if scrubs_with_database_names else nullcontext() as session:
-        prepared = prepare_submission(
-            session,
-            person_id=person_id,
-            team_id=team_id,
-            week=week,
-            answers=answers,
-            days_home=days_home,
-            days_office=days_office,
-            days_site=days_site,
-            comment=comment,
-            participation_key=participation_key,
-            composition=composition,
-            known_names=known_names,
-        )
+    prepared = prepare_with_engine(
+        engine,
+        person_id=person_id,
+        team_id=team_id,
+        week=week,
+        answers=answers,
+        days_home=days_home,
+        days_office=days_office,
+        days_site=days_site,
+        comment=comment,
+        participation_key=participation_key,
+        composition=composition,
+        known_names=known_names,
+    )
     return submission_writer(engine).write(prepared)
+
+
+def prepare_with_engine(engine: Engine, **submission: Any) -> PreparedSubmission:
+    """``prepare_submission`` (same keywords) as ``submit_pulse`` runs it: with a read session
+    of its own only when a comment must be scrubbed with everyone's names in the database."""
+    comment = submission.get("comment")
+    needs_names = submission.get("known_names") is None and bool(comment and comment.strip())
+    with read_session(engine) if needs_names else nullcontext() as session:
+        return prepare_submission(session, **submission)
 
 
 def has_answered(session: Session, *, person_id: int, week: str, participation_key: bytes) -> bool:
