@@ -11,6 +11,10 @@ after the server starts (usually the sign-in page, well before a dashboard is op
 ``WARM_INTERVAL_SECONDS`` it asks the gate for the dashboards' current range: a no-op when the
 results are already shared (cache hit, about 0.05 s per organisation), a recomputation when
 something they depend on changed. It releases nothing (``analytics.gate.warm_team_results``).
+
+The same thread keeps the pulse's comment-scrubbing name index built and young
+(``surveys.submit.refresh_name_index``), so that neither the first commented submission after a
+restart nor the first after the index's maximum age rebuilds it in the middle of a Monday burst.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy.engine import Engine
 from analytics.gate import PrivacyRules, warm_team_results
 from models.base import iso_week
 from models.db import read_session
+from surveys.submit import refresh_name_index
 
 WEEKS_SHOWN = 12  # the team dashboard's wellbeing range
 DASHBOARD_CONSTRUCTS = ("wellbeing",)
@@ -73,8 +78,9 @@ def warm_dashboards(engine: Engine, rules: PrivacyRules, today: date) -> int:
 
 
 class DashboardWarmer(threading.Thread):
-    """Calls ``warm_dashboards`` now and then every ``interval`` seconds until stopped. A failure
-    is logged and retried on the next round: warming only ever saves time, it never decides."""
+    """Calls ``warm_dashboards`` and ``refresh_name_index`` now and then every ``interval``
+    seconds until stopped. A failure is logged and retried on the next round: warming only ever
+    saves time, it never decides."""
 
     def __init__(
         self,
@@ -92,20 +98,29 @@ class DashboardWarmer(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_requested.is_set():
-            started = time.perf_counter()
-            try:
-                computed = warm_dashboards(self.engine, self.rules, self.today())
-                if computed:
-                    log.info(
-                        "warmed %d shared dashboard results in %.2f s",
-                        computed,
-                        time.perf_counter() - started,
-                    )
-            except Exception:  # noqa: BLE001  (a database hiccup must not end the thread)
-                log.exception("warming the dashboards failed; retrying in %.0f s", self.interval)
+            self._warm("the dashboards", self._warm_dashboards)
+            # Rebuilt a round or two before it would expire, never by a submitter.
+            self._warm(
+                "the name index",
+                lambda: refresh_name_index(self.engine, due_within_seconds=2 * self.interval),
+            )
             self.rounds += 1
             self.ready.set()
             self._stop_requested.wait(self.interval)
+
+    def _warm_dashboards(self) -> None:
+        started = time.perf_counter()
+        computed = warm_dashboards(self.engine, self.rules, self.today())
+        if computed:
+            log.info(
+                "warmed %d shared dashboard results in %.2f s", computed, time.perf_counter() - started
+            )
+
+    def _warm(self, what: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception:  # noqa: BLE001  (a database hiccup must not end the thread)
+            log.exception("warming %s failed; retrying in %.0f s", what, self.interval)
 
     def stop(self) -> None:
         self._stop_requested.set()
