@@ -109,11 +109,23 @@ class BenchPlan:
     seed: int = 20261126
 
     @classmethod
-    def for_responses(cls, responses: int) -> BenchPlan:
-        """The plan whose full-response size is closest to ``responses`` (20 people, 52 weeks)."""
+    def for_responses(cls, responses: int, people_per_team: int = PEOPLE_PER_TEAM) -> BenchPlan:
+        """The plan whose full-response size is closest to ``responses`` (52 weeks). Fewer people
+        per team make fewer responses for the same teams x weeks: what memory and the dashboards
+        should depend on, not the response count."""
         if responses < 1:
             raise BenchError("--responses must be at least 1")
-        return cls(teams=max(2, round(responses / (PEOPLE_PER_TEAM * WEEKS))))
+        if people_per_team <= SMALL_TEAM_SIZE:
+            raise BenchError(f"--people-per-team must be more than {SMALL_TEAM_SIZE}")
+        teams = max(2, round(responses / (people_per_team * WEEKS)))
+        return cls(teams=teams, people_per_team=people_per_team)
+
+    @property
+    def default_file_name(self) -> str:
+        """The SQLite file used without ``--database-url`` (one per plan size)."""
+        if self.people_per_team == PEOPLE_PER_TEAM:
+            return f"bench-{self.teams}-teams.db"
+        return f"bench-{self.teams}-teams-{self.people_per_team}-people.db"
 
     @property
     def code(self) -> str:

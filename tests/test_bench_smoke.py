@@ -7,10 +7,18 @@ from __future__ import annotations
 import json
 from numbers import Real
 
+import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from app.bench import SUBMIT_BURSTS, SUBMITTERS, BenchPlan, expected_responses, run_benchmark
+from app.bench import (
+    SUBMIT_BURSTS,
+    SUBMITTERS,
+    BenchError,
+    BenchPlan,
+    expected_responses,
+    run_benchmark,
+)
 from app.cli.common import cli
 from models.db import make_engine, write_session
 from models.migrate import upgrade_to_head
@@ -109,3 +117,22 @@ def test_cli_refuses_a_database_that_holds_other_data(tmp_path) -> None:  # type
         units = connection.exec_driver_sql("SELECT code FROM unit").scalars().all()
     engine.dispose()
     assert units == ["real-council"]
+
+
+def test_fewer_people_per_team_make_fewer_responses_for_the_same_teams_and_weeks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What memory and the dashboards' timings should not depend on is shown by holding teams x
+    weeks and changing only the responses (docs/PERFORMANCE.md)."""
+    assert BenchPlan.for_responses(312_000, 6).teams == BenchPlan.for_responses(1_040_000).teams == 1000
+    assert BenchPlan.for_responses(312_000, 6).default_file_name == "bench-1000-teams-6-people.db"
+    assert BenchPlan.for_responses(1_040_000).default_file_name == "bench-1000-teams.db"
+    with pytest.raises(BenchError, match="more than 4"):
+        BenchPlan.for_responses(2_000, 4)  # every team would be as small as the pooled ones
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    args = ["bench", "--responses", "2000", "--people-per-team", "6", "--database-url", url]
+    result = CliRunner().invoke(cli, [*args, "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    plan = BenchPlan.for_responses(2000, 6)
+    assert (report["teams"], report["people_per_team"]) == (plan.teams, 6) == (6, 6)
+    _check_report(report, plan)

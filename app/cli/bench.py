@@ -16,7 +16,15 @@ from typing import Annotated, TextIO
 import typer
 from sqlalchemy import text
 
-from app.bench import DEFAULT_RESPONSES, BenchError, BenchPlan, expected_responses, run_benchmark
+from app.bench import (
+    DEFAULT_RESPONSES,
+    PEOPLE_PER_TEAM,
+    SMALL_TEAM_SIZE,
+    BenchError,
+    BenchPlan,
+    expected_responses,
+    run_benchmark,
+)
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import PROJECT_ROOT
 from models.migrate import upgrade_to_head
@@ -79,10 +87,19 @@ def bench(
         typer.Option(
             "--responses",
             min=1,
-            help="Size of the synthetic organisation in responses (20 people x 52 weeks per team; "
-            "about 4% do not answer). Default: 1,000 teams.",
+            help="Size of the synthetic organisation in responses (--people-per-team x 52 weeks per "
+            "team; about 4% do not answer). Default: 1,000 teams of 20.",
         ),
     ] = DEFAULT_RESPONSES,
+    people_per_team: Annotated[
+        int,
+        typer.Option(
+            "--people-per-team",
+            min=SMALL_TEAM_SIZE + 1,
+            help="People per team (fewer: fewer responses for the same teams x weeks, to show what "
+            "memory and timings depend on)",
+        ),
+    ] = PEOPLE_PER_TEAM,
     database_url: DatabaseUrlOption = None,
     output_format: Annotated[
         BenchFormat, typer.Option("--format", help="json or text")
@@ -91,9 +108,13 @@ def bench(
 ) -> None:
     """Build (or reuse) a synthetic organisation and time the HR overview, a team dashboard, strain
     detection and 200 concurrent submissions. Never point it at a real database: it refuses one
-    that holds other data. Without --database-url it uses data/bench-<teams>-teams.db."""
-    plan = BenchPlan.for_responses(responses)
-    url = database_url or f"sqlite:///{PROJECT_ROOT / 'data' / f'bench-{plan.teams}-teams.db'}"
+    that holds other data. Without --database-url it uses data/bench-<teams>-teams.db
+    (data/bench-<teams>-teams-<people>-people.db with --people-per-team)."""
+    try:
+        plan = BenchPlan.for_responses(responses, people_per_team)
+    except BenchError as error:
+        fail(str(error))
+    url = database_url or f"sqlite:///{PROJECT_ROOT / 'data' / plan.default_file_name}"
     settings = load_settings(url)
     engine = open_engine(settings)
     try:
