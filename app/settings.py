@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     min_group_size: int = Field(5, ge=3)
     min_comment_group_size: int = Field(10, ge=5)
     pooling_weeks: int = Field(4, ge=1, le=13)
-    # Recompute the team dashboards' shared gate results in the background (app/warmup.py).
+    # Recompute the team dashboards' shared gate results in the background, and keep the
+    # comment-scrubbing name index built (app/warmup.py).
     warm_dashboards: bool = True
 
     def privacy_rules(self) -> PrivacyRules:
