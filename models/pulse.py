@@ -10,7 +10,8 @@
 - ``ParticipationReceipt`` is an HMAC of (person, week) under the participation key; it stops a
   second answer and counts participation, and names nobody without the key.
 - ``TeamWeekScore`` is the maintained weekly aggregate per team, construct and work pattern,
-  updated in the submission's transaction so dashboards cost teams x weeks, not responses.
+  updated in the submission's transaction so dashboards cost teams x weeks, not responses. Like
+  ``TeamWeekResponses`` it is derived data, without foreign keys of its own.
 """
 
 from __future__ import annotations
@@ -96,8 +97,10 @@ class TeamWeekScore(SQLModel, table=True):
 
     __tablename__ = "team_week_score"
     __table_args__ = (CheckConstraint("n >= 0", name="n_nonnegative"), UPDATED_IN_PLACE)
-    team_id: int = Field(primary_key=True, foreign_key="unit.id", ondelete="RESTRICT")
-    week: str = Field(primary_key=True, foreign_key="pulse_period.week", max_length=8)
+    # No foreign keys: the responses summed here, written in the same transaction, hold them; on
+    # the sums they were a third of a new week's first batch (migration a71c0e5d2b94).
+    team_id: int = Field(primary_key=True)
+    week: str = Field(primary_key=True, max_length=8)
     construct_id: str = Field(primary_key=True, max_length=40)
     work_pattern: str = Field(primary_key=True, max_length=10)
     n: int = Field(default=0)
@@ -111,8 +114,8 @@ class TeamWeekResponses(SQLModel, table=True):
 
     __tablename__ = "team_week_responses"
     __table_args__ = (CheckConstraint("n >= 0", name="n_nonnegative"), UPDATED_IN_PLACE)
-    team_id: int = Field(primary_key=True, foreign_key="unit.id", ondelete="RESTRICT")
-    week: str = Field(primary_key=True, foreign_key="pulse_period.week", max_length=8)
+    team_id: int = Field(primary_key=True)  # no foreign keys, as in TeamWeekScore
+    week: str = Field(primary_key=True, max_length=8)
     n: int = Field(default=0)
     comments: int = Field(default=0)
 

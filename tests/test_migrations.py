@@ -189,3 +189,67 @@ def test_people_changes_counter_is_added_counting_and_removed_cleanly(db_url: st
         connection.execute(add_person, {"email": "two@council.test"})
     engine.dispose()
     _drop_everything(db_url)
+
+
+def test_aggregates_lose_their_foreign_keys_and_get_them_back_keeping_every_row(db_url: str) -> None:
+    """a71c0e5d2b94 drops the maintained aggregates' foreign keys (the responses they sum hold
+    them), keeping every row and the non-negative count check; a downgrade puts them back."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "310f3fa0aded")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO unit (code, name, kind) VALUES ('t', 'Team', 'team')"))
+        team = connection.execute(text("SELECT id FROM unit")).scalar_one()
+        connection.execute(
+            text("INSERT INTO pulse_period VALUES ('2026-W10', '2026-03-02', '2026-03-08')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO team_week_score VALUES (:t, '2026-W10', 'wellbeing', 'home', 3, 1.5, 0.75)"
+            ),
+            {"t": team},
+        )
+        connection.execute(
+            text("INSERT INTO team_week_responses VALUES (:t, '2026-W10', 3, 1)"), {"t": team}
+        )
+    engine.dispose()
+
+    def stored() -> dict[str, list[tuple[object, ...]]]:
+        with engine.connect() as connection:
+            return {
+                table: [tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}"))]
+                for table in ("team_week_score", "team_week_responses")
+            }
+
+    def foreign_keys() -> set[str]:
+        found = inspect(engine)
+        return {
+            fk["name"]
+            for table in ("team_week_score", "team_week_responses")
+            for fk in found.get_foreign_keys(table)
+        }
+
+    expected = stored()
+    command.upgrade(config, "head")
+    engine = make_engine(db_url)
+    assert foreign_keys() == set()
+    assert stored() == expected
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # the check is kept
+        connection.execute(text("UPDATE team_week_score SET n = -1"))
+    engine.dispose()
+
+    command.downgrade(config, "310f3fa0aded")
+    engine = make_engine(db_url)
+    assert foreign_keys() == {
+        f"fk_{table}_{column}"
+        for table in ("team_week_score", "team_week_responses")
+        for column in ("team_id_unit", "week_pulse_period")
+    }
+    assert stored() == expected
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # a week that does not exist
+        connection.execute(
+            text("INSERT INTO team_week_responses VALUES (:t, '2031-W01', 1, 0)"), {"t": team}
+        )
+    engine.dispose()
+    _drop_everything(db_url)
