@@ -196,6 +196,10 @@ def test_small_team_shows_the_pooled_note_instead_of_a_weekly_figure(
     sign_in(page, app_url, f"{manager} · Manager")
     _open(page, "Team dashboard")
     switcher = page.get_by_test_id("stSelectbox").filter(has_text="Team")
+    # A manager of several teams gets a switcher, of one team its name. Wait for either before
+    # asking which: counting at once raced the page's rendering under load (a switcher that was
+    # about to appear counted 0, and the test then looked for a one-team name).
+    expect(switcher.or_(page.get_by_text(f"Team: {team}")).first).to_be_visible(timeout=30_000)
     if switcher.count():
         switcher.first.click()
         page.get_by_role("option", name=team, exact=True).click()
