@@ -28,6 +28,18 @@ def wait_for_app(page: Page) -> None:
     )
 
 
+def show_team(page: Page, team: str) -> None:
+    """On the team dashboard, make ``team`` the team shown: a manager of several teams gets a
+    switcher, of one team its name. Waits for either before asking which (counting at once raced
+    the page's rendering under load: a switcher about to appear counted 0)."""
+    switcher = page.get_by_test_id("stSelectbox").filter(has_text="Team")
+    expect(switcher.or_(page.get_by_text(f"Team: {team}")).first).to_be_visible(timeout=30_000)
+    if switcher.count():
+        switcher.first.click()
+        page.get_by_role("option", name=team, exact=True).click()
+        wait_for_app(page)
+
+
 def sign_in(page: Page, app_url: str, account_text: str) -> None:
     """Sign in on the demo page by choosing the first account whose label contains ``account_text``
     (labels look like "Name · HR", "Name · Manager of Team X", "Name · Staff in Team Y")."""

@@ -16,7 +16,7 @@ from sqlmodel import select
 from analytics.outcomes import expected_progress, status
 from models.db import make_engine, write_session
 from models.org import Person, RoleGrant, Unit
-from tests.e2e.helpers import sign_in, wait_for_app
+from tests.e2e.helpers import show_team, sign_in, wait_for_app
 
 LISTED_MANAGERS = 8  # the demo sign-in page lists this many managers, by email
 MIN_GROUP_SIZE = 5  # the default k the e2e server runs with
@@ -195,22 +195,13 @@ def test_small_team_shows_the_pooled_note_instead_of_a_weekly_figure(
     manager, team = _listed_manager_of_a_small_team(demo_database)
     sign_in(page, app_url, f"{manager} · Manager")
     _open(page, "Team dashboard")
-    switcher = page.get_by_test_id("stSelectbox").filter(has_text="Team")
-    # A manager of several teams gets a switcher, of one team its name. Wait for either before
-    # asking which: counting at once raced the page's rendering under load (a switcher that was
-    # about to appear counted 0, and the test then looked for a one-team name).
-    expect(switcher.or_(page.get_by_text(f"Team: {team}")).first).to_be_visible(timeout=30_000)
-    if switcher.count():
-        switcher.first.click()
-        page.get_by_role("option", name=team, exact=True).click()
-        wait_for_app(page)
-    else:
-        expect(page.get_by_text(f"Team: {team}")).to_be_visible()
+    show_team(page, team)
     note = page.locator(".st-key-wellbeing_note")
     expect(note).to_be_visible(timeout=30_000)
     expect(note).to_contain_text(
         re.compile("no weekly figure for the team alone|No wellbeing figure is released for this team")
     )
+    wait_for_app(page)  # the latest figure, if any, is drawn after the note
     latest = page.locator(".st-key-wellbeing_latest")
     if latest.count():  # something was released: it must say it is pooled or rolled up
         expect(latest).not_to_contain_text("Basis: team")

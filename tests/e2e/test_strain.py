@@ -24,7 +24,7 @@ from analytics.strain_features import compute_strain_report
 from models.db import make_engine, read_session, write_session
 from models.org import Person, RoleGrant, Unit
 from surveys.demo import plan_demo
-from tests.e2e.helpers import sign_in, wait_for_app
+from tests.e2e.helpers import show_team, sign_in, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_IN_LIST = "aaa-strain-check."  # sorts before every demo email, so the sign-in list shows it
@@ -159,11 +159,7 @@ def test_manager_of_a_flagged_team_sees_the_flag_and_why(
     app, manager, team = flagged_manager_app
     sign_in(page, app, f"{manager} · Manager")
     _open(page, "Team dashboard")
-    switcher = page.get_by_test_id("stSelectbox").filter(has_text="Team")
-    if switcher.count():
-        switcher.first.click()
-        page.get_by_role("option", name=team, exact=True).click()
-        wait_for_app(page)
+    show_team(page, team)
     expect(
         page.get_by_test_id("stAlert").filter(has_text="Flagged as under strain").first
     ).to_be_visible(timeout=60_000)
