@@ -610,6 +610,11 @@ class PreparedSubmission(NewResponse):
         )
 
 
+def _is_written(comment: str | None) -> bool:
+    """Whether a comment has anything in it to store (and so to scrub): blank ones are dropped."""
+    return bool(comment and comment.strip())
+
+
 def prepare_submission(
     session: Session | None,
     *,
@@ -654,7 +659,7 @@ def prepare_submission(
     stored_comment: str | None = None
     scrubbed = False
     version: _PeopleVersion | None = None
-    if comment and comment.strip():
+    if _is_written(comment):
         names: NameIndex | tuple[str, ...]
         if known_names is not None:
             names = tuple(sorted(set(known_names)))
@@ -919,8 +924,7 @@ def submit_pulse(
 def prepare_with_engine(engine: Engine, **submission: Any) -> PreparedSubmission:
     """``prepare_submission`` (same keywords) as ``submit_pulse`` runs it: with a read session
     of its own only when a comment must be scrubbed with everyone's names in the database."""
-    comment = submission.get("comment")
-    needs_names = submission.get("known_names") is None and bool(comment and comment.strip())
+    needs_names = submission.get("known_names") is None and _is_written(submission.get("comment"))
     with read_session(engine) if needs_names else nullcontext() as session:
         return prepare_submission(session, **submission)
 

@@ -25,17 +25,22 @@ down_revision: str | None = "310f3fa0aded"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Per table: its columns (SQLite DDL), primary key, and the foreign keys this revision drops.
+# Per table: its columns (name, SQLite type; all NOT NULL) and its primary key.
 TABLES = {
     "team_week_score": (
-        "team_id INTEGER NOT NULL, week VARCHAR(8) NOT NULL, construct_id VARCHAR(40) NOT NULL, "
-        "work_pattern VARCHAR(10) NOT NULL, n INTEGER NOT NULL, total FLOAT NOT NULL, "
-        "total_sq FLOAT NOT NULL",
+        (
+            ("team_id", "INTEGER"),
+            ("week", "VARCHAR(8)"),
+            ("construct_id", "VARCHAR(40)"),
+            ("work_pattern", "VARCHAR(10)"),
+            ("n", "INTEGER"),
+            ("total", "FLOAT"),
+            ("total_sq", "FLOAT"),
+        ),
         "team_id, week, construct_id, work_pattern",
     ),
     "team_week_responses": (
-        "team_id INTEGER NOT NULL, week VARCHAR(8) NOT NULL, n INTEGER NOT NULL, "
-        "comments INTEGER NOT NULL",
+        (("team_id", "INTEGER"), ("week", "VARCHAR(8)"), ("n", "INTEGER"), ("comments", "INTEGER")),
         "team_id, week",
     ),
 }
@@ -64,8 +69,9 @@ def _set_foreign_keys(*, present: bool) -> None:
             f"CONSTRAINT ck_{table}_n_nonnegative CHECK (n >= 0)",
             *(f"CONSTRAINT {name} {definition}" for name, definition in foreign_keys.items() if present),
         ]
-        names = ", ".join(column.split()[0] for column in columns.split(", "))
-        op.execute(f"CREATE TABLE {table}_rebuilt ({columns}, {', '.join(constraints)})")
+        names = ", ".join(name for name, _ in columns)
+        definitions = ", ".join(f"{name} {sql_type} NOT NULL" for name, sql_type in columns)
+        op.execute(f"CREATE TABLE {table}_rebuilt ({definitions}, {', '.join(constraints)})")
         op.execute(f"INSERT INTO {table}_rebuilt ({names}) SELECT {names} FROM {table}")
         op.execute(f"DROP TABLE {table}")
         op.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
