@@ -24,6 +24,7 @@ from models.pulse import (
     TeamWeekResponses,
     TeamWeekScore,
 )
+from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
 
 __all__ = [
     "ROLES",
@@ -38,11 +39,14 @@ __all__ = [
     "ObjectiveTeam",
     "OrgSetting",
     "ParticipationReceipt",
+    "PeriodRelease",
     "PeopleChanges",
     "Person",
     "PersonCreate",
     "PulsePeriod",
     "PulseResponse",
+    "ReleasedComment",
+    "ReleasedFigure",
     "RoleGrant",
     "TeamWeekResponses",
     "TeamWeekScore",
