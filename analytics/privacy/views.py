@@ -1,0 +1,259 @@
+"""Reading released figures: what pages, exports and strain are allowed to see.
+
+Every function here reads the store of frozen releases (``models.releases``) and nothing else, so
+a page can only ever show a figure the gate stored, for a period that has closed. Access is checked
+first, on every call: HR and admins see every unit; a manager the units they manage; staff their
+own team (what their manager can see).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from analytics.aggregates import OrgTree, load_tree
+from analytics.privacy.rules import PARTICIPATION, REASON_TOO_FEW
+from models import calendar
+from models.access import AccessDenied, Viewer, descendant_unit_ids, require_team_access
+from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "unit",
+    "unit_name",
+    "parent",
+    "level",
+    "period_start",
+    "period_end",
+    "construct",
+    "mean",
+    "n",
+    "suppressed",
+    "reason",
+)
+BASIS_TEAM = "team"
+
+
+def require_team_view(session: Session, viewer: Viewer, team_id: int) -> None:
+    """A team's released figures: its managers, HR/admin, and its own members (what others see)."""
+    if viewer.team_id == team_id and viewer.is_staff:
+        return
+    require_team_access(session, viewer, team_id)
+
+
+def require_unit_view(session: Session, viewer: Viewer, unit_id: int) -> None:
+    """A unit's released figures: HR/admin anywhere; a manager within the units they manage;
+    staff only their own team."""
+    if viewer.is_hr or viewer.is_admin:
+        return
+    if viewer.team_id == unit_id and viewer.is_staff:
+        return
+    if viewer.is_manager and unit_id in descendant_unit_ids(session, viewer.managed_unit_ids):
+        return
+    raise AccessDenied("You can only see units you manage or your own team.")
+
+
+def require_hr(viewer: Viewer) -> None:
+    if not (viewer.is_hr or viewer.is_admin):
+        raise AccessDenied("Organisation-wide figures are for HR only.")
+
+
+def released_periods(
+    session: Session, *, organisation_id: int | None = None, kind: calendar.PeriodKind | None = None
+) -> list[str]:
+    """Released period labels (of one kind, when given), oldest first."""
+    query = select(PeriodRelease.period, PeriodRelease.first_week).distinct()
+    if organisation_id is not None:
+        query = query.where(PeriodRelease.organisation_id == organisation_id)
+    if kind is not None:
+        query = query.where(PeriodRelease.kind == kind)
+    rows = session.exec(query).all()
+    return [period for period, _ in sorted(set(rows), key=lambda row: (row[1], row[0]))]
+
+
+def stored_cells(
+    session: Session,
+    *,
+    organisation_ids: Sequence[int] | None = None,
+    kind: calendar.PeriodKind | None = None,
+    periods: Sequence[str] | None = None,
+    unit_ids: Sequence[int] | None = None,
+    constructs: Sequence[str] | None = None,
+    slices: bool = False,
+) -> pd.DataFrame:
+    """Released cells as stored (no access check: callers check first)."""
+    query = select(ReleasedFigure).where(
+        (ReleasedFigure.work_pattern != "") if slices else (ReleasedFigure.work_pattern == "")
+    )
+    if organisation_ids is not None:
+        query = query.where(col(ReleasedFigure.organisation_id).in_(list(organisation_ids)))
+    if kind is not None:
+        query = query.where(ReleasedFigure.kind == kind)
+    if periods is not None:
+        query = query.where(col(ReleasedFigure.period).in_(list(periods)))
+    if unit_ids is not None:
+        query = query.where(col(ReleasedFigure.unit_id).in_(list(unit_ids)))
+    if constructs is not None:
+        query = query.where(col(ReleasedFigure.construct_id).in_(list(constructs)))
+    rows = [row.model_dump() for row in session.exec(query).all()]
+    columns = list(ReleasedFigure.model_fields)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _records(tree: OrgTree, cells: pd.DataFrame) -> pd.DataFrame:
+    """Stored cells as published records (the export's columns, plus period label and unit id)."""
+    if cells.empty:
+        return pd.DataFrame(columns=[*RECORD_COLUMNS, "period", "unit_id", "work_pattern", "rate"])
+    rows = []
+    for cell in cells.itertuples(index=False):
+        unit = tree.units[int(cell.unit_id)]
+        parent_id = tree.parent(unit.id)
+        weeks = calendar.weeks_in(cell.period)
+        rows.append(
+            {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "parent": tree.units[parent_id].code if parent_id is not None else None,
+                "level": unit.kind,
+                "period_start": weeks[0],
+                "period_end": weeks[-1],
+                "construct": cell.construct_id,
+                "mean": None if cell.suppressed or pd.isna(cell.mean) else float(cell.mean),
+                "n": None if cell.suppressed else cell.n,
+                "suppressed": bool(cell.suppressed),
+                "reason": cell.reason,
+                "period": cell.period,
+                "unit_id": unit.id,
+                "work_pattern": cell.work_pattern,
+                "rate": None if cell.suppressed else cell.rate,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["construct", "period_start", "period_end", "unit"], ignore_index=True)
+
+
+def organisation_figures(
+    *,
+    session: Session,
+    viewer: Viewer,
+    kind: calendar.PeriodKind = "week",
+    periods: Sequence[str] | None = None,
+    constructs: Sequence[str] | None = None,
+    organisation_id: int | None = None,
+    slices: bool = False,
+) -> pd.DataFrame:
+    """Every unit's released cell per period of ``kind`` (HR only): the heatmap, the trends and the
+    open-data export all read this, so they show the same cells. ``responses`` is participation."""
+    require_hr(viewer)
+    tree = load_tree(session)
+    roots = [tree.root_of(organisation_id)] if organisation_id is not None else None
+    cells = stored_cells(
+        session, organisation_ids=roots, kind=kind, periods=periods, constructs=constructs, slices=slices
+    )
+    return _records(tree, cells)
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    week: str
+    construct: str
+    mean: float | None
+    n: str | None
+    basis: str
+    period: str | None
+    reason: str | None
+
+
+def team_series(
+    *,
+    session: Session,
+    viewer: Viewer,
+    team_id: int,
+    weeks: Sequence[str],
+    constructs: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per released week and construct, the figure that stands for the team: its own week if
+    released, else its own month or quarter (pooled), else the nearest ancestor's (rolled up),
+    finest period first. ``basis`` says which; a week without any says why."""
+    require_team_view(session, viewer, team_id)
+    tree = load_tree(session)
+    if team_id not in tree.units:
+        raise LookupError(f"There is no unit with id {team_id}.")
+    chain = [team_id, *tree.ancestors(team_id)]
+    containing = {
+        week: [calendar.period_of(week, k) for k in ("week", "month", "quarter")] for week in weeks
+    }
+    labels = sorted({label for found in containing.values() for label in found})
+    cells = stored_cells(session, periods=labels, unit_ids=chain, constructs=constructs)
+    wanted = sorted(set(cells["construct_id"])) if constructs is None else list(constructs)
+    wanted = [c for c in wanted if c != PARTICIPATION]
+    index = {(int(c.unit_id), c.period, c.construct_id): c for c in cells.itertuples(index=False)}
+    rows: list[dict] = []
+    for week in weeks:
+        for construct in wanted:
+            rows.append(_team_row(tree, chain, containing[week], week, construct, index))
+    return pd.DataFrame(rows, columns=["week", "construct", "mean", "n", "basis", "period", "reason"])
+
+
+def _team_row(
+    tree: OrgTree, chain: list[int], periods: list[str], week: str, construct: str, index: dict
+) -> dict:
+    reason: str | None = None
+    for unit_id in chain:
+        for period in periods:
+            cell = index.get((unit_id, period, construct))
+            if cell is None:
+                continue
+            if cell.suppressed:
+                if unit_id == chain[0] and reason is None:
+                    reason = cell.reason
+                continue
+            kind = calendar.kind_of(period)
+            pooled = "" if kind == "week" else f"pooled over the {kind} {period}"
+            if unit_id == chain[0]:
+                basis = pooled or BASIS_TEAM
+            else:
+                basis = ", ".join(filter(None, [f"rolled up into {tree.units[unit_id].name}", pooled]))
+            return {
+                "week": week,
+                "construct": construct,
+                "mean": float(cell.mean),
+                "n": cell.n,
+                "basis": basis,
+                "period": period,
+                "reason": None,
+            }
+    return {
+        "week": week,
+        "construct": construct,
+        "mean": None,
+        "n": None,
+        "basis": BASIS_TEAM,
+        "period": None,
+        "reason": reason or REASON_TOO_FEW,
+    }
+
+
+def team_participation(
+    *, session: Session, viewer: Viewer, team_id: int, periods: Sequence[str]
+) -> pd.DataFrame:
+    """The team's released participation (people banded, rate from the band) per period."""
+    require_team_view(session, viewer, team_id)
+    tree = load_tree(session)
+    cells = stored_cells(session, periods=periods, unit_ids=[team_id], constructs=[PARTICIPATION])
+    return _records(tree, cells)
+
+
+def released_comments(
+    *, session: Session, viewer: Viewer, unit_id: int, periods: Sequence[str]
+) -> list[str]:
+    """A unit's released comments for closed periods, alphabetical (no week, no order in time)."""
+    require_unit_view(session, viewer, unit_id)
+    texts = session.exec(
+        select(ReleasedComment.text).where(
+            ReleasedComment.unit_id == unit_id, col(ReleasedComment.period).in_(list(periods))
+        )
+    ).all()
+    return sorted(str(text) for text in texts)
