@@ -34,6 +34,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "reason",
 )
 BASIS_TEAM = "team"
+SERIES_COLUMNS = ("week", "construct", "mean", "n", "basis", "period", "reason", "suppressed", "unit_id")
 
 
 def require_team_view(session: Session, viewer: Viewer, team_id: int) -> None:
@@ -194,7 +195,7 @@ def team_series(
     for week in weeks:
         for construct in wanted:
             rows.append(_team_row(tree, chain, containing[week], week, construct, index))
-    return pd.DataFrame(rows, columns=["week", "construct", "mean", "n", "basis", "period", "reason"])
+    return pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
 
 
 def _team_row(
@@ -219,11 +220,13 @@ def _team_row(
             return {
                 "week": week,
                 "construct": construct,
-                "mean": float(cell.mean),
+                "mean": None if pd.isna(cell.mean) else float(cell.mean),
                 "n": cell.n,
                 "basis": basis,
                 "period": period,
                 "reason": None,
+                "suppressed": False,
+                "unit_id": unit_id,
             }
     return {
         "week": week,
@@ -233,6 +236,8 @@ def _team_row(
         "basis": BASIS_TEAM,
         "period": None,
         "reason": reason or REASON_TOO_FEW,
+        "suppressed": True,
+        "unit_id": None,
     }
 
 
@@ -257,3 +262,112 @@ def released_comments(
         )
     ).all()
     return sorted(str(text) for text in texts)
+
+
+def latest_released_weeks(session: Session, *, unit_id: int, count: int) -> list[str]:
+    """The organisation's latest ``count`` released weeks, oldest first (what dashboards show)."""
+    tree = load_tree(session)
+    if unit_id not in tree.units:
+        raise LookupError(f"There is no unit with id {unit_id}.")
+    weeks = released_periods(session, organisation_id=tree.root_of(unit_id), kind="week")
+    return weeks[-count:] if count > 0 else []
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """What a team page shows: the series (``team_series``), its work-pattern mix and its
+    participation, all read from the released store."""
+
+    series: pd.DataFrame
+    mix: pd.DataFrame
+    rates: pd.DataFrame
+
+
+def _chosen_rows(tree: OrgTree, team_id: int, cells: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """The released rows of the finest period (then the nearest ancestor) that stands for the team."""
+    chain = [team_id, *tree.ancestors(team_id)]
+    for unit_id in chain:
+        for period in periods:
+            rows = cells[(cells["unit_id"] == unit_id) & (cells["period"] == period)]
+            if not rows.empty and not rows["suppressed"].all():
+                basis = (
+                    BASIS_TEAM if unit_id == team_id else f"rolled up into {tree.units[unit_id].name}"
+                )
+                return rows.assign(basis=basis)
+    return cells.iloc[0:0].assign(basis=BASIS_TEAM)
+
+
+def team_figures(
+    *,
+    session: Session,
+    viewer: Viewer,
+    team_id: int,
+    weeks: Sequence[str],
+    constructs: Sequence[str] | None = None,
+) -> TeamFigures:
+    """The team's released series, work-pattern mix (its latest released quarter) and response
+    rate per week, each standing for the team as ``team_series`` explains."""
+    series = team_series(
+        session=session, viewer=viewer, team_id=team_id, weeks=weeks, constructs=constructs
+    )
+    tree = load_tree(session)
+    chain = [team_id, *tree.ancestors(team_id)]
+    rate_rows = []
+    labels = sorted({calendar.period_of(w, k) for w in weeks for k in ("week", "month", "quarter")})
+    participation = stored_cells(session, periods=labels, unit_ids=chain, constructs=[PARTICIPATION])
+    index = {
+        (int(c.unit_id), c.period, c.construct_id): c for c in participation.itertuples(index=False)
+    }
+    for week in weeks:
+        row = _team_row(
+            tree,
+            chain,
+            [calendar.period_of(week, k) for k in ("week", "month", "quarter")],
+            week,
+            PARTICIPATION,
+            index,
+        )
+        found = index.get((row["unit_id"], row["period"], PARTICIPATION)) if row["period"] else None
+        rate = None if found is None else found.rate
+        rate_rows.append(
+            {
+                "week": week,
+                "rate_label": rate or "not released",
+                "response_rate": _exact_rate(rate),
+                "n": row["n"],
+                "basis": row["basis"],
+            }
+        )
+    rates = pd.DataFrame(rate_rows, columns=["week", "rate_label", "response_rate", "n", "basis"])
+    quarters = released_periods(session, organisation_id=tree.root_of(team_id), kind="quarter")
+    mix = pd.DataFrame(columns=["work_pattern", "share", "n", "basis", "suppressed", "period"])
+    if quarters:
+        slices = stored_cells(
+            session, periods=quarters[-1:], unit_ids=chain, constructs=["wellbeing"], slices=True
+        ).assign(unit_id=lambda f: f["unit_id"].astype(int))
+        chosen = _chosen_rows(tree, team_id, slices, quarters[-1:])
+        if not chosen.empty:
+            released = chosen[~chosen["suppressed"].astype(bool)]
+            exact = released["n"].map(lambda n: n is not None and "-" not in str(n))
+            total = sum(int(n) for n in released["n"]) if bool(exact.all()) and not released.empty else 0
+            mix = pd.DataFrame(
+                {
+                    "work_pattern": chosen["work_pattern"],
+                    "share": [
+                        (int(n) / total if total and not s else None)
+                        for n, s in zip(chosen["n"], chosen["suppressed"], strict=True)
+                    ],
+                    "n": chosen["n"],
+                    "basis": chosen["basis"],
+                    "suppressed": chosen["suppressed"].astype(bool),
+                    "period": chosen["period"],
+                }
+            )
+    return TeamFigures(series=series, mix=mix, rates=rates)
+
+
+def _exact_rate(text: str | None) -> float | None:
+    """A rate the chart may draw: only an exact one (from 10 people), never a band's range."""
+    if not text or "-" in text:
+        return None
+    return float(text.rstrip("%")) / 100
