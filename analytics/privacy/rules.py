@@ -74,6 +74,12 @@ class PrivacyRules:
             raise ValueError(f"pooling_period must be one of {', '.join(POOLING_PERIODS)}")
 
 
+def standing_kinds(pooling_period: PoolingPeriod) -> tuple[calendar.PeriodKind, ...]:
+    """The periods that may stand for a team's week, finest first: its own week, then the block
+    it is pooled into (month, then quarter; or the quarter only)."""
+    return ("week", "month", "quarter") if pooling_period == "month" else ("week", "quarter")
+
+
 def band(n: int) -> str:
     """A released count of people: exact from 10, otherwise the band it falls in ("5-9")."""
     if n >= EXACT_COUNT_FROM:

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from analytics.aggregates import OrgTree, load_tree
-from analytics.privacy.rules import PARTICIPATION, REASON_TOO_FEW
+from analytics.privacy.rules import PARTICIPATION, REASON_TOO_FEW, PoolingPeriod, standing_kinds
 from models import calendar
 from models.access import AccessDenied, Viewer, descendant_unit_ids, require_team_access
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
@@ -174,6 +174,7 @@ def team_series(
     team_id: int,
     weeks: Sequence[str],
     constructs: Sequence[str] | None = None,
+    pooling_period: PoolingPeriod = "month",
 ) -> pd.DataFrame:
     """Per released week and construct, the figure that stands for the team: its own week if
     released, else its own month or quarter (pooled), else the nearest ancestor's (rolled up),
@@ -184,7 +185,7 @@ def team_series(
         raise LookupError(f"There is no unit with id {team_id}.")
     chain = [team_id, *tree.ancestors(team_id)]
     containing = {
-        week: [calendar.period_of(week, k) for k in ("week", "month", "quarter")] for week in weeks
+        week: [calendar.period_of(week, k) for k in standing_kinds(pooling_period)] for week in weeks
     }
     labels = sorted({label for found in containing.values() for label in found})
     cells = stored_cells(session, periods=labels, unit_ids=chain, constructs=constructs)
@@ -194,11 +195,11 @@ def team_series(
     rows: list[dict] = []
     for week in weeks:
         for construct in wanted:
-            rows.append(_team_row(tree, chain, containing[week], week, construct, index))
+            rows.append(standing_row(tree, chain, containing[week], week, construct, index))
     return pd.DataFrame(rows, columns=list(SERIES_COLUMNS))
 
 
-def _team_row(
+def standing_row(
     tree: OrgTree, chain: list[int], periods: list[str], week: str, construct: str, index: dict
 ) -> dict:
     reason: str | None = None
@@ -304,6 +305,7 @@ def team_figures(
     team_id: int,
     weeks: Sequence[str],
     constructs: Sequence[str] | None = None,
+    pooling_period: PoolingPeriod = "month",
 ) -> TeamFigures:
     """The team's released series, work-pattern mix (its latest released quarter) and response
     rate per week, each standing for the team as ``team_series`` explains."""
@@ -313,16 +315,17 @@ def team_figures(
     tree = load_tree(session)
     chain = [team_id, *tree.ancestors(team_id)]
     rate_rows = []
-    labels = sorted({calendar.period_of(w, k) for w in weeks for k in ("week", "month", "quarter")})
+    kinds = standing_kinds(pooling_period)
+    labels = sorted({calendar.period_of(w, k) for w in weeks for k in kinds})
     participation = stored_cells(session, periods=labels, unit_ids=chain, constructs=[PARTICIPATION])
     index = {
         (int(c.unit_id), c.period, c.construct_id): c for c in participation.itertuples(index=False)
     }
     for week in weeks:
-        row = _team_row(
+        row = standing_row(
             tree,
             chain,
-            [calendar.period_of(week, k) for k in ("week", "month", "quarter")],
+            [calendar.period_of(week, k) for k in kinds],
             week,
             PARTICIPATION,
             index,

@@ -140,7 +140,12 @@ def load_wellbeing(email: str, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame
         viewer = _viewer(session, email)
         weeks = latest_released_weeks(session, unit_id=team_id, count=WEEKS_SHOWN)
         figures = team_figures(
-            session=session, viewer=viewer, team_id=team_id, weeks=weeks, constructs=DASHBOARD_CONSTRUCTS
+            session=session,
+            viewer=viewer,
+            team_id=team_id,
+            weeks=weeks,
+            constructs=DASHBOARD_CONSTRUCTS,
+            pooling_period=ui.settings().pooling_period,
         )
     return figures.series, figures.mix, figures.rates
 
