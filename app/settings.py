@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     # Recompute the team dashboards' shared gate results in the background, and keep the
     # comment-scrubbing name index built (app/warmup.py).
     warm_dashboards: bool = True
+    # Pulse invitations and reminders (``wellbeing remind``). SMTP credentials and webhook URLs
+    # come from here only, never from the database. Security when unset: by port (465 tls,
+    # 587 starttls, otherwise none).
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "wellbeing@localhost"
+    public_url: str = "http://localhost:8501"  # the address staff open; the pulse link is built on it
+    webhook_url: SecretStr | None = None  # Teams Workflows / Slack incoming webhook, every organisation
+    webhook_urls: dict[str, SecretStr] = {}  # per organisation code, as JSON: {"WVC": "https://..."}
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""

@@ -25,12 +25,20 @@ from models.pulse import (
     TeamWeekScore,
 )
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
+from models.reminders import (
+    ChannelPost,
+    ReminderCount,
+    ReminderOptOut,
+    ReminderRun,
+    ReminderSent,
+)
 
 __all__ = [
     "ROLES",
     "Action",
     "AuditEntry",
     "CheckIn",
+    "ChannelPost",
     "CheckInCreate",
     "KeyResult",
     "KeyResultCreate",
@@ -47,6 +55,10 @@ __all__ = [
     "PulseResponse",
     "ReleasedComment",
     "ReleasedFigure",
+    "ReminderCount",
+    "ReminderOptOut",
+    "ReminderRun",
+    "ReminderSent",
     "RoleGrant",
     "TeamWeekResponses",
     "TeamWeekScore",
