@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -33,92 +25,13 @@ from surveys.reminders.delivery import MailSender, Retry, SmtpConfig
 from surveys.reminders.preferences import set_opt_out, set_reminders_enabled
 from surveys.reminders.run import Channels, RunReport, RunSettings, remind_organisation
 from surveys.submit import participation_receipt
+from tests.reminder_servers import Hook, Mailbox, smtp_fixture, webhook_fixture  # noqa: F401
 
 KEY = b"test-participation-key"
 MONDAY_0900 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 2026-W50, GMT
 THURSDAY_1000 = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 WEEK = "2026-W50"
 NO_WAIT = Retry(attempts=3, first_wait=0.0, sleep=lambda _seconds: None)
-
-
-# -- the real parts ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives; can refuse addresses or go down."""
-
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-    down_after: int | None = None  # answer 421 to every message after this many
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: ARG002
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: ARG002
-        if self.down_after is not None and len(self.received) >= self.down_after:
-            return "421 4.3.2 Service not available"
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def recipients(self) -> list[str]:
-        return [address for rcpts, _ in self.received for address in rcpts]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
-
-
-@dataclass
-class Hook:
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    fail_next: int = 0  # answer 503 to this many posts first
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[Hook, str]]:
-    hook = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if hook.fail_next:
-                hook.fail_next -= 1
-                self.send_response(503)
-            else:
-                hook.posts.append(json.loads(body))
-                self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook, f"http://127.0.0.1:{server.server_address[1]}/hook/secret-token"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- a small organisation ------------------------------------------------------------------------
