@@ -10,6 +10,7 @@ import streamlit as st
 
 from analytics.gate import FLOOR_MIN_COMMENT_GROUP_SIZE, FLOOR_MIN_GROUP_SIZE, PrivacyRules
 from app import ui
+from app.components import reminder_settings
 from models import admin
 from models.access import AccessDenied, Viewer
 from models.base import iso_week
@@ -227,7 +228,9 @@ def main() -> None:
         return
     organisation_id, name = organisation
     st.caption(name)
-    tabs = st.tabs(["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log"])
+    tabs = st.tabs(
+        ["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log", "Reminders"]
+    )
     with tabs[0]:
         _organisation_tab(viewer)
     with tabs[1]:
@@ -238,6 +241,8 @@ def main() -> None:
         _pulse_tab(viewer, organisation_id)
     with tabs[4]:
         _audit_tab(viewer)
+    with tabs[5]:
+        reminder_settings.render(viewer, organisation_id)
 
 
 main()
