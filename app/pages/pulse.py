@@ -12,6 +12,7 @@ from models.base import iso_week
 from models.db import read_session, write_session
 from surveys.composition import Composition
 from surveys.instruments import Item
+from surveys.reminders.message import OPT_OUT_LABEL
 from surveys.reminders.preferences import is_opted_out, set_opt_out
 from surveys.submit import (
     AlreadyAnswered,
@@ -112,9 +113,6 @@ def _form(composition: Composition, week: str) -> dict | None:
     }
 
 
-REMINDER_TOGGLE = "E-mail me when the pulse opens and remind me"
-
-
 def _save_reminder_choice(person_id: int, key: str) -> None:
     with write_session(ui.engine()) as session:
         set_opt_out(session, person_id=person_id, opted_out=not st.session_state[key])
@@ -128,7 +126,7 @@ def _reminder_choice(person_id: int) -> None:
         with read_session(ui.engine()) as session:
             st.session_state[key] = not is_opted_out(session, person_id)
     st.toggle(
-        REMINDER_TOGGLE,
+        OPT_OUT_LABEL,
         key=key,
         on_change=_save_reminder_choice,
         args=(person_id, key),

@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 INVITATION, REMINDER = "invitation", "reminder"
+# The pulse page's switch, named in every message as the way to stop them.
+OPT_OUT_LABEL = "E-mail me when the pulse opens and remind me"
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,7 @@ def _paragraphs(kind: str, context: MessageContext) -> list[str]:
         f"and averages for groups of at least {context.min_group_size} people, and nobody is told "
         "who has or has not answered.",
         "You get this message because you have not answered this week's pulse yet. To stop these "
-        'invitations and reminders, open the pulse page and turn off "E-mail me when the pulse '
-        'opens and remind me".',
+        f'invitations and reminders, open the pulse page and turn off "{OPT_OUT_LABEL}".',
     ]
 
 
