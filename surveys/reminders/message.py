@@ -13,9 +13,11 @@ anyone and never counts the open week.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,11 +68,11 @@ def _paragraphs(kind: str, context: MessageContext) -> list[str]:
 
 
 def build_email(
-    *, to: str, name: str, kind: str, context: MessageContext, message_id_domain: str | None = None
+    *, to: str, kind: str, context: MessageContext, message_id: str | None = None
 ) -> EmailMessage:
-    """One person's message, with a text and an HTML part."""
-    first_name = name.split()[0] if name.strip() else ""
-    greeting = f"Hello {first_name}," if first_name else "Hello,"
+    """One person's message, with a text and an HTML part. It greets nobody by name: the same
+    words go to everyone, so nothing in it is about the person beyond their address."""
+    greeting = "Hello,"
     paragraphs = _paragraphs(kind, context)
     title = subject(kind, context)
     message = EmailMessage()
@@ -78,7 +80,7 @@ def build_email(
     message["From"] = context.mail_from
     message["To"] = to
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=message_id_domain or _domain(context.mail_from))
+    message["Message-ID"] = message_id or make_msgid(domain=_domain(context.mail_from))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     message["List-Unsubscribe"] = f"<{context.pulse_url}>"
     text = "\n\n".join(
@@ -93,6 +95,33 @@ def build_email(
     message.set_content(text + "\n")
     message.add_alternative(_html(title, greeting, paragraphs, context), subtype="html")
     return message
+
+
+_TO = "recipient@placeholder.invalid"
+_ID = "<message-id@placeholder.invalid>"
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$")
+
+
+class BatchMessage:
+    """A run's message serialised once, for the SMTP wire; each recipient's copy differs only in
+    its To address and Message-ID. Building an ``EmailMessage`` per person cost 8 ms of CPU each
+    (160 s for 20,000 people); a copy from the template costs microseconds."""
+
+    def __init__(self, kind: str, context: MessageContext) -> None:
+        self.kind, self.context = kind, context
+        self.sender = parseaddr(context.mail_from)[1]
+        self.domain = _domain(context.mail_from)
+        data = build_email(to=_TO, kind=kind, context=context, message_id=_ID).as_bytes(policy=SMTP)
+        self._before_to, rest = data.split(_TO.encode(), 1)
+        self._between, self._after_id = rest.split(_ID.encode(), 1)
+
+    def render(self, to: str) -> bytes:
+        """The copy for ``to``; an address that is not plain ASCII is built the slow, general way
+        (the template must never carry a header break or an encoded word)."""
+        if not _PLAIN_ADDRESS.match(to):
+            return build_email(to=to, kind=self.kind, context=self.context).as_bytes(policy=SMTP)
+        message_id = make_msgid(domain=self.domain).encode()
+        return b"".join((self._before_to, to.encode(), self._between, message_id, self._after_id))
 
 
 # Dark text on white and white on dark blue: both well above the WCAG AA contrast of 4.5:1.

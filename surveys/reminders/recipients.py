@@ -47,7 +47,6 @@ class Recipient:
     person_id: int
     team_id: int
     email: str
-    display_name: str
     digest: str  # what the sent log will hold once the message has gone
 
 
@@ -84,19 +83,19 @@ def organisation_teams(session: Session, organisation_id: int) -> dict[int, str]
     return {int(unit_id): code for unit_id, code in rows if unit_id in below}
 
 
-def _people(session: Session, team_ids: list[int], week: str) -> Iterator[tuple[int, int, str, str]]:
-    """(person id, team id, email, name) of everyone in these teams who is active in ``week``."""
+def _people(session: Session, team_ids: list[int], week: str) -> Iterator[tuple[int, int, str]]:
+    """(person id, team id, email) of everyone in these teams who is active in ``week``."""
     monday = week_monday(week)
     sunday = monday + timedelta(days=6)
     query = (
-        select(Person.id, Person.team_id, Person.email, Person.display_name)
+        select(Person.id, Person.team_id, Person.email)
         .where(col(Person.team_id).in_(team_ids))
         .where((col(Person.active_from).is_(None)) | (col(Person.active_from) <= sunday))
         .where((col(Person.active_to).is_(None)) | (col(Person.active_to) >= monday))
         .order_by(col(Person.id))
     )
-    for person_id, team_id, email, name in session.exec(query):
-        yield int(person_id), int(team_id), str(email), str(name)  # type: ignore[arg-type]
+    for person_id, team_id, email in session.exec(query):
+        yield int(person_id), int(team_id), str(email)  # type: ignore[arg-type]
 
 
 def plan_batch(
@@ -113,7 +112,7 @@ def plan_batch(
     sent = set(session.exec(select(ReminderSent.digest).where(ReminderSent.week == week)).all())
     opted_out = set(session.exec(select(ReminderOptOut.person_id)).all())
     key = reminder_key(participation_key)
-    for person_id, team_id, email, name in _people(session, sorted(teams), week):
+    for person_id, team_id, email in _people(session, sorted(teams), week):
         counts = batch.teams[team_id]
         counts.eligible += 1
         if participation_receipt(participation_key, person_id, week) in receipts:
@@ -125,5 +124,5 @@ def plan_batch(
             if digest in sent:
                 counts.already_sent += 1
             else:
-                batch.recipients.append(Recipient(person_id, team_id, email, name, digest))
+                batch.recipients.append(Recipient(person_id, team_id, email, digest))
     return batch

@@ -28,7 +28,7 @@ from models.org import Unit
 from models.releases import released_weeks
 from models.reminders import ChannelPost, ReminderCount, ReminderRun, ReminderSent
 from surveys.reminders.delivery import MailSender, PostFailed, Refused, Retry, Unavailable, post_json
-from surveys.reminders.message import MessageContext, build_email, channel_payload, kind_of
+from surveys.reminders.message import BatchMessage, MessageContext, channel_payload, kind_of
 from surveys.reminders.preferences import reminders_enabled, schedule_for
 from surveys.reminders.recipients import Batch, TeamCounts, organisation_teams, plan_batch
 from surveys.submit import composition_for
@@ -210,18 +210,15 @@ def _send_mail(
             batch.teams[recipient.team_id].failed += 1
         report.problems.append("e-mail is not set up (WELLBEING_SMTP_HOST): nothing was e-mailed")
         return
-    kind = kind_of(batch.slot)
+    template = BatchMessage(kind_of(batch.slot), context)
     pending: list[str] = []
     refused = 0
     try:
         with channels.mail() as sender:
             for index, recipient in enumerate(batch.recipients):
                 counts = batch.teams[recipient.team_id]
-                message = build_email(
-                    to=recipient.email, name=recipient.display_name, kind=kind, context=context
-                )
                 try:
-                    sender.send(message)
+                    sender.send_bytes(template.sender, recipient.email, template.render(recipient.email))
                 except Refused:
                     counts.failed += 1
                     refused += 1
