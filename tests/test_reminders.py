@@ -8,8 +8,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -22,6 +24,7 @@ from models.pulse import ParticipationReceipt, PulsePeriod
 from models.releases import PeriodRelease, ReleasedFigure
 from models.reminders import ChannelPost, ReminderCount, ReminderRun, ReminderSent
 from surveys.reminders.delivery import MailSender, Retry, SmtpConfig
+from surveys.reminders.message import BatchMessage, MessageContext
 from surveys.reminders.preferences import set_opt_out, set_reminders_enabled
 from surveys.reminders.run import Channels, RunReport, RunSettings, remind_organisation
 from surveys.submit import participation_receipt
@@ -311,3 +314,19 @@ def test_a_catch_up_run_sends_only_the_latest_due_message(
     report = run(engine, org, THURSDAY_1000, port)
     assert report.kind == "reminder"
     assert sorted(mailbox.recipients()) == sorted(email_of(org, sorted(org.people)))
+
+
+def test_the_batch_template_reads_like_a_message_built_for_the_person() -> None:
+    context = MessageContext(
+        "Borough Council", WEEK, "https://w.example/pulse", "Pulse <pulse@w.example>", 10
+    )
+    template = BatchMessage("reminder", context)
+    assert template.sender == "pulse@w.example"
+    for address in ("o'brien+x@council.example", "jöhn@council.example"):
+        message = message_from_bytes(template.render(address), policy=policy.default)
+        assert message["To"] == address and message["Message-ID"].endswith("@w.example>")
+        assert "still time" in message.get_body(("plain",)).get_content()
+    first, second = (template.render("a@council.example") for _ in range(2))
+    assert first != second  # each copy has its own Message-ID
+    with pytest.raises(ValueError):
+        template.render("a@council.example\r\nBcc: everyone@council.example")

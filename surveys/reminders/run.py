@@ -219,7 +219,7 @@ def _send_mail(
                 counts = batch.teams[recipient.team_id]
                 try:
                     sender.send_bytes(template.sender, recipient.email, template.render(recipient.email))
-                except Refused:
+                except (Refused, ValueError):  # ValueError: an address no message can carry
                     counts.failed += 1
                     refused += 1
                     continue
