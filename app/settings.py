@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         from analytics.privacy import ReleaseSchedule
 
         return ReleaseSchedule(grace_days=self.release_grace_days, time_zone=self.time_zone)
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _security_in_lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _time_zone_is_known(self) -> Settings:
