@@ -121,6 +121,8 @@ def test_invitations_and_reminders_go_only_to_non_submitters_once(
 
     run(engine, org, datetime(2026, 12, 7, 11, 0, tzinfo=UTC), port)  # a rerun: nothing twice
     assert len(mailbox.received) == 9
+    with Session(engine) as session:  # and a run with nothing to do leaves no trace
+        assert len(session.exec(select(ReminderRun)).all()) == 1
 
     answer(engine, ids[3:6])  # three more answer on Tuesday
     mailbox.received.clear()

@@ -141,7 +141,8 @@ def remind_organisation(
         questions=questions,
         min_group_size=settings.min_group_size,
     )
-    run_id = _start_run(engine, organisation_id, week, slot) if batch.recipients or not posted else None
+    to_post = bool(channels.webhook_url) and not posted
+    run_id = _start_run(engine, organisation_id, week, slot) if batch.recipients or to_post else None
     try:
         _send_mail(engine, batch, context, channels, settings.batch_size, report)
         report.post = _post(engine, organisation_id, week, slot, posted, context, channels, released)
