@@ -27,6 +27,7 @@ from models.pulse import (
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
 from models.reminders import (
     ChannelPost,
+    ChannelWebhook,
     ReminderCount,
     ReminderOptOut,
     ReminderRun,
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "CheckIn",
     "ChannelPost",
+    "ChannelWebhook",
     "CheckInCreate",
     "KeyResult",
     "KeyResultCreate",

@@ -9,6 +9,8 @@ Nothing here names a non-submitter:
   answered, opted out), never a person. Pages show them banded, and only for closed weeks.
 - ``ChannelPost`` marks the organisation's channel post for a week and slot as done.
 - ``ReminderOptOut`` is a person's own choice to receive no invitations or reminders.
+- ``ChannelWebhook`` is an organisation's Teams/Slack webhook address set on the Admin page: a
+  secret, never shown back, audited without its value.
 
 The schedule and the organisation's on/off switch are organisation settings (``org_setting``,
 keys ``reminder_schedule`` and ``reminders_enabled``), audited like every other setting.
@@ -82,3 +84,14 @@ class ReminderOptOut(SQLModel, table=True):
     __tablename__ = "reminder_opt_out"
     person_id: int = Field(primary_key=True, foreign_key="person.id", ondelete="CASCADE")
     since: datetime = Field(default_factory=utcnow)
+
+
+class ChannelWebhook(SQLModel, table=True):
+    """An organisation's Teams/Slack webhook address, set on the Admin page (it overrides the
+    settings). Whoever holds it can post to the channel, so it is never shown or logged."""
+
+    __tablename__ = "channel_webhook"
+    organisation_id: int = Field(primary_key=True, foreign_key="unit.id", ondelete="CASCADE")
+    url: str = Field(max_length=2000)
+    set_by: str = Field(max_length=254)
+    set_at: datetime = Field(default_factory=utcnow)

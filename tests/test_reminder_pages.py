@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.privacy import SYSTEM_VIEWER, PrivacyRules
 from analytics.reminders import SUPPRESSED_SPLIT, count_band, reminder_effect
+from app.cli.remind import webhook_for
 from app.settings import get_settings
 from models.access import AccessDenied, Viewer
 from models.audit import recent
@@ -28,6 +29,7 @@ from models.org_settings import next_week
 from models.outcomes import OrgSetting
 from models.releases import PeriodRelease, ReleasedFigure
 from models.reminders import ReminderCount, ReminderOptOut, ReminderRun
+from surveys.reminders.preferences import stored_webhook
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = str(ROOT / "app" / "main.py")
@@ -115,6 +117,32 @@ def test_admin_switch_applies_now_and_schedule_from_next_week_both_audited(app_d
         iso_week(date.today()),
     )
     assert len(audited) == 2
+
+
+def test_admin_sets_the_webhook_as_a_secret(app_database: Engine) -> None:
+    secret = "https://prod.example.logic.azure.com/workflows/abc/triggers/manual/run?sig=TOPSECRET"
+    at = AppTest.from_function(_settings_tab, default_timeout=60)
+    at.run()
+    next(t for t in at.text_input if t.label.startswith("Teams Workflows")).input("not a url")
+    next(b for b in at.button if b.label == "Save webhook").click().run()
+    assert any("must be a full https:// address" in e.value for e in at.error)
+    next(t for t in at.text_input if t.label.startswith("Teams Workflows")).input(secret)
+    next(b for b in at.button if b.label == "Save webhook").click().run()
+    assert not at.exception, at.exception
+    organisation_id = _organisation(app_database)
+    with read_session(app_database) as session:
+        assert stored_webhook(session, organisation_id) == secret
+        entries = recent(session, limit=3)
+    assert entries[0].action == "webhook_set" and "TOPSECRET" not in entries[0].detail
+    at.run()
+    shown = [*at.markdown, *at.caption, *at.success, *at.info]
+    page = " ".join(str(element.value) for element in shown)
+    assert "TOPSECRET" not in page and "webhook set on this page by it" in page
+    assert webhook_for(get_settings(), "WVC", secret) == secret
+    assert webhook_for(get_settings(), "WVC") is None
+    next(b for b in at.button if b.label == "Remove webhook").click().run()
+    with read_session(app_database) as session:
+        assert stored_webhook(session, organisation_id) is None
 
 
 def _release_week(session: Session, organisation_id: int, week: str, n: str, rate: str) -> None:

@@ -20,6 +20,7 @@ from app.settings import Settings
 from models.db import read_session
 from models.org import Unit
 from surveys.reminders.delivery import MailSender, SmtpConfig, security_for
+from surveys.reminders.preferences import stored_webhook
 from surveys.reminders.run import Channels, RunReport, RunSettings, remind_organisation
 from surveys.reminders.schedule import ScheduleError, parse_now
 
@@ -40,8 +41,11 @@ def mail_factory(settings: Settings) -> Callable[[], MailSender] | None:
     return lambda: MailSender(config)
 
 
-def webhook_for(settings: Settings, organisation_code: str) -> str | None:
-    """The organisation's own webhook address, else the deployment's, else none."""
+def webhook_for(settings: Settings, organisation_code: str, stored: str | None = None) -> str | None:
+    """The address set on the Admin page, else the organisation's in the settings, else the
+    deployment's, else none."""
+    if stored:
+        return stored
     chosen = settings.webhook_urls.get(organisation_code) or settings.webhook_url
     return chosen.get_secret_value() if chosen else None
 
@@ -118,12 +122,14 @@ def remind(
             fail("there is no organisation yet: import one or run `wellbeing seed-demo`")
         mail = mail_factory(settings)
         for organisation_id, code in roots:
+            with read_session(engine) as session:
+                stored = stored_webhook(session, organisation_id)
             report = remind_organisation(
                 engine,
                 organisation_id=organisation_id,
                 now=moment,
                 settings=run_settings(settings),
-                channels=Channels(mail=mail, webhook_url=webhook_for(settings, code)),
+                channels=Channels(mail=mail, webhook_url=webhook_for(settings, code, stored)),
                 released_text=released_participation_line,
                 dry_run=dry_run,
             )

@@ -22,6 +22,8 @@ from surveys.reminders.preferences import (
     schedule_for,
     set_reminders_enabled,
     set_schedule,
+    set_webhook,
+    webhook_set_by,
 )
 from surveys.reminders.schedule import (
     MAX_REMINDERS,
@@ -55,16 +57,42 @@ def _moment(label: str, moment: Moment, key: str) -> Moment:
     return Moment(day, at)
 
 
-def _channels_status(organisation_code: str) -> None:
+def _channels(viewer: Viewer, organisation_id: int, organisation_code: str) -> None:
+    """What is set up; the webhook address can be set here (a secret: never shown back)."""
     settings = ui.settings()
     mail = (
         f"e-mail through {settings.smtp_host}:{settings.smtp_port}"
         if settings.smtp_host
         else "e-mail is **not set up** (WELLBEING_SMTP_HOST)"
     )
-    hooked = settings.webhook_url is not None or organisation_code in settings.webhook_urls
-    post = "a Teams/Slack webhook is set" if hooked else "no Teams/Slack webhook (WELLBEING_WEBHOOK_URL)"
-    st.caption(f"Channels, from the server's settings: {mail}; {post}.")
+    with read_session(ui.engine()) as session:
+        stored = webhook_set_by(session, organisation_id)
+    if stored is not None:
+        post = (
+            f"a Teams/Slack webhook set on this page by {ui.escape_markdown(stored[0])} on {stored[1]}"
+        )
+    elif settings.webhook_url is not None or organisation_code in settings.webhook_urls:
+        post = "a Teams/Slack webhook from the server's settings"
+    else:
+        post = "no Teams/Slack webhook"
+    st.caption(f"Channels: {mail}; {post}.")
+    with st.form("reminder_webhook", enter_to_submit=False, clear_on_submit=True):
+        url = st.text_input(
+            "Teams Workflows or Slack incoming webhook address",
+            type="password",
+            help="Kept as a secret: never shown again, and not written to the audit log.",
+        )
+        left, right = st.columns(2)
+        save = left.form_submit_button("Save webhook")
+        clear = right.form_submit_button("Remove webhook", disabled=stored is None)
+    if save or clear:
+        try:
+            with write_session(ui.engine()) as session:
+                set_webhook(session, viewer, organisation_id=organisation_id, url=None if clear else url)
+        except ValueError as error:
+            st.error(f"Not saved: {error}.")
+            return
+        st.success("Webhook removed." if clear else "Webhook saved.")
 
 
 def render(viewer: Viewer, organisation_id: int) -> None:
@@ -86,7 +114,7 @@ def render(viewer: Viewer, organisation_id: int) -> None:
         "who. People can turn them off on their pulse page. Run `wellbeing remind` on a schedule "
         "(see the README)."
     )
-    _channels_status(code)
+    _channels(viewer, organisation_id, code)
     st.write(f"This week: {'**on**' if enabled else '**off**'}; {current.describe()}.")
     if upcoming != current:
         st.info(f"From week {upcoming_week}: {upcoming.describe()}.")

@@ -4,11 +4,13 @@
   that is their own choice, takes effect at once and is not audited (it says nothing about answers).
 - An admin turns the whole feature off or on for the organisation: at once, audited.
 - An admin changes the schedule: from next week, audited (``models.org_settings``).
+- An admin sets or clears the organisation's webhook address: a secret, audited without it.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
@@ -18,7 +20,7 @@ from models.base import iso_week
 from models.org import Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.outcomes import OrgSetting
-from models.reminders import ReminderOptOut
+from models.reminders import ChannelWebhook, ReminderOptOut
 from surveys.reminders.schedule import ReminderSchedule
 
 SCHEDULE_SETTING = "reminder_schedule"
@@ -104,4 +106,42 @@ def set_schedule(
         value=schedule.to_json(),
         actor=viewer.email,
         today=today,
+    )
+
+
+def stored_webhook(session: Session, organisation_id: int) -> str | None:
+    """The webhook address set on the Admin page (for the job only: never shown)."""
+    row = session.get(ChannelWebhook, organisation_id)
+    return row.url if row else None
+
+
+def webhook_set_by(session: Session, organisation_id: int) -> tuple[str, str] | None:
+    """Who set the stored webhook and when (what the Admin page may show), or None."""
+    row = session.get(ChannelWebhook, organisation_id)
+    return (row.set_by, f"{row.set_at:%Y-%m-%d %H:%M} UTC") if row else None
+
+
+def set_webhook(session: Session, viewer: Viewer, *, organisation_id: int, url: str | None) -> None:
+    """Store (or, with None, clear) the organisation's webhook address; audited without it."""
+    viewer.require("admin")
+    _require_organisation(session, organisation_id)
+    existing = session.get(ChannelWebhook, organisation_id)
+    if url is None:
+        if existing is not None:
+            session.delete(existing)
+    else:
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in url):
+            raise ValueError("the webhook address must be a full https:// address")
+        if existing is None:
+            session.add(ChannelWebhook(organisation_id=organisation_id, url=url, set_by=viewer.email))
+        else:
+            existing.url, existing.set_by = url, viewer.email
+            session.add(existing)
+    audit.record(
+        session,
+        actor=viewer.email,
+        action="webhook_cleared" if url is None else "webhook_set",
+        target=f"organisation {organisation_id}",
     )
