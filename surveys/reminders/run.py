@@ -149,7 +149,10 @@ def remind_organisation(
     finally:
         if run_id is not None:
             _finish_run(engine, run_id, batch, report)
-    report.status = "sent"
+    failed = report.total("failed")
+    report.status = "sent" if report.total("sent") or not failed else "not sent"
+    if not batch.recipients:
+        report.status = "nothing new to send"
     return report
 
 
