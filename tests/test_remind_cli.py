@@ -101,3 +101,10 @@ def test_remind_without_smtp_settings_says_so_and_fails(
     assert result.exit_code == 1
     assert "WELLBEING_SMTP_HOST" in result.output
     assert smtp[0].received == [] and demo is not None
+
+
+def test_remind_on_an_unmigrated_database_says_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(cli, ["remind", "--dry-run", "--database-url", url])
+    assert result.exit_code == 1
+    assert "wellbeing init-db" in result.output and "Traceback" not in result.output

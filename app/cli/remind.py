@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from analytics.reminders import count_band, released_participation_line
@@ -109,33 +111,45 @@ def remind(
     except ScheduleError as error:
         fail(f"--now: {error}")
     engine = open_engine(settings)
-    problems = 0
     try:
-        with read_session(engine) as session:
-            query = select(Unit.id, Unit.code).where(col(Unit.parent_id).is_(None)).order_by(Unit.code)
-            roots = [(int(i), str(c)) for i, c in session.exec(query).all()]  # type: ignore[arg-type]
-        if organisation is not None:
-            roots = [(i, c) for i, c in roots if c == organisation]
-            if not roots:
-                fail(f"there is no organisation with the code {organisation!r}")
-        if not roots:
-            fail("there is no organisation yet: import one or run `wellbeing seed-demo`")
-        mail = mail_factory(settings)
-        for organisation_id, code in roots:
-            with read_session(engine) as session:
-                stored = stored_webhook(session, organisation_id)
-            report = remind_organisation(
-                engine,
-                organisation_id=organisation_id,
-                now=moment,
-                settings=run_settings(settings),
-                channels=Channels(mail=mail, webhook_url=webhook_for(settings, code, stored)),
-                released_text=released_participation_line,
-                dry_run=dry_run,
-            )
-            print_report(report)
-            problems += len(report.problems) + report.post.startswith("failed")
+        problems = _run_all(engine, settings, organisation, moment, dry_run)
+    except SQLAlchemyError as error:
+        fail(
+            f"the reminder run stopped (has `wellbeing init-db` been run?): {str(error).splitlines()[0]}"
+        )
     finally:
         engine.dispose()
     if problems:
         raise typer.Exit(1)
+
+
+def _run_all(
+    engine: Engine, settings: Settings, organisation: str | None, moment: datetime, dry_run: bool
+) -> int:
+    """Run every (or the one) organisation; returns how many problems were reported."""
+    problems = 0
+    with read_session(engine) as session:
+        query = select(Unit.id, Unit.code).where(col(Unit.parent_id).is_(None)).order_by(Unit.code)
+        roots = [(int(i), str(c)) for i, c in session.exec(query).all()]  # type: ignore[arg-type]
+    if organisation is not None:
+        roots = [(i, c) for i, c in roots if c == organisation]
+        if not roots:
+            fail(f"there is no organisation with the code {organisation!r}")
+    if not roots:
+        fail("there is no organisation yet: import one or run `wellbeing seed-demo`")
+    mail = mail_factory(settings)
+    for organisation_id, code in roots:
+        with read_session(engine) as session:
+            stored = stored_webhook(session, organisation_id)
+        report = remind_organisation(
+            engine,
+            organisation_id=organisation_id,
+            now=moment,
+            settings=run_settings(settings),
+            channels=Channels(mail=mail, webhook_url=webhook_for(settings, code, stored)),
+            released_text=released_participation_line,
+            dry_run=dry_run,
+        )
+        print_report(report)
+        problems += len(report.problems) + report.post.startswith("failed")
+    return problems
