@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -26,7 +26,7 @@ from models.reminders import ChannelPost, ReminderCount, ReminderRun, ReminderSe
 from surveys.reminders.delivery import MailSender, Retry, SmtpConfig
 from surveys.reminders.message import BatchMessage, MessageContext
 from surveys.reminders.preferences import set_opt_out, set_reminders_enabled
-from surveys.reminders.run import Channels, RunReport, RunSettings, remind_organisation
+from surveys.reminders.run import LEASE, Channels, RunReport, RunSettings, remind_organisation
 from surveys.submit import participation_receipt
 from tests.reminder_servers import Hook, Mailbox, smtp_fixture, webhook_fixture  # noqa: F401
 
@@ -332,3 +332,21 @@ def test_the_batch_template_reads_like_a_message_built_for_the_person() -> None:
     assert first != second  # each copy has its own Message-ID
     with pytest.raises(ValueError):
         template.render("a@council.example\r\nBcc: everyone@council.example")
+
+
+def test_a_run_that_finds_another_still_going_sends_nothing(
+    engine: Engine, smtp: tuple[Mailbox, int]
+) -> None:
+    """Two overlapping runs would both see the same people as due: the second one stands back."""
+    mailbox, port = smtp
+    org = make_org(engine)
+    with write_session(engine) as session:
+        session.add(ReminderRun(organisation_id=org.organisation_id, week=WEEK, slot=0))
+    report = run(engine, org, MONDAY_0900, port)
+    assert report.status.startswith("another run") and mailbox.received == []
+    with write_session(engine) as session:  # that run died long ago: its lease has run out
+        stale = session.exec(select(ReminderRun)).one()
+        stale.started_at = datetime.now(UTC) - LEASE - timedelta(minutes=1)
+        session.add(stale)
+    assert run(engine, org, MONDAY_0900, port).total("sent") == 12
+    assert len(mailbox.received) == 12
