@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -350,3 +351,24 @@ def test_a_run_that_finds_another_still_going_sends_nothing(
         session.add(stale)
     assert run(engine, org, MONDAY_0900, port).total("sent") == 12
     assert len(mailbox.received) == 12
+
+
+def test_runs_started_at_the_same_moment_write_to_each_person_once(
+    engine: Engine, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    org = make_org(engine, sizes=(10, 10, 10))
+    start = threading.Barrier(3)
+    reports: list[RunReport] = []
+
+    def one_run() -> None:
+        start.wait()
+        reports.append(run(engine, org, MONDAY_0900, port))
+
+    threads = [threading.Thread(target=one_run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(mailbox.recipients()) == sorted(email_of(org, sorted(org.people)))
+    assert sum(report.total("sent") for report in reports) == 30
