@@ -99,6 +99,16 @@ class ParticipationReceipt(SQLModel, table=True):
     team_id: int | None = Field(default=None)
 
 
+class UnsealedWeek(SQLModel, table=True):
+    """A week with pulse rows written since its storage was last sealed (``models.at_rest``):
+    marked in the transaction that writes them, cleared by the seal that rewrites them. Says
+    nothing finer than the week; it is what lets any process (the next server, ``wellbeing
+    seal``, ``wellbeing backup``) finish a seal that another did not."""
+
+    __tablename__ = "unsealed_week"
+    week: str = Field(primary_key=True, max_length=8)
+
+
 class TeamWeekScore(SQLModel, table=True):
     """Maintained sums per (team, week, construct, work pattern): additive, so pooling and roll-up
     are sums. ``n`` responses, ``total`` = sum of scores, ``total_sq`` = sum of squared scores."""

@@ -15,13 +15,11 @@ the few checks that must see the database as it is written (teams exist, receipt
 names that scrubbed a comment are still everyone's).
 
 Anonymity by architecture: the response carries no person, no timestamp and no sequential id. On
-SQLite every table with a text key still has a hidden ``rowid`` that would record insertion order
-and let someone line responses up against receipts, so rows of the pulse tables are written with a
-rowid that is their week, then random bits: their storage order within a week is random (and the
-week is in the row anyway). PostgreSQL has no rowid; its heap order (``ctid``)
-follows insertion and each row keeps its inserting transaction id (``xmin``), shared by a response
-and its receipt, until ``scramble_storage_order`` rewrites the tables: the README documents that
-residual risk.
+SQLite responses get a rowid that is their week, then random bits (their rowid order within a week
+is random; the week is in the row anyway), and receipts have no rowid. What insertion still leaves
+(cell order inside pages and the write-ahead log on SQLite; ``ctid`` and ``xmin`` on PostgreSQL)
+is removed shortly after by sealing: each batch marks its weeks unsealed, and the engine's
+``models.at_rest.StorageSealer`` rewrites them (docs/PRIVACY_AT_REST.md).
 """
 
 from __future__ import annotations
@@ -42,11 +40,12 @@ from sqlalchemy import Date, Table, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
+from models.at_rest import mark_written, storage_sealer
 from models.base import iso_week, week_monday
 from models.batch_sql import existing as _existing
 from models.batch_sql import pipelined as _pipelined
-from models.batch_sql import random_words as _random_words
 from models.batch_sql import shuffle as _shuffle
+from models.batch_sql import week_rowids as week_rowids  # re-exported (benchmark, tests)
 from models.batch_sql import write_rows as _write_rows
 from models.db import read_session
 from models.group_commit import GroupWriter
@@ -283,27 +282,6 @@ def json_document(values: Mapping[str, Any]) -> str:
     return _JSON_DOCUMENT.encode(values)
 
 
-# A pulse row's storage keys say nothing but its week (which the row states anyway): the week comes
-# first, then randomness. Keyed by randomness alone, each new row landed on a random page of an
-# index or table that grows by a million rows a year, and a burst of 200 submissions read hundreds
-# of pages from disk. Keyed by week first, a week's rows sit together, in random order among
-# themselves, and the current week's pages stay in memory.
-_WEEK_ROWID_RANDOM_BITS = 44  # below the week's number; a clash (1 in 10^5 a week at 20,000 rows)
-# is a refused batch, retried row by row with new rowids (models.group_commit)
-
-
-def week_rowids(weeks: Sequence[str]) -> list[int]:
-    """SQLite rowids for pulse rows of these weeks: each row's week number, then 44 random bits
-    (rows are stored in rowid order, so by week, at random within it)."""
-    numbers = {week: week_monday(week).toordinal() // 7 for week in set(weeks)}
-    drawn = _random_words(len(weeks))
-    shift = 64 - _WEEK_ROWID_RANDOM_BITS
-    return [
-        numbers[week] << _WEEK_ROWID_RANDOM_BITS | word >> shift
-        for week, word in zip(weeks, drawn, strict=True)
-    ]
-
-
 def response_ids(weeks: Sequence[str]) -> list[str]:
     """New responses' ids: each one's week, then 96 random bits in hex (32 characters)."""
     drawn = secrets.token_hex(12 * len(weeks))
@@ -404,10 +382,10 @@ def write_responses(connection: Connection, responses: Sequence[NewResponse]) ->
     imports have none). The periods' rows must exist.
 
     Responses are written in random order (with random ids, and random rowids on SQLite), so
-    storage order says nothing about who in a batch answered when (on PostgreSQL, where heap order
-    follows insertion until ``scramble_storage_order``, a batch's rows can then only be told apart
-    as a batch). The batch's scores are added up per aggregate row first (in the order given), then
-    added to the stored sums in key order (no deadlocks between writers).
+    storage order says nothing about who in a batch answered when (until the week is sealed,
+    ``models.at_rest``, a batch's rows can still be told apart as a batch). The batch's scores are
+    added up per aggregate row first (in the order given), then added to the stored sums in key
+    order (no deadlocks between writers).
     """
     rows: list[dict[str, Any]] = []
     sums: dict[tuple[int, str, str, str], list[float]] = {}
@@ -615,6 +593,7 @@ def write_prepared_batch(
     ``SubmissionError`` (``AlreadyAnswered``, or a team that does not exist) saying why nothing of
     that one was written."""
     asked = _scrub_with_current_names(connection, asked)
+    mark_written(connection, [prepared.week for prepared in asked])  # first: see mark_written
     if connection.dialect.name == "postgresql":
         known, claimed = _claim_in_one_statement(connection, asked)
     else:
@@ -700,7 +679,9 @@ def submission_writer(engine: Engine) -> GroupWriter[PreparedSubmission, Submiss
     with _writers_lock:
         writer = _writers.get(engine)
         if writer is None:
-            writer = _writers[engine] = GroupWriter(engine, write_prepared_batch)
+            sealer = storage_sealer(engine)
+            writer = _writers[engine] = GroupWriter(engine, write_prepared_batch, on_commit=sealer.nudge)
+            sealer.nudge()  # weeks a process before this one wrote and did not seal
         return writer
 
 
@@ -840,25 +821,3 @@ def set_pulse_composition(
         actor=actor,
         today=today,
     )
-
-
-def scramble_storage_order(connection: Connection) -> None:
-    """PostgreSQL: rewrite the pulse tables so nothing physical links a response to its receipt.
-
-    Two system columns would otherwise do it: ``ctid`` (heap position, in insertion order) and
-    ``xmin`` (the id of the inserting transaction, which a response shares with its receipt). The
-    rows are copied aside, the tables truncated (new files: no dead tuples keep the old values)
-    and the rows written back in the order of their random keys, all by this one transaction.
-    Locks the tables while it runs: schedule it off hours (``wellbeing pulse-reorder``). On
-    SQLite there is nothing to do: rows get random rowids and SQLite keeps no transaction ids.
-    """
-    if connection.dialect.name != "postgresql":
-        return
-    tables = {"participation_receipt": "period, receipt", "pulse_response": "id"}  # key order
-    for table in tables:
-        connection.execute(
-            text(f"CREATE TEMP TABLE scramble_{table} ON COMMIT DROP AS SELECT * FROM {table}")
-        )
-    connection.execute(text(f"TRUNCATE {', '.join(tables)}"))
-    for table, order in tables.items():  # parents before children, for the foreign keys
-        connection.execute(text(f"INSERT INTO {table} SELECT * FROM scramble_{table} ORDER BY {order}"))
