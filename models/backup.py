@@ -39,8 +39,11 @@ def backup(engine: Engine, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     seal(engine)
     if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
+        raw = engine.raw_connection()  # outside any transaction, as VACUUM requires
+        try:
+            raw.cursor().execute("VACUUM INTO ?", (str(target),)).close()
+        finally:
+            raw.close()
         return
     _dump_postgres(engine, target)
 

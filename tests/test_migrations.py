@@ -319,3 +319,48 @@ def test_receipts_become_per_period_keeping_every_receipt_and_back(db_url: str) 
         )
     engine.dispose()
     _drop_everything(db_url)
+
+
+def test_weeks_stored_before_sealing_existed_are_marked_unsealed(db_url: str) -> None:
+    """9d4c6a2e1b7f adds ``unsealed_week`` and marks every week that has responses or week
+    receipts (written before sealing existed), so the first seal rewrites them; a downgrade drops
+    it."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "5b8e3d1f7a2c")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO unit (id, code, name, kind) VALUES (1, 'T', 'Team', 'team')")
+        )
+        for week, monday in (("2026-W10", "2026-03-02"), ("2026-W11", "2026-03-09")):
+            connection.execute(
+                text("INSERT INTO pulse_period VALUES (:week, :monday, :monday)"),
+                {"week": week, "monday": monday},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO pulse_response (id, team_id, week, instrument_version, work_pattern, "
+                "answers, scores) VALUES (:id, 1, '2026-W10', 'weekly-core:1', 'home', '{}', '{}')"
+            ),
+            {"id": "a" * 32},
+        )
+        for period in ("2026-W11", "2026-03", "2026"):
+            connection.execute(
+                text("INSERT INTO participation_receipt (period, receipt) VALUES (:p, :r)"),
+                {"p": period, "r": "b" * 64},
+            )
+    engine.dispose()
+
+    command.upgrade(config, "9d4c6a2e1b7f")
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        marked = {row[0] for row in connection.execute(text("SELECT week FROM unsealed_week"))}
+    assert marked == {"2026-W10", "2026-W11"}
+    engine.dispose()
+
+    command.downgrade(config, "5b8e3d1f7a2c")
+    engine = make_engine(db_url)
+    assert "unsealed_week" not in set(inspect(engine).get_table_names())
+    engine.dispose()
+    _drop_everything(db_url)
