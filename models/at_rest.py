@@ -26,6 +26,7 @@ most ``SEAL_WITHIN_SECONDS`` after the first unsealed one (docs/PRIVACY_AT_REST.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -310,6 +311,17 @@ class StorageSealer:
             if not complete and self._failures < SEAL_FAILURES_BEFORE_PAUSE:
                 self._again_in(self.retry)
 
+    def seal_if_pending(self) -> None:
+        """Seal now if a nudge is waiting (at exit: a daemon thread would be stopped mid-wait)."""
+        with self._lock:
+            pending, self._first = self._first is not None, None
+        engine = self._engine()
+        if pending and engine is not None:
+            try:
+                seal(engine, lock_timeout=SEAL_LOCK_TIMEOUT)
+            except Exception as error:  # noqa: BLE001  (the weeks stay marked for the next seal)
+                logger.warning("sealing the pulse storage at exit failed (%s)", error)
+
     def _again_in(self, seconds: float) -> None:
         now = time.monotonic()
         with self._lock:
@@ -329,3 +341,13 @@ def storage_sealer(engine: Engine) -> StorageSealer:
         if sealer is None:
             sealer = _sealers[engine] = StorageSealer(engine)
         return sealer
+
+
+@atexit.register
+def _seal_at_exit() -> None:
+    """A process that submitted and is ending seals what it wrote rather than leave it for the
+    next seal (it still can, if the process is killed: the weeks stay marked)."""
+    with _sealers_lock:
+        sealers = list(_sealers.values())
+    for sealer in sealers:
+        sealer.seal_if_pending()

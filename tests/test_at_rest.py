@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -385,3 +387,31 @@ def test_sealing_keeps_every_row_and_value(engine: Engine) -> None:
     seal(engine)
     assert everything() == before
     assert dataclasses.is_dataclass(seal(engine))
+
+
+def test_a_process_that_submits_and_exits_leaves_nothing_unsealed(tmp_path: Path) -> None:
+    """A script (or a server) that ends right after submitting seals on its way out."""
+    path = tmp_path / "exit.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    team_id = _team(engine)
+    engine.dispose()
+    script = (
+        "from models.db import make_engine\n"
+        "from surveys.submit import submit_pulse\n"
+        "from tests.test_at_rest import PEOPLE, _submission\n"
+        f"engine = make_engine({url!r})\n"
+        "for person in range(1, PEOPLE + 1):\n"
+        f"    submit_pulse(engine, **_submission(person, {team_id}))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parent.parent)
+    wal = path.with_name("exit.db-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    data = path.read_bytes()
+    responses, receipts = _raw_orders(data)
+    _assert_at_chance(responses, receipts)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM unsealed_week").scalar_one() == 0
+    engine.dispose()
