@@ -31,7 +31,8 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
@@ -94,75 +95,99 @@ class SealReport:
 def seal(engine: Engine, *, lock_timeout: str | None = None) -> SealReport:
     """Seal every unsealed week now (see the module's docstring); safe alongside submissions.
 
+    One transaction per week (its responses, and the receipts of its week, month, quarter and
+    year), so writers wait for one week's rewrite at a time, not for a year's after an upgrade.
     ``lock_timeout`` (PostgreSQL): give up, with the database's lock-timeout error, rather than
     wait longer for the tables (a background seal retries later)."""
+    with _sealing(engine, lock_timeout) as connection:
+        weeks = [row[0] for row in connection.exec_driver_sql("SELECT week FROM unsealed_week")]
+    sealed: list[str] = []
+    responses = receipts = 0
+    for week in sorted(weeks):
+        with _sealing(engine, lock_timeout) as connection:
+            rewritten = _rewrite(connection, week)
+        if rewritten is not None:  # (None: another seal did it meanwhile)
+            sealed.append(week)
+            responses, receipts = responses + rewritten[0], receipts + rewritten[1]
+    if engine.dialect.name == "sqlite":
+        return SealReport(tuple(sealed), responses, receipts, truncate_log(engine), True)
+    # Also with no week to rewrite: an earlier seal's vacuum may have had to leave dead rows.
+    return SealReport(tuple(sealed), responses, receipts, True, vacuum(engine))
+
+
+@contextmanager
+def _sealing(engine: Engine, lock_timeout: str | None) -> Iterator[Connection]:
+    """A transaction that holds off writers of the pulse tables (not readers) until it ends:
+    SQLite's write lock (``BEGIN IMMEDIATE``); PostgreSQL's three tables, locked at once, first,
+    so no lock is taken later (writers take the marks' first: ``mark_written``)."""
     if engine.dialect.name == "sqlite":
         with engine.execution_options(sqlite_immediate=True).begin() as connection:
-            weeks, responses, receipts = _rewrite_sqlite(connection)
-        return SealReport(weeks, responses, receipts, truncate_log(engine), True)
+            yield connection
+        return
     with engine.begin() as connection:
         if lock_timeout:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
-        # All three at once, first: writers wait (readers do not), and no lock is taken later.
         connection.exec_driver_sql(f"LOCK TABLE {', '.join(_SEALED_TABLES)} IN SHARE ROW EXCLUSIVE MODE")
-        weeks, responses, receipts = _rewrite_postgres(connection)
-    # Also with no week to rewrite: an earlier seal's vacuum may have had to leave dead rows.
-    return SealReport(weeks, responses, receipts, True, vacuum(engine))
+        yield connection
 
 
-def _unsealed(connection: Connection) -> tuple[tuple[str, ...], list[str]]:
-    """The unsealed weeks, and every period holding one of them (whose receipts are rewritten)."""
-    weeks = tuple(sorted(row[0] for row in connection.exec_driver_sql("SELECT week FROM unsealed_week")))
-    periods = sorted({period for week in weeks for period in periods_of_week(week).values()})
-    return weeks, periods
+def _rewrite(connection: Connection, week: str) -> tuple[int, int] | None:
+    """Rewrite the responses of ``week`` and the receipts of every period holding it, each in a
+    random order, and clear its mark: (responses, receipts), or None if it was not marked."""
+    gone = connection.exec_driver_sql(
+        _mark("DELETE FROM unsealed_week WHERE week = ?", connection), (week,)
+    )
+    if not gone.rowcount:
+        return None
+    periods = sorted(periods_of_week(week).values())
+    if connection.dialect.name == "postgresql":
+        responses = connection.exec_driver_sql(_MOVE_RESPONSES, ([week],)).rowcount
+        return responses, connection.exec_driver_sql(_MOVE_RECEIPTS, (periods,)).rowcount
+    return _rewrite_sqlite(connection, week, periods)
 
 
-def _rewrite_sqlite(connection: Connection) -> tuple[tuple[str, ...], int, int]:
-    weeks, periods = _unsealed(connection)
-    if not weeks:
-        return weeks, 0, 0
-    week_marks = ", ".join("?" * len(weeks))
-    period_marks = ", ".join("?" * len(periods))
+def _mark(sql: str, connection: Connection) -> str:
+    """``?`` placeholders as the driver writes them."""
+    return sql if connection.dialect.name == "sqlite" else sql.replace("?", "%s")
+
+
+def _rewrite_sqlite(connection: Connection, week: str, periods: Sequence[str]) -> tuple[int, int]:
+    """SQLite: read the rows, delete them (``secure_delete`` zeroes their cells and freed pages),
+    and write them back shuffled, responses with new random rowids."""
+    marks = ", ".join("?" * len(periods))
     listed = ", ".join(_RESPONSE_COLUMNS)
     responses = [
         tuple(row)
         for row in connection.exec_driver_sql(
-            f"SELECT {listed} FROM pulse_response WHERE week IN ({week_marks})", weeks
+            f"SELECT {listed} FROM pulse_response WHERE week = ?", (week,)
         )
     ]
     receipts = [
         tuple(row)
         for row in connection.exec_driver_sql(
-            "SELECT period, receipt, team_id FROM participation_receipt "
-            f"WHERE period IN ({period_marks})",
+            f"SELECT period, receipt, team_id FROM participation_receipt WHERE period IN ({marks})",
             tuple(periods),
         )
     ]
-    connection.exec_driver_sql(f"DELETE FROM pulse_response WHERE week IN ({week_marks})", weeks)
+    connection.exec_driver_sql("DELETE FROM pulse_response WHERE week = ?", (week,))
     connection.exec_driver_sql(
-        f"DELETE FROM participation_receipt WHERE period IN ({period_marks})", tuple(periods)
+        f"DELETE FROM participation_receipt WHERE period IN ({marks})", tuple(periods)
     )
     shuffle(responses)
     shuffle(receipts)
-    at_week = _RESPONSE_COLUMNS.index("week")
-    rowids = week_rowids([row[at_week] for row in responses])
+    rowids = week_rowids([week] * len(responses))
     write_rows(
         connection,
         _RESPONSE,
         ("rowid", *_RESPONSE_COLUMNS),
         [(rowid, *row) for rowid, row in zip(rowids, responses, strict=True)],
     )
-    write_rows(
-        connection,
-        _RECEIPT,
-        ("period", "receipt", "team_id"),
-        receipts,
-    )
-    connection.exec_driver_sql(f"DELETE FROM unsealed_week WHERE week IN ({week_marks})", weeks)
-    return weeks, len(responses), len(receipts)
+    write_rows(connection, _RECEIPT, ("period", "receipt", "team_id"), receipts)
+    return len(responses), len(receipts)
 
 
-# Moved in one statement each, in an order drawn from the server's strong random source.
+# PostgreSQL: moved in one statement each, in an order drawn from the server's strong random
+# source; every row moved gets the seal's transaction id.
 _MOVE_RESPONSES = (
     "WITH moved AS (DELETE FROM pulse_response WHERE week = ANY(%s) RETURNING *) "
     "INSERT INTO pulse_response SELECT * FROM moved ORDER BY gen_random_uuid()"
@@ -171,16 +196,6 @@ _MOVE_RECEIPTS = (
     "WITH moved AS (DELETE FROM participation_receipt WHERE period = ANY(%s) RETURNING *) "
     "INSERT INTO participation_receipt SELECT * FROM moved ORDER BY gen_random_uuid()"
 )
-
-
-def _rewrite_postgres(connection: Connection) -> tuple[tuple[str, ...], int, int]:
-    weeks, periods = _unsealed(connection)
-    if not weeks:
-        return weeks, 0, 0
-    responses = connection.exec_driver_sql(_MOVE_RESPONSES, (list(weeks),)).rowcount
-    receipts = connection.exec_driver_sql(_MOVE_RECEIPTS, (periods,)).rowcount
-    connection.exec_driver_sql("DELETE FROM unsealed_week WHERE week = ANY(%s)", (list(weeks),))
-    return weeks, responses, receipts
 
 
 def truncate_log(engine: Engine) -> bool:
