@@ -23,6 +23,7 @@ from models.pulse import (
     PulseResponse,
     TeamWeekResponses,
     TeamWeekScore,
+    UnsealedWeek,
 )
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
 
@@ -52,6 +53,7 @@ __all__ = [
     "TeamWeekScore",
     "Unit",
     "UnitCreate",
+    "UnsealedWeek",
     "iso_week",
     "utcnow",
     "week_monday",
