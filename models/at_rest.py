@@ -358,6 +358,20 @@ def storage_sealer(engine: Engine) -> StorageSealer:
         return sealer
 
 
+def wait_until_idle(timeout: float) -> bool:
+    """Wait until no background sealer of this process has a seal pending or running; whether
+    that happened within ``timeout`` seconds (tests that read storage order: a sealer of another
+    engine on the same database may otherwise rewrite the rows mid-test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _sealers_lock:
+            sealers = list(_sealers.values())
+        if not any(sealer._running for sealer in sealers):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @atexit.register
 def _seal_at_exit() -> None:
     """A process that submitted and is ending seals what it wrote rather than leave it for the

@@ -55,7 +55,8 @@ def wider_receipts(participation_key: bytes, person_id: int, week: str) -> tuple
 
 @dataclass(frozen=True)
 class Claim:
-    """One submission's receipts: its week's (must be new) and its longer periods' (if absent)."""
+    """One submission's receipts: its week's (must be new) and its longer periods' (if absent):
+    ``wider`` is ``wider_receipts``' (period, receipt) of the month, quarter and year, or empty."""
 
     week: str
     receipt: str
@@ -102,7 +103,16 @@ def claim_sqlite(connection: Connection, claims: Sequence[Claim]) -> list[bool]:
 
 
 # PostgreSQL: the weeks' pulse periods, the week receipts of claims whose team exists, and the
-# longer periods' receipts of those claimed, in one statement (one round trip).
+# longer periods' receipts of those claimed, in one statement (one round trip). A month's receipt
+# is written with the quarter's and the year's (if absent), so a month receipt already there
+# means they are too: the quarter's is tried only when the month's was new, the year's only when
+# the quarter's was. After someone's first answer of a month, a submission writes or probes two
+# rows, not four (each costs about as much: a conflict is an index probe, as an insert is).
+_CHAINED = (
+    ("new_month", "month", "month_receipt", None),
+    ("new_quarter", "quarter", "quarter_receipt", "month_receipt IN (SELECT receipt FROM new_month)"),
+    ("new_year", "year", "year_receipt", "quarter_receipt IN (SELECT receipt FROM new_quarter)"),
+)
 _CLAIM_SQL = (
     "WITH pulse_week AS (INSERT INTO pulse_period (week, starts_on, ends_on) "
     "SELECT * FROM unnest(%b::VARCHAR(8)[], %b::DATE[], %b::DATE[]) ON CONFLICT (week) DO NOTHING), "
@@ -110,30 +120,42 @@ _CLAIM_SQL = (
     "SELECT t.period, t.receipt, t.team_id "
     "FROM unnest(%b::VARCHAR(64)[], %b::VARCHAR(8)[], %b::INTEGER[]) AS t(receipt, period, team_id) "
     "WHERE EXISTS (SELECT 1 FROM unit WHERE unit.id = t.team_id)" + _IF_ABSENT + " RETURNING receipt), "
-    "wider AS (INSERT INTO participation_receipt (period, receipt, team_id) "
-    "SELECT w.period, w.receipt, w.team_id FROM unnest(%b::VARCHAR(64)[], %b::VARCHAR(8)[], "
-    "%b::VARCHAR(64)[], %b::INTEGER[]) AS w(week_receipt, period, receipt, team_id) "
-    "WHERE w.week_receipt IN (SELECT receipt FROM claimed)" + _IF_ABSENT + ") "
-    "SELECT receipt FROM claimed"
+    "wider AS (SELECT * FROM unnest(%b::VARCHAR(64)[], %b::VARCHAR(8)[], %b::VARCHAR(64)[], "
+    "%b::VARCHAR(8)[], %b::VARCHAR(64)[], %b::VARCHAR(8)[], %b::VARCHAR(64)[], %b::INTEGER[]) "
+    "WITH ORDINALITY AS w(week_receipt, month, month_receipt, quarter, quarter_receipt, year, "
+    "year_receipt, team_id, position) WHERE w.week_receipt IN (SELECT receipt FROM claimed)), "
+    + ", ".join(
+        f"{name} AS (INSERT INTO participation_receipt (period, receipt, team_id) "
+        f"SELECT {period}, {receipt}, team_id FROM wider"
+        + (f" WHERE {condition}" if condition else "")
+        + " ORDER BY position"
+        + _IF_ABSENT
+        + " RETURNING receipt)"
+        for name, period, receipt, condition in _CHAINED
+    )
+    + " SELECT receipt FROM claimed"
 )
 
 
 def claim_postgres(connection: Connection, claims: Sequence[Claim]) -> set[str]:
     """PostgreSQL: the weeks' pulse periods and every claim's receipts in one statement; the week
     receipts claimed here (a claim whose team does not exist claims nothing). Rows go in, in
-    random orders unrelated to the responses'."""
+    random orders unrelated to the responses' (the longer periods' within each week)."""
     if not claims:
         return set()
     weeks = sorted({claim.week for claim in claims})
     mondays = [week_monday(week) for week in weeks]
     week_rows = [(claim.receipt, claim.week, claim.team_id) for claim in claims]
     shuffle(week_rows)
-    wider: dict[tuple[str, str], tuple[str, int]] = {}
-    for claim in sorted(claims, key=lambda c: c.week):  # the earlier week's team, as on SQLite
-        for period, receipt in claim.wider:
-            wider.setdefault((period, receipt), (claim.receipt, claim.team_id))
-    wider_rows = [(by, period, receipt, team) for (period, receipt), (by, team) in wider.items()]
+    wider_rows = [
+        (claim.receipt, *(value for pair in claim.wider for value in pair), claim.team_id)
+        for claim in claims
+        if claim.wider
+    ]
     shuffle(wider_rows)
+    # A person's month goes to their earliest week in the batch (as on SQLite): rows in week order.
+    weeks_of = {claim.receipt: claim.week for claim in claims}
+    wider_rows.sort(key=lambda row: weeks_of[row[0]])
     found = connection.exec_driver_sql(
         _CLAIM_SQL,
         (
@@ -141,7 +163,7 @@ def claim_postgres(connection: Connection, claims: Sequence[Claim]) -> set[str]:
             mondays,
             [monday + timedelta(days=6) for monday in mondays],
             *_columns(week_rows, 3),
-            *_columns(wider_rows, 4),
+            *_columns(wider_rows, 8),
         ),
     )
     return {row[0] for row in found}

@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
 from app.cli import cli
-from models.at_rest import seal, storage_sealer
+from models.at_rest import seal, storage_sealer, wait_until_idle
 from models.backup import backup
 from models.calendar import periods_of_week
 from models.db import make_engine, write_session
@@ -42,6 +42,12 @@ PEOPLE = 40
 MAX_CHANCE_PAIRS = 8
 # Rank correlation with the order of submission: about 0 +- 0.16 by chance; 1 when it leaks.
 MAX_CHANCE_CORRELATION = 0.7
+
+
+@pytest.fixture(autouse=True)
+def _no_seal_in_flight() -> None:
+    """Sealers of earlier tests' engines (same PostgreSQL database) finish before this one."""
+    assert wait_until_idle(60)
 
 
 def _marker(person: int) -> str:
