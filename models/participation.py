@@ -156,17 +156,23 @@ def claim_postgres(connection: Connection, claims: Sequence[Claim]) -> set[str]:
     # A person's month goes to their earliest week in the batch (as on SQLite): rows in week order.
     weeks_of = {claim.receipt: claim.week for claim in claims}
     wider_rows.sort(key=lambda row: weeks_of[row[0]])
-    found = connection.exec_driver_sql(
-        _CLAIM_SQL,
-        (
-            weeks,
-            mondays,
-            [monday + timedelta(days=6) for monday in mondays],
-            *_columns(week_rows, 3),
-            *_columns(wider_rows, 8),
-        ),
-    )
-    return {row[0] for row in found}
+    # On the driver's cursor: SQLAlchemy's result cannot read rows inside a psycopg pipeline
+    # (the caller sends its mark and this claim in one, ``surveys.submit``).
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            _CLAIM_SQL,
+            (
+                weeks,
+                mondays,
+                [monday + timedelta(days=6) for monday in mondays],
+                *_columns(week_rows, 3),
+                *_columns(wider_rows, 8),
+            ),
+        )
+        return {row[0] for row in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:

@@ -593,10 +593,10 @@ def write_prepared_batch(
     ``SubmissionError`` (``AlreadyAnswered``, or a team that does not exist) saying why nothing of
     that one was written."""
     asked = _scrub_with_current_names(connection, asked)
-    mark_written(connection, [prepared.week for prepared in asked])  # first: see mark_written
     if connection.dialect.name == "postgresql":
         known, claimed = _claim_in_one_statement(connection, asked)
     else:
+        mark_written(connection, [prepared.week for prepared in asked])  # first: see there
         known, claimed = _check_teams_then_claim(connection, asked)
     write_responses(connection, [prepared for prepared, new in zip(asked, claimed, strict=True) if new])
     refused = {id(prepared) for prepared, new in zip(asked, claimed, strict=True) if not new}
@@ -634,13 +634,16 @@ def _check_teams_then_claim(
 def _claim_in_one_statement(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> tuple[set[int], list[bool]]:
-    """PostgreSQL: ``_check_teams_then_claim`` in one round trip instead of three
-    (``models.participation.claim_postgres``). A receipt asked twice is inserted once. Only what
-    the statement cannot tell is looked up afterwards, rarely: whether the team of a submission
-    whose receipt was not claimed (or was asked twice) exists."""
+    """PostgreSQL: the week's unsealed mark and ``_check_teams_then_claim`` in one round trip
+    instead of four (``models.at_rest.mark_written``, ``models.participation.claim_postgres``).
+    A receipt asked twice is inserted once. Only what the statement cannot tell is looked up
+    afterwards, rarely: whether the team of a submission whose receipt was not claimed (or was
+    asked twice) exists."""
     if not asked:
         return set(), []
-    new = claim_postgres(connection, _claims(asked))
+    with _pipelined(connection):  # the week's unsealed mark first (see there), one round trip
+        mark_written(connection, [prepared.week for prepared in asked])
+        new = claim_postgres(connection, _claims(asked))
     asked_times = Counter(prepared.receipt for prepared in asked)
     known = {  # a receipt claimed for one submission only: its team exists
         prepared.team_id
