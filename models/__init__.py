@@ -23,6 +23,7 @@ from models.pulse import (
     PulseResponse,
     TeamWeekResponses,
     TeamWeekScore,
+    UnsealedWeek,
 )
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
 from models.reminders import (
@@ -66,6 +67,7 @@ __all__ = [
     "TeamWeekScore",
     "Unit",
     "UnitCreate",
+    "UnsealedWeek",
     "iso_week",
     "utcnow",
     "week_monday",

@@ -30,6 +30,9 @@ from sqlmodel import Session, create_engine
 WAL_BACKSTOP_PAGES = 10_000
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
+    # Deleted content is overwritten with zeros, not left in free space and freelist pages for
+    # someone holding the file to read back (models.at_rest rewrites rows to seal them).
+    "secure_delete=ON",
     "busy_timeout=30000",
     "foreign_keys=ON",
     "synchronous=NORMAL",

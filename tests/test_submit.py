@@ -113,8 +113,12 @@ def test_submission_stores_response_scores_receipt_and_aggregates(engine: Engine
         assert {c: (s, t, w) for c, s, t, w in scores} == {
             c: (s, ids["team"], WEEK) for c, s in result.scores.items()
         }
-        receipt = session.exec(select(ParticipationReceipt)).one()
-        assert receipt.receipt == participation_receipt(KEY, ids["person0"], WEEK)
+        # One receipt per period kind; W14's Thursday (2 April) puts it in April, Q2 and 2026.
+        receipts = {(r.period, r.receipt, r.team_id) for r in session.exec(select(ParticipationReceipt))}
+        assert receipts == {
+            (period, participation_receipt(KEY, ids["person0"], period), ids["team"])
+            for period in (WEEK, "2026-04", "2026-Q2", "2026")
+        }
         period = session.get(PulsePeriod, WEEK)
         assert period is not None and (period.starts_on, period.ends_on) == (
             date(2026, 3, 30),
