@@ -30,6 +30,7 @@ from analytics.gate import (
 )
 from models import audit
 from models.access import Viewer
+from models.csv_safe import frame_to_csv
 
 # The published record: the gate's figure columns without its internal "basis" note.
 RECORD_COLUMNS: tuple[str, ...] = tuple(column for column in FIGURE_COLUMNS if column != "basis")
@@ -145,7 +146,7 @@ def to_json(release: Release) -> str:
 
 
 def to_csv(release: Release) -> str:
-    return release.frame().to_csv(index=False)
+    return frame_to_csv(release.frame())  # spreadsheet-safe text cells
 
 
 def metadata_json(release: Release) -> str:

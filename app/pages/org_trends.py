@@ -28,6 +28,7 @@ from app.charts.hr import heatmap_chart, norms_chart, participation_chart, patte
 from app.charts.team import quadrant_chart
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
+from models.csv_safe import frame_to_csv
 from models.db import read_session, write_session
 
 VIEWS_KEY = "org_trends_views_recorded"
@@ -284,7 +285,7 @@ def main() -> None:
         weekly = weekly[weekly["unit"].isin(shown_codes)]
         st.download_button(
             "Download CSV",
-            data=weekly[list(RECORD_COLUMNS)].to_csv(index=False),
+            data=frame_to_csv(weekly[list(RECORD_COLUMNS)]),
             file_name=f"wellbeing-{chosen}-{start}-{end}.csv",
             mime="text/csv",
             on_click=_record_download,
