@@ -211,6 +211,20 @@ def parse_org_csv(text: str | bytes) -> tuple[list[UnitRow], list[PersonRow], li
     return units, people, errors
 
 
+@dataclass(frozen=True)
+class ParsedOrg:
+    """A file read and checked on its own (``parse_org_file``), ready for ``import_org``."""
+
+    units: list[UnitRow]
+    people: list[PersonRow]
+    errors: list[RowError]
+
+
+def parse_org_file(data: str | bytes) -> ParsedOrg:
+    """``parse_org_csv`` as one value, so a caller can parse before opening a write transaction."""
+    return ParsedOrg(*parse_org_csv(data))
+
+
 def _check_against_database(
     session: Session, units: list[UnitRow], people: list[PersonRow]
 ) -> list[RowError]:
@@ -288,12 +302,13 @@ def _check_against_database(
     return errors
 
 
-def import_org(session: Session, text: str | bytes, *, actor: str) -> ImportSummary:
+def import_org(session: Session, text: str | bytes | ParsedOrg, *, actor: str) -> ImportSummary:
     """Check the whole file, then apply it in the caller's transaction (the caller commits).
 
     Raises OrgImportError listing every bad row, having changed nothing.
     """
-    units, people, errors = parse_org_csv(text)
+    parsed = text if isinstance(text, ParsedOrg) else parse_org_file(text)
+    units, people, errors = parsed.units, parsed.people, list(parsed.errors)
     if not units and not people and not errors:
         errors.append(RowError(2, "the file has a header but no rows"))
     errors += _check_against_database(session, units, people)

@@ -116,7 +116,7 @@ def bench(
         fail(str(error))
     url = database_url or f"sqlite:///{PROJECT_ROOT / 'data' / plan.default_file_name}"
     settings = load_settings(url)
-    engine = open_engine(settings)
+    engine = open_engine(settings, require_schema=False)  # the benchmark migrates it below
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
