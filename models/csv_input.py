@@ -26,9 +26,7 @@ MAX_FIELD_CHARACTERS = 10_000
 MAX_QUOTED_CHARACTERS = 60
 MAX_PROBLEMS_SHOWN = 50
 # Characters that reorder or hide the text around them (bidirectional overrides and isolates).
-_DIRECTION_CONTROLS = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
-)
+_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -227,9 +225,7 @@ def _header_problems(
             problems.append(Problem(1, f"column {position} has no name"))
         elif name in seen:
             problems.append(
-                Problem(
-                    1, f"column {quote(name)} appears twice (columns {seen[name]} and {position})"
-                )
+                Problem(1, f"column {quote(name)} appears twice (columns {seen[name]} and {position})")
             )
         else:
             seen.setdefault(name, position)

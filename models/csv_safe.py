@@ -45,11 +45,7 @@ def unescape_cell(text: str) -> str:
     if not text.startswith(QUOTE) or len(text) < 2:
         return text
     rest = text[1:]
-    if (
-        rest.startswith(_ESCAPED_PIPE)
-        or rest[0] in "@+-=%"
-        or rest.startswith(EXTRA_FIRST_CHARACTERS)
-    ):
+    if rest.startswith(_ESCAPED_PIPE) or rest[0] in "@+-=%" or rest.startswith(EXTRA_FIRST_CHARACTERS):
         return rest.replace(_ESCAPED_PIPE, "|")
     return text
 

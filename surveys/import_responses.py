@@ -179,9 +179,7 @@ def _parse_row(
     comment = values.get("comment") or None
     if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
         problems.append(
-            Problem(
-                line, f"has {len(comment)} characters; the most is {MAX_COMMENT_LENGTH}", "comment"
-            )
+            Problem(line, f"has {len(comment)} characters; the most is {MAX_COMMENT_LENGTH}", "comment")
         )
     if problems or unit is None:
         return None, problems

@@ -28,7 +28,7 @@ runner = CliRunner()
 FORMULA_STARTS = ("=", "+", "-", "@", "|", "%", "\t", "\r")
 NUMBER = re.compile(r"^-?[0-9,.]+$")
 HOSTILE = [
-    "=HYPERLINK(\"http://evil.test\",\"Click\")",
+    '=HYPERLINK("http://evil.test","Click")',
     "+1+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(A1:A9)",

@@ -6,37 +6,53 @@ Each command module registers its commands on ``cli`` or ``export_cli`` with dec
 from __future__ import annotations
 
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from app.settings import Settings, SettingsError, get_settings
 from models.csv_input import too_big
 from models.db import make_engine, read_session
 from models.faults import database_fault, describe_fault
 
-DEBUG_KEY = "wellbeing.debug"
+
+@dataclass
+class _Run:
+    """What the running command was given (the CLI runs one command per process; tests reset it)."""
+
+    debug: bool = False
+    database_url: str | None = None
+
+
+RUN = _Run()
+
+
+def debugging() -> bool:
+    """True when ``wellbeing --debug`` was given: failures show their traceback."""
+    return RUN.debug
 
 
 class _FriendlyGroup(TyperGroup):
     """Every command's unexpected failure becomes one line on stderr (the traceback only with the
     global ``--debug``): a database never initialised, one that cannot be reached, or any other."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
+        RUN.debug, RUN.database_url = False, None
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as error:  # noqa: BLE001  (the one place that turns failures into a line)
-            if ctx.meta.get(DEBUG_KEY):
+            if RUN.debug:
                 traceback.print_exception(error)
                 raise typer.Exit(1) from None
-            url = ctx.meta.get(DATABASE_URL_KEY) or _configured_url()
+            url = RUN.database_url or _configured_url()
             fail(describe_fault(error, url) + " (run with `wellbeing --debug ...` for details)")
 
 
@@ -50,18 +66,16 @@ cli = typer.Typer(
 )
 export_cli = typer.Typer(help="Export gated aggregates or outcomes.", no_args_is_help=True)
 cli.add_typer(export_cli, name="export")
-DATABASE_URL_KEY = "wellbeing.database_url"
 
 
 @cli.callback()
 def _global_options(
-    ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback when a command fails")
     ] = False,
 ) -> None:
     """Wellbeing & Outcomes Tracker: set-up, demo data, imports, exports and batch jobs."""
-    ctx.meta[DEBUG_KEY] = debug
+    RUN.debug = debug
 
 
 def _configured_url() -> str | None:
@@ -95,9 +109,7 @@ def load_settings(database_url: str | None = None) -> Settings:
         fail(str(error))
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.meta[DATABASE_URL_KEY] = settings.database_url
+    RUN.database_url = settings.database_url
     return settings
 
 
@@ -107,16 +119,14 @@ def open_engine(settings: Settings, *, require_schema: bool = True) -> Engine:
     try:
         engine = make_engine(settings.database_url)
     except (ArgumentError, ImportError, ValueError) as error:
-        fail(f"cannot open the database URL {_safe_url(settings.database_url)}: {type(error).__name__}")
+        fail(f"cannot open the database URL {safe_url(settings.database_url)}: {type(error).__name__}")
     if require_schema:
         try:
             with read_session(engine) as session:
                 fault = database_fault(session)
         except SQLAlchemyError as error:
             engine.dispose()
-            if click.get_current_context(silent=True) and click.get_current_context().meta.get(
-                DEBUG_KEY
-            ):
+            if RUN.debug:
                 raise
             fail(describe_fault(error, settings.database_url))
         if fault:
@@ -125,7 +135,7 @@ def open_engine(settings: Settings, *, require_schema: bool = True) -> Engine:
     return engine
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:

@@ -8,17 +8,17 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from app.cli.common import (
-    DEBUG_KEY,
     DatabaseUrlOption,
     cli,
+    debugging,
     fail,
     load_settings,
     open_engine,
     read_upload,
+    safe_url,
 )
 from app.settings import PROJECT_ROOT, Settings
 from models.db import read_session, write_session
@@ -35,11 +35,11 @@ CLI_ACTOR = "cli"
 
 
 def _migrate(url: str) -> None:
-    typer.echo(f"Migrating {url} ...")
+    typer.echo(f"Migrating {safe_url(url)} ...")
     try:
         upgrade_to_head(url)
     except Exception as error:  # noqa: BLE001  (one line; the traceback only with --debug)
-        if click.get_current_context().meta.get(DEBUG_KEY):
+        if debugging():
             raise
         fail(f"migration failed: {describe_fault(error, url)}")
 
@@ -109,7 +109,7 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
     except DemoError as error:
         fail(str(error))
     except Exception as error:  # noqa: BLE001  (one line; the traceback only with --debug)
-        if click.get_current_context().meta.get(DEBUG_KEY):
+        if debugging():
             raise
         fail(f"seeding failed: {describe_fault(error, settings.database_url)}")
     finally:

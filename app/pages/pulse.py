@@ -15,6 +15,7 @@ from surveys.instruments import Item
 from surveys.submit import (
     AlreadyAnswered,
     SubmissionError,
+    SubmissionUnavailable,
     composition_for,
     has_answered,
     organisation_of,
@@ -171,6 +172,9 @@ def main() -> None:
         )
     except AlreadyAnswered as error:
         st.info(str(error), icon=":material/event_available:")
+        return
+    except SubmissionUnavailable as error:
+        st.warning(str(error), icon=":material/schedule:")
         return
     except SubmissionError as error:
         st.error(
