@@ -16,12 +16,18 @@ from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
 
 DEMO_EMAIL_KEY = "demo_email"
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Every ASCII punctuation character that means something to Streamlit's Markdown (CommonMark, GFM
+# tables and strikethrough, LaTeX, :icon: and :color[...] directives) or to HTML; CommonMark lets
+# a backslash make any of them literal.
+_MARKDOWN_SPECIALS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:=&"'^%@/])""")
 
 
-def escape_markdown(text: str) -> str:
-    """User text made inert inside Markdown (no emphasis, links, HTML, LaTeX or :icons:)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+def escape_markdown(text: object) -> str:
+    """A user's text (a name, a title, a note, an error quoting one) shown exactly as typed wherever
+    Streamlit renders Markdown: ``st.markdown``, captions, alerts, headers and widget, tab,
+    expander and metric labels. The one helper every page uses for user text. Not for plain-text
+    places (select options, ``st.text``, dataframes, chart data), which would show the backslashes."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False)

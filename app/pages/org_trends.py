@@ -212,7 +212,7 @@ def main() -> None:
         rates = _rates(url, viewer.email, start, end, *thresholds)
         slices = _patterns(url, viewer.email, start, end, *thresholds)
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         st.stop()
     in_view = window[window["unit"].isin(shown_codes)]
     trend_in_view = trend[trend["unit"].isin(shown_codes)]
@@ -257,7 +257,9 @@ def main() -> None:
         st.altair_chart(pattern_chart(slices_in_view), width="stretch")
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
-            st.caption(f"{row.unit_name}: work-pattern breakdown withheld ({row.reason}).")
+            st.caption(
+                f"{ui.escape_markdown(row.unit_name)}: work-pattern breakdown withheld ({row.reason})."
+            )
     with tabs[4]:
         st.altair_chart(norms_chart(with_norms(in_view)), width="stretch")
         table = with_norms(in_view)

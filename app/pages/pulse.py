@@ -179,7 +179,7 @@ def main() -> None:
     except SubmissionError as error:
         st.error(
             "Your answers were not saved. Please check:\n\n"
-            + "\n".join(f"- {p}" for p in error.problems)
+            + "\n".join(f"- {ui.escape_markdown(p)}" for p in error.problems)
         )
         return
     st.session_state[DONE_KEY] = {
