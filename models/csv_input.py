@@ -15,18 +15,16 @@ import codecs
 import csv
 import hashlib
 import io
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from models.csv_safe import unescape_cell
+from models.text_rules import unsafe_character
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FIELD_CHARACTERS = 10_000
 MAX_QUOTED_CHARACTERS = 60
 MAX_PROBLEMS_SHOWN = 50
-# Characters that reorder or hide the text around them (bidirectional overrides and isolates).
-_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -116,28 +114,11 @@ def decode(data: bytes | str) -> tuple[str, list[Problem]]:
     return "", problems
 
 
-def _character_problem(value: str, multiline: bool) -> str | None:
-    for position, character in enumerate(value, start=1):
-        if character in "\n\r":
-            if multiline:
-                continue
-            return f"has a line break at character {position}; this column takes one line"
-        if character == "\t":
-            continue
-        if unicodedata.category(character) == "Cc" or character in _DIRECTION_CONTROLS:
-            name = unicodedata.name(character, "control character")
-            return (
-                f"has an invisible control character U+{ord(character):04X} ({name.lower()}) "
-                f"at character {position}"
-            )
-    return None
-
-
 def check_value(value: str, *, multiline: bool = False) -> str | None:
     """Why a single value is refused (too long, a control character), or None."""
     if len(value) > MAX_FIELD_CHARACTERS:
         return f"is {len(value):,} characters long; the most is {MAX_FIELD_CHARACTERS:,}"
-    return _character_problem(value, multiline)
+    return unsafe_character(value, multiline=multiline)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from models.text_rules import without_unsafe_characters
+
 MAX_COMMENT_LENGTH = 500
 EMAIL_PLACEHOLDER = "[email removed]"
 PHONE_PLACEHOLDER = "[phone removed]"
@@ -81,10 +83,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 def _visible(text: str) -> str:
-    """The text without invisible format characters (zero-width space, joiners, direction marks)."""
-    if text.isascii():
-        return text
-    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+    """The text without control characters or invisible format characters (zero-width space,
+    joiners, direction marks): they could hide a name, and PostgreSQL cannot store NUL."""
+    return without_unsafe_characters(text)
 
 
 def build_name_index(names: Iterable[str]) -> NameIndex:
