@@ -117,3 +117,13 @@ def test_driver_errors_are_described_without_sql_or_parameters(tmp_path: Path) -
 def test_what_is_worth_trying_again(message: str, transient: bool) -> None:
     error = OperationalError("INSERT ...", {"p": 1}, Exception(message))
     assert is_transient(error) is transient
+
+
+def test_export_refuses_a_week_in_the_future(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    for week in ("9999-W52", "2999-W01"):
+        result = runner.invoke(
+            cli, ["export", "aggregates", "--level", "team", "--to", week, "--database-url", url]
+        )
+        assert result.exit_code == 1
+        assert f"--to {week} is after the current week" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ import typer
 from analytics.export import build_release, default_range, metadata_json, record_export, to_csv, to_json
 from analytics.gate import SYSTEM_VIEWER
 from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
-from models.base import week_monday
+from models.base import iso_week, week_monday
 from models.db import read_session, write_session
 
 
@@ -35,9 +36,14 @@ def _week(label: str | None, option: str) -> str | None:
     if label is None:
         return None
     try:
-        week_monday(label)
+        monday = week_monday(label)
     except ValueError:
-        fail(f"{option} {label!r} is not an ISO week such as 2026-W01")
+        fail(f"{option} {label[:40]!r} is not an ISO week such as 2026-W01")
+    if iso_week(monday) != label:
+        fail(f"{option} {label!r} is not an ISO week such as {iso_week(monday)}")
+    current = iso_week(date.today())
+    if label > current:  # nothing lies ahead, and the release would walk every week up to it
+        fail(f"{option} {label} is after the current week ({current})")
     return label
 
 
