@@ -25,6 +25,9 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FIELD_CHARACTERS = 10_000
 MAX_QUOTED_CHARACTERS = 60
 MAX_PROBLEMS_SHOWN = 50
+MAX_PROBLEMS_COUNTED = 10_000  # then checking stops: a broken 50 MB file must not fill the memory
+MAX_COLUMNS = 200
+_STOPPED = "checking stopped here"
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -58,11 +61,24 @@ class Problem:
 
 def summarise(problems: Sequence[Problem], heading: str) -> str:
     """``heading`` and the problems in file order, at most ``MAX_PROBLEMS_SHOWN`` of them."""
-    ordered = sorted(problems, key=lambda p: (p.line, p.column or "", p.message))
+    stopped = [str(p) for p in problems if p.message.startswith(_STOPPED)]
+    ordered = sorted(
+        (p for p in problems if not p.message.startswith(_STOPPED)),
+        key=lambda p: (p.line, p.column or "", p.message),
+    )
     shown = [str(problem) for problem in ordered[:MAX_PROBLEMS_SHOWN]]
     if len(ordered) > MAX_PROBLEMS_SHOWN:
         shown.append(f"... and {len(ordered) - MAX_PROBLEMS_SHOWN} more problems")
-    return heading + "\n" + "\n".join(shown)
+    return heading + "\n" + "\n".join([*shown, *stopped])
+
+
+def enough(problems: list[Problem], line: int) -> bool:
+    """True (with a note added) once so many problems are found that checking further is pointless."""
+    if len(problems) < MAX_PROBLEMS_COUNTED:
+        return False
+    if not problems[-1].message.startswith(_STOPPED):
+        problems.append(Problem(line, f"{_STOPPED} after {MAX_PROBLEMS_COUNTED:,} problems"))
+    return True
 
 
 def content_hash(text: str) -> str:
@@ -153,6 +169,10 @@ def read_table(
         return table, [Problem(1, "the file is empty; expected the header " + ",".join(required))]
     except csv.Error as error:
         return table, [Problem(1, f"unreadable CSV header ({error})")]
+    if len(raw_header) > MAX_COLUMNS:
+        return table, [
+            Problem(1, f"the header has {len(raw_header):,} columns; at most {MAX_COLUMNS} are expected")
+        ]
     names = [cell.strip().lower() for cell in raw_header]
     problems = _header_problems(names, required, optional)
     if problems:
@@ -169,6 +189,8 @@ def read_table(
             problems.append(Problem(first_line, _csv_error(error)))
             break
         last_line = reader.line_num
+        if enough(problems, first_line):
+            break
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(names):

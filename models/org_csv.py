@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from models import audit
-from models.csv_input import Problem, decode, quote, read_table, summarise
+from models.csv_input import Problem, decode, enough, quote, read_table, summarise
 from models.csv_safe import write_rows
 from models.org import Person, RoleGrant, Unit
 
@@ -132,6 +132,8 @@ def parse_org_csv(text: str | bytes) -> tuple[list[UnitRow], list[PersonRow], li
     first_unit_line: dict[str, int] = {}
     first_person_line: dict[str, int] = {}
     for line, row in raw_rows:
+        if enough(errors, line):
+            break
         kind, code, name = row["type"].lower(), row["code"], row["name"]
         parent = row["parent"] or None
         if kind not in ("unit", "person"):

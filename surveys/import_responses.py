@@ -35,6 +35,7 @@ from models.csv_input import (
     Problem,
     content_hash,
     decode,
+    enough,
     quote,
     read_table,
     summarise,
@@ -252,6 +253,8 @@ def check_responses(
     responses: list[NewResponse] = []
     lines: list[int] = []
     for row in table.rows:
+        if enough(problems, row.line):
+            break
         response, row_problems = _parse_row(row.line, row.values, composition, units, current)
         problems.extend(row_problems)
         if response is not None:

@@ -78,7 +78,7 @@ def _responses_refusal(engine: Engine, data: str | bytes, **options: object) -> 
 def _assert_short(message: str) -> None:
     """A screenful at most: a heading, up to MAX_PROBLEMS_SHOWN lines and a count of the rest."""
     lines = message.splitlines()
-    assert len(lines) <= csv_input.MAX_PROBLEMS_SHOWN + 2
+    assert len(lines) <= csv_input.MAX_PROBLEMS_SHOWN + 3  # heading, "... and N more", a stop note
     assert max(len(line) for line in lines) < 400
 
 
@@ -225,3 +225,23 @@ def test_a_comment_may_span_lines(org: Engine) -> None:
 
 def _session_count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(PulseResponse)).one()
+
+
+def test_a_header_of_a_million_columns_is_one_problem(engine: Engine) -> None:
+    message = _org_refusal(engine, "," * 1_000_000 + "\n")
+    assert "line 1: the header has 1,000,001 columns; at most 200 are expected" in message
+
+
+def test_checking_stops_after_enough_problems(engine: Engine, org: Engine) -> None:
+    rows = "unit,ORG,\x00,,\n" * 20_000
+    message = _org_refusal(engine, ORG_HEADER + rows)
+    assert "checking stopped here after 10,000 problems" in message
+    assert message.count("checking stopped") == 1
+    problems = _responses_refusal(org, f"{WHO5}\n" + "T9,2025-W40,5,5,5,5,5,\n" * 20_000)
+    assert len(problems) == 10_001 and "checking stopped" in problems[-1]
+
+
+def test_a_binary_file_is_refused_by_line(engine: Engine) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    message = _org_refusal(engine, data)
+    assert "is not UTF-8 text" in message and "line 1:" in message
