@@ -4,16 +4,25 @@ lasts they get a polite "try again in a moment" with nothing stored (SQLite and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from streamlit.testing.v1 import AppTest
 from test_submit import KEY, WEEK, answers_all, counts, make_org
 
 import surveys.submit as submit_module
+from app.settings import get_settings
+from models.db import write_session
 from models.faults import TRY_AGAIN
+from models.org import Person, Unit
 from surveys.submit import AlreadyAnswered, SubmissionUnavailable, submit_pulse
+
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 def _dropped(message: str) -> OperationalError:
@@ -107,3 +116,42 @@ def test_other_errors_are_not_retried(engine: Engine, monkeypatch: pytest.Monkey
     with pytest.raises(OperationalError):
         _submit(engine, ids)
     assert calls["n"] == 1
+
+
+@pytest.fixture
+def pulse_page(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    with write_session(sqlite_engine) as session:
+        root = Unit(code="ORG", name="Council", kind="organisation")
+        session.add(root)
+        session.flush()
+        team = Unit(code="T1", name="Repairs", kind="team", parent_id=root.id)
+        session.add(team)
+        session.flush()
+        session.add(Person(email="me@x.gov.uk", display_name="Me", team_id=team.id))
+    monkeypatch.setenv("WELLBEING_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("WELLBEING_ENVIRONMENT", "demo")
+    monkeypatch.setenv("WELLBEING_AUTH_MODE", "demo")
+    monkeypatch.setenv("WELLBEING_WARM_DASHBOARDS", "false")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    yield sqlite_engine
+    get_settings.cache_clear()
+    st.cache_data.clear()
+
+
+def test_the_pulse_page_says_try_again_in_a_moment(
+    pulse_page: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*_: Any, **__: Any) -> Any:
+        raise SubmissionUnavailable(TRY_AGAIN)
+
+    monkeypatch.setattr(submit_module, "submit_pulse", unavailable)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state["demo_email"] = "me@x.gov.uk"
+    at.run()
+    for question in at.radio:
+        question.set_value(question.options[0] if isinstance(question.options[0], int) else 1)
+    at.button(key="FormSubmitter:pulse_form-Send my answers").click().run()
+    assert not at.exception, at.exception
+    assert [warning.value for warning in at.warning if "try again" in warning.value] == [TRY_AGAIN]
+    assert counts(pulse_page)["pulse_response"] == 0
