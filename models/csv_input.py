@@ -27,6 +27,7 @@ MAX_QUOTED_CHARACTERS = 60
 MAX_PROBLEMS_SHOWN = 50
 MAX_PROBLEMS_COUNTED = 10_000  # then checking stops: a broken 50 MB file must not fill the memory
 MAX_COLUMNS = 200
+MAX_ROWS = 200_000  # a bigger import holds too much in memory and the write lock too long: split it
 _STOPPED = "checking stopped here"
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
@@ -190,6 +191,13 @@ def read_table(
             break
         last_line = reader.line_num
         if enough(problems, first_line):
+            break
+        if len(table.rows) >= MAX_ROWS:
+            problems.append(
+                Problem(
+                    first_line, f"the file has more than {MAX_ROWS:,} rows; split it into smaller files"
+                )
+            )
             break
         if not any(cell.strip() for cell in cells):
             continue

@@ -20,6 +20,7 @@ have no denominator.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +61,7 @@ DAY_COLUMNS = ("days_home", "days_office", "days_site")
 OPTIONAL_COLUMNS = (*DAY_COLUMNS, "comment")
 EARLIEST_WEEK = "2000-W01"  # older weeks are a typing error, and exports walk every week from the first
 IMPORT_KIND = "responses"
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")
 
 
 class ResponseImportError(ValueError):
@@ -106,10 +108,8 @@ class CheckedImport:
 
 
 def _whole_number(text: str) -> int | None:
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
+    """Plain digits only ("5", "-1"): not "5.0", "1_0", "+5" or digits of other scripts."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
 def _short(text: str) -> str:

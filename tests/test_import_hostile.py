@@ -245,3 +245,15 @@ def test_a_binary_file_is_refused_by_line(engine: Engine) -> None:
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
     message = _org_refusal(engine, data)
     assert "is not UTF-8 text" in message and "line 1:" in message
+
+
+@pytest.mark.parametrize("answer", ["1_0", "5.0", "+5", "\u0665", " 5x", "99999999999"])
+def test_answers_are_plain_whole_numbers(org: Engine, answer: str) -> None:
+    problems = _responses_refusal(org, f'{WHO5}\nT1,2025-W40,"{answer}",5,5,5,5,\n')
+    assert len(problems) == 1 and problems[0].startswith("line 2: who5_1: ")
+
+
+def test_a_file_with_too_many_rows_is_refused(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_input, "MAX_ROWS", 3)
+    rows = "".join(f"unit,U{i},Unit {i},,\n" for i in range(5))
+    assert "line 5: the file has more than 3 rows; split it" in _org_refusal(engine, ORG_HEADER + rows)

@@ -31,6 +31,11 @@ from surveys.submit import submit_pulse
         ("nul\x00", False, "U+0000 (control character) at character 4"),
         ("esc\x1b[2J", True, "U+001B"),
         ("abc\u202etxt.exe", False, "U+202E (right-to-left override)"),
+        ("Ad\u200bmin", False, "U+200B (zero width space) at character 3"),
+        ("Para\u2028graph", False, "line break at character 5"),
+        ("Para\u2028graph", True, None),
+        ("\u0645\u06cc\u200c\u0631\u0648", False, None),  # Persian spelling uses the non-joiner
+        ("lone \ud800", False, "U+D800"),
     ],
 )
 def test_unsafe_characters_are_named_with_their_place(
@@ -41,7 +46,7 @@ def test_unsafe_characters_are_named_with_their_place(
 
 
 def test_free_text_loses_only_invisible_characters() -> None:
-    assert without_unsafe_characters("a\x00b\u200bc\u202ed\ne\tf é") == "abcd\ne\tf é"
+    assert without_unsafe_characters("a\x00b\u200bc\u202ed\ne\tf é\ud800") == "abcd\ne\tf é"
 
 
 def test_an_objective_title_with_nul_is_refused(engine: Engine) -> None:
