@@ -127,3 +127,18 @@ def test_export_refuses_a_week_in_the_future(tmp_path: Path) -> None:
         )
         assert result.exit_code == 1
         assert f"--to {week} is after the current week" in result.output
+
+
+def test_engine_errors_never_carry_the_parameters(tmp_path: Path) -> None:
+    from models.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT * FROM missing WHERE x = :value"), {"value": "Jo Bloggs"})
+    except SQLAlchemyError as error:
+        assert "Jo Bloggs" not in str(error)
+    else:
+        raise AssertionError("expected an error")
+    finally:
+        engine.dispose()
