@@ -47,16 +47,16 @@ def quote(value: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a file is refused, with where it is (line 1 is the header)."""
+    """One reason a file is refused, with where it is (line 1 is the header; 0: the whole file)."""
 
     line: int
     message: str
     column: str | None = None
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "the file"
-        if self.column:
-            where += f", column {self.column}"
+        if not self.line:  # about the whole file: the message is a sentence of its own
+            return self.message
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.message}"
 
 
@@ -93,10 +93,9 @@ def too_big(size: int) -> Problem | None:
     """The problem with a file of ``size`` bytes, if it is over the limit."""
     if size <= MAX_FILE_BYTES:
         return None
+    limit = f"{MAX_FILE_BYTES / 1024 / 1024:g} MB"
     return Problem(
-        0,
-        f"is {size / 1024 / 1024:,.1f} MB; the most that can be imported is "
-        f"{MAX_FILE_BYTES // 1024 // 1024} MB (split it into smaller files)",
+        0, f"the file is too big: the most that can be imported is {limit} (split it into smaller files)"
     )
 
 

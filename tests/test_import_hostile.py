@@ -257,3 +257,11 @@ def test_a_file_with_too_many_rows_is_refused(engine: Engine, monkeypatch: pytes
     monkeypatch.setattr(csv_input, "MAX_ROWS", 3)
     rows = "".join(f"unit,U{i},Unit {i},,\n" for i in range(5))
     assert "line 5: the file has more than 3 rows; split it" in _org_refusal(engine, ORG_HEADER + rows)
+
+
+def test_an_endless_file_is_read_only_up_to_the_limit(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_input, "MAX_FILE_BYTES", 1_000)
+    result = runner.invoke(cli, ["import-org", "/dev/zero", "--database-url", db_url])
+    assert result.exit_code == 1 and "/dev/zero: the file is too big" in result.output

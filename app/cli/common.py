@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from app.settings import Settings, SettingsError, get_settings
+from models import csv_input
 from models.csv_input import too_big
 from models.db import make_engine, read_session
 from models.faults import database_fault, describe_fault
@@ -152,6 +153,11 @@ def read_upload(path: Path) -> bytes:
     if problem:
         fail(f"{path}: {problem}")
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a device or pipe reports no size
+            data = handle.read(csv_input.MAX_FILE_BYTES + 1)
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror or error}")
+    problem = too_big(len(data))
+    if problem:
+        fail(f"{path}: {problem}")
+    return data
