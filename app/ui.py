@@ -6,6 +6,7 @@ Pages call services in ``analytics``/``surveys`` with the viewer; they never com
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -14,6 +15,7 @@ from app.settings import Settings, get_settings
 from app.warmup import DashboardWarmer, freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
+from models.faults import TRY_AGAIN, is_transient
 
 DEMO_EMAIL_KEY = "demo_email"
 # Every ASCII punctuation character that means something to Streamlit's Markdown (CommonMark, GFM
@@ -58,6 +60,17 @@ def start_dashboard_warmer() -> None:
     ``WELLBEING_WARM_DASHBOARDS=false``."""
     if get_settings().warm_dashboards:
         _warmer_for(get_settings().database_url)
+
+
+def run_page(page: Callable[[], None]) -> None:
+    """Run a page's ``main``; a dropped connection or a locked database shows a polite "try again
+    in a moment" instead of an error (``models.faults.is_transient``); anything else is raised."""
+    try:
+        page()
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        st.warning(TRY_AGAIN, icon=":material/schedule:")
 
 
 def settings() -> Settings:

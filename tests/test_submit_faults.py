@@ -155,3 +155,18 @@ def test_the_pulse_page_says_try_again_in_a_moment(
     assert not at.exception, at.exception
     assert [warning.value for warning in at.warning if "try again" in warning.value] == [TRY_AGAIN]
     assert counts(pulse_page)["pulse_response"] == 0
+
+
+@pytest.mark.usefixtures("pulse_page")
+def test_the_pulse_page_is_polite_when_the_database_drops_while_it_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def dropped(*_: Any, **__: Any) -> Any:
+        raise _dropped("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(submit_module, "has_answered", dropped)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state["demo_email"] = "me@x.gov.uk"
+    at.run()
+    assert not at.exception, at.exception
+    assert [warning.value for warning in at.warning if "try again" in warning.value] == [TRY_AGAIN]

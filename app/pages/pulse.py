@@ -190,4 +190,4 @@ def main() -> None:
     st.rerun()
 
 
-main()
+ui.run_page(main)
