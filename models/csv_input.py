@@ -100,7 +100,9 @@ def too_big(size: int) -> Problem | None:
 
 
 def decode(data: bytes | str) -> tuple[str, list[Problem]]:
-    """The file's text, or the problems that stop it being read: every line that is not UTF-8."""
+    """The file's text and the problems with reading it: each line that is not UTF-8 (then the text
+    has U+FFFD in their place, for the other checks), a UTF-16 or UTF-32 file or one too big
+    (then the text is empty)."""
     if isinstance(data, str):
         big = too_big(len(data.encode("utf-8", "surrogatepass")))
         return (data.lstrip("\ufeff"), [big]) if big else (data.lstrip("\ufeff"), [])
@@ -127,7 +129,11 @@ def decode(data: bytes | str) -> tuple[str, list[Problem]]:
                     f"file may be Latin-1 or Windows-1252: {SAVE_AS_UTF8}",
                 )
             )
-    return "", problems
+            if len(problems) >= MAX_PROBLEMS_SHOWN:
+                break
+    # The rest of the file is still checked (with U+FFFD for what could not be read), so one run
+    # lists every problem; the file is refused all the same.
+    return data.decode("utf-8-sig", "replace"), problems
 
 
 def check_value(value: str, *, multiline: bool = False) -> str | None:

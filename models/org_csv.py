@@ -43,9 +43,7 @@ class OrgImportError(ValueError):
     user values in them are cut short (``models.csv_input.quote``)."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        self.errors = sorted(
-            errors, key=lambda error: (error.line, error.column or "", error.message)
-        )
+        self.errors = sorted(errors, key=lambda error: (error.line, error.column or "", error.message))
         count = len(self.errors)
         super().__init__(
             summarise(
@@ -118,10 +116,12 @@ def _read_rows(data: str | bytes) -> tuple[list[tuple[int, dict[str, str]]], lis
     """(line, row) pairs with stripped cells, after the shared strict checks (``models.csv_input``);
     cells are un-escaped from the spreadsheet-safe form ``export_org`` writes."""
     text, problems = decode(data)
-    if problems:
-        return [], problems
-    table, problems = read_table(text, required=COLUMNS, unescape=True)
-    return [(row.line, row.values) for row in table.rows], problems
+    if not text:
+        return [], problems or [
+            RowError(1, "the file is empty; expected the header " + ",".join(COLUMNS))
+        ]
+    table, table_problems = read_table(text, required=COLUMNS, unescape=True)
+    return [(row.line, row.values) for row in table.rows], problems + table_problems
 
 
 def parse_org_csv(text: str | bytes) -> tuple[list[UnitRow], list[PersonRow], list[RowError]]:
@@ -137,9 +137,7 @@ def parse_org_csv(text: str | bytes) -> tuple[list[UnitRow], list[PersonRow], li
         kind, code, name = row["type"].lower(), row["code"], row["name"]
         parent = row["parent"] or None
         if kind not in ("unit", "person"):
-            errors.append(
-                RowError(line, f"type must be 'unit' or 'person', not {quote(row['type'])}")
-            )
+            errors.append(RowError(line, f"type must be 'unit' or 'person', not {quote(row['type'])}"))
             continue
         if not name:
             errors.append(RowError(line, "name is empty"))
@@ -368,9 +366,7 @@ def import_org(session: Session, text: str | bytes | ParsedOrg, *, actor: str) -
             session.add(RoleGrant(person_id=person.id, role=role, unit_id=unit_id))
         grant_count += len(wanted)
     session.flush()
-    summary = ImportSummary(
-        created_units, updated_units, created_people, updated_people, grant_count
-    )
+    summary = ImportSummary(created_units, updated_units, created_people, updated_people, grant_count)
     audit.record(
         session, actor=actor, action="org_imported", target="organisation", detail=summary.__dict__
     )
@@ -444,6 +440,4 @@ def export_org(session: Session) -> str:
     """The organisation in the import format, so ``import_org(export_org())`` changes nothing.
 
     Text cells are spreadsheet-safe (``models.csv_safe``); the importer undoes that escape."""
-    return write_rows(
-        COLUMNS, ([row[column] for column in COLUMNS] for row in export_rows(session))
-    )
+    return write_rows(COLUMNS, ([row[column] for column in COLUMNS] for row in export_rows(session)))

@@ -235,12 +235,13 @@ def check_responses(
     chosen = get_instrument(instrument) if isinstance(instrument, str) else instrument
     composition = Composition.whole(chosen)
     text, problems = decode(data)
-    if problems:
-        raise ResponseImportError(problems)
+    if not text:
+        raise ResponseImportError(problems or [Problem(1, "the file is empty")])
     required = ["team", "period", *(item_id.lower() for item_id in composition.item_ids)]
-    table, problems = read_table(
+    table, table_problems = read_table(
         text, required=required, optional=OPTIONAL_COLUMNS, multiline={"comment"}
     )
+    problems += table_problems
     sha256 = content_hash(text)
     repeat = None if allow_repeat else _repeat_problem(session, sha256)
     if repeat:

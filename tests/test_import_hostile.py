@@ -265,3 +265,10 @@ def test_an_endless_file_is_read_only_up_to_the_limit(
     monkeypatch.setattr(csv_input, "MAX_FILE_BYTES", 1_000)
     result = runner.invoke(cli, ["import-org", "/dev/zero", "--database-url", db_url])
     assert result.exit_code == 1 and "/dev/zero: the file is too big" in result.output
+
+
+def test_a_latin_1_file_still_has_its_other_problems_listed(engine: Engine) -> None:
+    data = (ORG_GOOD.replace("Ann", "Ren\u00e9e") + "unit,T2,Two\x00,ORG,\n").encode("latin-1")
+    message = _org_refusal(engine, data)
+    assert "line 4: character 22 (byte 0xE9) is not UTF-8" in message
+    assert "line 5, column name: has an invisible control character U+0000" in message
