@@ -67,7 +67,10 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     """``frame.to_csv(index=False)`` with every text cell escaped; numbers are formatted by pandas
     exactly as before."""
     safe = frame.copy()
+    types = pd.api.types
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
-            safe[column] = safe[column].map(_safe).astype(object)
+        series = safe[column]
+        if types.is_numeric_dtype(series) or types.is_datetime64_any_dtype(series):
+            continue  # booleans are numeric here; text, categories and mixed columns are not
+        safe[column] = series.astype(object).map(_safe)
     return safe.to_csv(index=False)

@@ -63,6 +63,14 @@ def test_numbers_and_plain_text_are_written_unchanged() -> None:
     frame = pd.DataFrame({"name": ["=1+1", "ok"], "mean": [-1.25, 2.0], "n": [5, None]})
     assert frame_to_csv(frame) == "name,mean,n\n'=1+1,-1.25,5.0\nok,2.0,\n"
     assert write_rows(["a"], [["@x"], [3]]) == "a\n'@x\n3\n"
+    typed = pd.DataFrame(
+        {
+            "category": pd.Categorical(["=x", None]),
+            "string": pd.array(["+y", None], dtype="string"),
+            "flag": [True, False],
+        }
+    )
+    assert frame_to_csv(typed) == "category,string,flag\n'=x,'+y,True\n,,False\n"
 
 
 def _hostile_org(session: Session) -> None:
