@@ -18,7 +18,6 @@ from typer.exceptions import TyperException
 
 from app.settings import Settings, SettingsError, get_settings
 from models import csv_input
-from models.csv_input import too_big
 from models.db import make_engine, read_session
 from models.faults import database_fault, describe_fault
 
@@ -85,6 +84,7 @@ def _configured_url() -> str | None:
     except (SettingsError, ValueError):
         return None
 
+
 DatabaseUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -149,7 +149,7 @@ def read_upload(path: Path) -> bytes:
         size = path.stat().st_size
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror or error}")
-    problem = too_big(size)
+    problem = csv_input.too_big(size)
     if problem:
         fail(f"{path}: {problem}")
     try:
@@ -157,7 +157,7 @@ def read_upload(path: Path) -> bytes:
             data = handle.read(csv_input.MAX_FILE_BYTES + 1)
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror or error}")
-    problem = too_big(len(data))
+    problem = csv_input.too_big(len(data))
     if problem:
         fail(f"{path}: {problem}")
     return data
