@@ -6,6 +6,7 @@ Pages call services in ``analytics``/``surveys`` with the viewer; they never com
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -14,14 +15,21 @@ from app.settings import Settings, get_settings
 from app.warmup import DashboardWarmer, freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.db import make_engine, read_session
+from models.faults import TRY_AGAIN, is_transient
 
 DEMO_EMAIL_KEY = "demo_email"
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Every ASCII punctuation character that means something to Streamlit's Markdown (CommonMark, GFM
+# tables and strikethrough, LaTeX, :icon: and :color[...] directives) or to HTML; CommonMark lets
+# a backslash make any of them literal.
+_MARKDOWN_SPECIALS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:=&"'^%@/])""")
 
 
-def escape_markdown(text: str) -> str:
-    """User text made inert inside Markdown (no emphasis, links, HTML, LaTeX or :icons:)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+def escape_markdown(text: object) -> str:
+    """A user's text (a name, a title, a note, an error quoting one) shown exactly as typed wherever
+    Streamlit renders Markdown: ``st.markdown``, captions, alerts, headers and widget, tab,
+    expander and metric labels. The one helper every page uses for user text. Not for plain-text
+    places (select options, ``st.text``, dataframes, chart data), which would show the backslashes."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,6 +63,17 @@ def start_dashboard_warmer() -> None:
     ``WELLBEING_WARM_DASHBOARDS=false``."""
     if get_settings().warm_dashboards:
         _warmer_for(get_settings().database_url)
+
+
+def run_page(page: Callable[[], None]) -> None:
+    """Run a page's ``main``; a dropped connection or a locked database shows a polite "try again
+    in a moment" instead of an error (``models.faults.is_transient``); anything else is raised."""
+    try:
+        page()
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        st.warning(TRY_AGAIN, icon=":material/schedule:")
 
 
 def settings() -> Settings:

@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.base import iso_week, utcnow, week_monday
+from models.imports import ImportedFile
 from models.org import ROLES, PeopleChanges, Person, PersonCreate, RoleGrant, Unit, UnitCreate
 from models.outcomes import (
     Action,
@@ -43,6 +44,7 @@ __all__ = [
     "ChannelPost",
     "ChannelWebhook",
     "CheckInCreate",
+    "ImportedFile",
     "KeyResult",
     "KeyResultCreate",
     "Objective",

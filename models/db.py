@@ -48,7 +48,14 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; creates the folder of a SQLite file if needed."""
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=40)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=40,
+            hide_parameters=True,  # an error message or log never carries a comment or an e-mail
+        )
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         url,
         echo=echo,
         connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,
         pool_size=10,
         max_overflow=40,
         pool_use_lifo=True,  # warm page caches first (see open_writer_connection)

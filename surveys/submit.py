@@ -48,6 +48,7 @@ from models.batch_sql import shuffle as _shuffle
 from models.batch_sql import week_rowids as week_rowids  # re-exported (benchmark, tests)
 from models.batch_sql import write_rows as _write_rows
 from models.db import read_session
+from models.faults import TRY_AGAIN, is_transient
 from models.group_commit import GroupWriter
 from models.org import PeopleChanges, Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
@@ -92,6 +93,16 @@ class SubmissionError(ValueError):
 
 class AlreadyAnswered(SubmissionError):
     """This person has already answered the pulse for this week."""
+
+
+class SubmissionUnavailable(SubmissionError):
+    """The database stayed unreachable or busy through every try; nothing was saved."""
+
+
+# A dropped connection or SQLite's "database is locked" is tried again after these pauses. A retry
+# cannot store a second copy: the participation receipt is claimed in the same transaction as the
+# answer, so if the first try did commit, the retry finds the receipt and says AlreadyAnswered.
+SUBMIT_RETRY_PAUSES: tuple[float, ...] = (0.2, 0.6)
 
 
 @dataclass(frozen=True)
@@ -759,22 +770,36 @@ def submit_pulse(
     comment, to scrub it with everyone's names (making and closing one took half the preparing
     of a submission without a comment, 30 of 61 µs, and 200 submitters arriving at once share
     one interpreter). Submissions arriving together share one write transaction
-    (``models.group_commit``): each call still returns only once its own answers are committed."""
-    prepared = prepare_with_engine(
-        engine,
-        person_id=person_id,
-        team_id=team_id,
-        week=week,
-        answers=answers,
-        days_home=days_home,
-        days_office=days_office,
-        days_site=days_site,
-        comment=comment,
-        participation_key=participation_key,
-        composition=composition,
-        known_names=known_names,
-    )
-    return submission_writer(engine).write(prepared)
+    (``models.group_commit``): each call still returns only once its own answers are committed.
+
+    A transient failure (``models.faults.is_transient``) is tried again (``SUBMIT_RETRY_PAUSES``),
+    then raises ``SubmissionUnavailable`` with a polite message."""
+    for pause in (*SUBMIT_RETRY_PAUSES, None):
+        try:
+            prepared = prepare_with_engine(
+                engine,
+                person_id=person_id,
+                team_id=team_id,
+                week=week,
+                answers=answers,
+                days_home=days_home,
+                days_office=days_office,
+                days_site=days_site,
+                comment=comment,
+                participation_key=participation_key,
+                composition=composition,
+                known_names=known_names,
+            )
+            return submission_writer(engine).write(prepared)
+        except SubmissionError:
+            raise
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            if pause is None:
+                raise SubmissionUnavailable(TRY_AGAIN) from error
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def prepare_with_engine(engine: Engine, **submission: Any) -> PreparedSubmission:

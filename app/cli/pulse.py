@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine, read_upload
 from models.at_rest import rewrite_all, seal
 from models.backup import BackupError, backup
-from models.db import write_session
-from surveys.import_responses import ResponseImportError, import_responses
+from surveys.import_responses import ResponseImportError, import_responses_file
 from surveys.instruments import load_instruments
 
 
@@ -22,6 +21,12 @@ def import_responses_command(
         Path, typer.Argument(help="CSV: team, period, one column per item id, optional days_*")
     ],
     instrument: Annotated[str, typer.Option("--instrument", help="Instrument id, e.g. who5, hse, ons4")],
+    allow_repeat: Annotated[
+        bool,
+        typer.Option(
+            "--allow-repeat", help="Import a file whose content was imported before (counts it twice)"
+        ),
+    ] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Import anonymous responses from an earlier survey; any bad row refuses the whole file."""
@@ -29,18 +34,16 @@ def import_responses_command(
     known = load_instruments()
     if instrument not in known:
         fail(f"unknown instrument {instrument!r}; choose one of {', '.join(sorted(known))}")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"cannot read {file}: {error}")
+    data = read_upload(file)
     engine = open_engine(settings)
     try:
-        with write_session(engine) as session:
-            summary = import_responses(session, text, instrument=known[instrument])
+        summary = import_responses_file(
+            engine, data, instrument=known[instrument], allow_repeat=allow_repeat
+        )
     except ResponseImportError as error:
         fail(f"{file}: {error}")
-    except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)
-        fail(f"import failed, nothing was changed: {error}")
+    finally:
+        engine.dispose()
     typer.echo(f"Imported {file}: {summary}.")
 
 

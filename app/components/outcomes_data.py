@@ -37,12 +37,7 @@ TTL = "10m"
 MAX_ENTRIES = 512
 DASHBOARD_CONSTRUCTS = ("wellbeing",)
 WEEKS_SHOWN = 12  # the latest released weeks a team dashboard shows
-MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=&\"'")
-
-
-def md(text: str) -> str:
-    """User text made safe for st.markdown: every markdown/directive character escaped."""
-    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))
+md = ui.escape_markdown  # user text in Markdown (the pages' one helper, see app.ui)
 
 
 def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:

@@ -38,7 +38,7 @@ def render_team_strain(viewer: Viewer, team_id: int) -> None:
     try:
         status = load_team_strain(viewer.email, int(team_id), DEFAULT_WINDOW_WEEKS)
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         return
     window = f"{status.start_week} to {status.end_week}" if status.start_week else ""
     record = status.record

@@ -55,7 +55,7 @@ def _write(action: Callable[[Session], object], success: str) -> None:
         with write_session(ui.engine()) as session:
             action(session)
     except (OutcomeError, AccessDenied) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
         st.error("The database refused this change because it breaks a rule; nothing was saved.")
@@ -78,7 +78,7 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
             [2, 2, 4, 2], vertical_alignment="bottom"
         )
         value = value_col.number_input(
-            f"Value ({kr.unit})" if kr.unit else "Value",
+            f"Value ({md(kr.unit)})" if kr.unit else "Value",
             value=float(kr.latest_value if kr.latest_value is not None else kr.baseline),
             step=1.0,
             format="%g",
@@ -130,7 +130,7 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
     ]
     choices = {kr.id: kr for objective in objectives for kr in objective.key_results}
     if choices:
-        st.subheader(f"Check in any key result of {teams[team_id]}")
+        st.subheader(f"Check in any key result of {md(teams[team_id])}")
         picked = st.selectbox(
             "Key result",
             list(choices),
@@ -372,7 +372,7 @@ def main() -> None:
         st.info("You do not manage a team, so there are no objectives for you to keep.")
         return
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(md(flash), icon=":material/check_circle:")  # may quote a title
     today = date.today()
     if len(teams) > 1:
         team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="objectives_team")

@@ -95,7 +95,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
     note = wellbeing_note(series, rules.min_group_size)
     if note:
         with st.container(key="wellbeing_note"):
-            st.info(note, icon=":material/shield_person:")
+            st.info(md(note), icon=":material/shield_person:")  # names a unit
     released = released_rows(series)
     if not released.empty:
         latest = released.iloc[-1]
@@ -103,9 +103,9 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.metric(
                 f"Latest released figure ({latest['week']})",
                 f"{latest['mean']:g}",
-                help=f"Basis: {latest['basis']}; people behind it: {latest['n']}",
+                help=f"Basis: {md(latest['basis'])}; people behind it: {latest['n']}",
             )
-            st.caption(f"Basis: {latest['basis']} · people behind it: {latest['n']}")
+            st.caption(f"Basis: {md(latest['basis'])} · people behind it: {latest['n']}")
         st.altair_chart(wellbeing_chart(series), width="stretch")
     left, right = st.columns(2)
     with left:
@@ -115,7 +115,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
             if basis != BASIS_TEAM:
-                st.caption(f"Work pattern mix {basis}.")
+                st.caption(f"Work pattern mix {md(basis)}.")
     with right:
         if rates.empty:
             st.caption("Response rate: no weeks.")
@@ -254,7 +254,7 @@ def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
         with write_session(ui.engine()) as session:
             action(session)
     except (OutcomeError, AccessDenied) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
         st.error("The database refused this change because it breaks a rule; nothing was saved.")
@@ -289,7 +289,7 @@ def main() -> None:
         st.info("You do not manage a team.")
         return
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(md(flash), icon=":material/check_circle:")  # may quote a title
     if len(teams) > 1:
         team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="dashboard_team")
     else:
