@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.base import iso_week, utcnow, week_monday
+from models.identity import IdentityLink, SignInSession
 from models.org import ROLES, PeopleChanges, Person, PersonCreate, RoleGrant, Unit, UnitCreate
 from models.outcomes import (
     Action,
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEntry",
     "CheckIn",
     "CheckInCreate",
+    "IdentityLink",
     "KeyResult",
     "KeyResultCreate",
     "Objective",
@@ -44,6 +46,7 @@ __all__ = [
     "PulsePeriod",
     "PulseResponse",
     "RoleGrant",
+    "SignInSession",
     "TeamWeekResponses",
     "TeamWeekScore",
     "Unit",
