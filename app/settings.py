@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Recompute the team dashboards' shared gate results in the background, and keep the
     # comment-scrubbing name index built (app/warmup.py).
     warm_dashboards: bool = True
+    # Longest a sign-in lasts before the person must sign in again (OIDC; models/identity.py).
+    session_max_hours: float = Field(8, gt=0, le=24 * 30)
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""

@@ -10,12 +10,13 @@ import re
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from app import identity
 from app.settings import Settings, get_settings
 from app.warmup import DashboardWarmer, freeze_startup_objects
-from models.access import Viewer, load_viewer
-from models.db import make_engine, read_session
+from models.access import Viewer
+from models.db import make_engine
 
-DEMO_EMAIL_KEY = "demo_email"
+DEMO_EMAIL_KEY = identity.DEMO_EMAIL_KEY
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -63,36 +64,18 @@ def engine() -> Engine:
     return _engine_for(get_settings().database_url)
 
 
-def signed_in_email() -> str | None:
-    """The email of whoever is signed in, through the one identity adapter (demo or OIDC)."""
-    if get_settings().auth_mode == "demo":
-        return st.session_state.get(DEMO_EMAIL_KEY)
-    if not st.user.get("is_logged_in", False):
-        return None
-    # Microsoft Entra ID often leaves out ``email`` for accounts without a mailbox; its
-    # ``preferred_username`` is then the user principal name, which councils set to the email.
-    for claim in ("email", "preferred_username"):
-        value = st.user.get(claim)
-        if value and "@" in str(value):
-            return str(value).strip().lower()
-    return None
+def sign_in_state() -> identity.SignInState:
+    """Who is signed in and with which roles now, or why nobody is (``app/identity.py``)."""
+    return identity.current(engine())
 
 
 def current_viewer() -> Viewer | None:
     """The signed-in viewer with roles from the database, or None."""
-    email = signed_in_email()
-    if not email:
-        return None
-    with read_session(engine()) as session:
-        return load_viewer(session, email)
+    return sign_in_state().viewer
 
 
 def sign_out() -> None:
-    if get_settings().auth_mode == "demo":
-        st.session_state.pop(DEMO_EMAIL_KEY, None)
-        st.rerun()
-    else:
-        st.logout()
+    identity.sign_out(engine())
 
 
 def require_viewer() -> Viewer:

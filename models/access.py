@@ -52,8 +52,17 @@ class Viewer:
 def load_viewer(session: Session, email: str) -> Viewer | None:
     """The viewer for ``email`` (case-insensitive), or None if nobody has that email."""
     person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
-    if person is None:
-        return None
+    return None if person is None else _viewer_for(session, person)
+
+
+def load_viewer_by_id(session: Session, person_id: int) -> Viewer | None:
+    """The viewer for a person found by their sign-in link (``models.identity``), or None."""
+    person = session.get(Person, person_id)
+    return None if person is None else _viewer_for(session, person)
+
+
+def _viewer_for(session: Session, person: Person) -> Viewer:
+    """The person's roles as they stand now: read on every page view, never kept."""
     grants = session.exec(select(RoleGrant).where(RoleGrant.person_id == person.id)).all()
     roles = {grant.role for grant in grants}
     if person.team_id is not None:

@@ -111,6 +111,8 @@ class SignIn:
     status: Status
     person_id: int | None = None
     started_at: datetime | None = None
+    # Past its maximum age but not yet recorded as over: the caller records it (``end_session``).
+    to_record_end: bool = False
 
     @property
     def message(self) -> str:
@@ -208,7 +210,7 @@ def check_session(
             "ended" if record.end_reason == "signed_out" else "expired", record.person_id, started
         )
     if _expired(started, now, max_age):
-        return SignIn("expired", record.person_id, started)
+        return SignIn("expired", record.person_id, started, to_record_end=True)
     return SignIn("signed_in", record.person_id, started)
 
 
