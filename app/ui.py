@@ -6,6 +6,7 @@ Pages call services in ``analytics``/``surveys`` with the viewer; they never com
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -85,3 +86,25 @@ def require_viewer() -> Viewer:
         st.error("Please sign in.")
         st.stop()
     return viewer
+
+
+def pick_team(teams: dict[int, str], *, key: str) -> int:
+    """The team picker of the manager pages: a switcher for several teams, the name for one.
+
+    The browser sends the chosen value, so a forged one (or a team taken away since the page was
+    drawn) can arrive: it is refused plainly and the page stops before reading anything for it.
+    """
+    if len(teams) == 1:
+        team_id = next(iter(teams))
+        st.text(f"Team: {teams[team_id]}")  # plain text: names are data, not markdown
+        return team_id
+    label = partial(_team_label, teams)  # picklable: session state is checked for that
+    chosen = st.selectbox("Team", list(teams), format_func=label, key=key)
+    if chosen not in teams:
+        st.error("That is not one of your teams. Choose a team from the list.", icon=":material/block:")
+        st.stop()
+    return int(chosen)
+
+
+def _team_label(teams: dict[int, str], team_id: object) -> str:
+    return teams.get(team_id, str(team_id))  # type: ignore[call-overload]

@@ -87,7 +87,7 @@ def _delivery_section(delivery: TeamDelivery) -> None:
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
     st.subheader("Wellbeing")
     rules = ui.settings().privacy_rules()
-    series, mix, rates = load_wellbeing(viewer.email, team_id, start_week, end_week)
+    series, mix, rates = load_wellbeing(viewer, team_id, start_week, end_week)
     st.caption(
         f"WHO-5 (0-100, higher is better), {start_week} to {end_week}, through the privacy gate: a "
         f"figure needs at least {rules.min_group_size} answers behind it."
@@ -171,8 +171,8 @@ def _quadrant_section(
     _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
     points: list[QuadrantPoint] = []
     for team_id, name in teams.items():
-        delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
-        series, _, _ = load_wellbeing(viewer.email, team_id, start_week, end_week)
+        delivery = load_team_delivery(viewer, team_id, today.isoformat())
+        series, _, _ = load_wellbeing(viewer, team_id, start_week, end_week)
         points.append(quadrant_point(name, delivery.delivery, series.to_dict("records")))
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
@@ -185,8 +185,8 @@ def _actions_section(
     viewer: Viewer, delivery: TeamDelivery, today: date, start_week: str, end_week: str
 ) -> None:
     st.subheader("Actions (closing the loop)")
-    actions = load_actions(viewer.email, delivery.team_id)
-    series, _, _ = load_wellbeing(viewer.email, delivery.team_id, start_week, end_week)
+    actions = load_actions(viewer, delivery.team_id)
+    series, _, _ = load_wellbeing(viewer, delivery.team_id, start_week, end_week)
     released = series.to_dict("records")
     history = delivery.history.to_dict("records")
     if actions:
@@ -286,21 +286,17 @@ def _record_view(viewer: Viewer, what: str, team_ids: list[int], start_week: str
 def main() -> None:
     st.title("Team dashboard")
     viewer = ui.require_viewer()
-    teams = managed_teams(viewer.email)
+    teams = managed_teams(viewer)
     if not teams:
         st.info("You do not manage a team.")
         return
     if flash := st.session_state.pop(FLASH, None):
         st.success(flash, icon=":material/check_circle:")
-    if len(teams) > 1:
-        team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="dashboard_team")
-    else:
-        team_id = next(iter(teams))
-        st.text(f"Team: {teams[team_id]}")
+    team_id = ui.pick_team(teams, key="dashboard_team")
     today = date.today()
     start_week, end_week = dashboard_weeks(today)  # the range the warmer keeps ready
     _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
-    delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
+    delivery = load_team_delivery(viewer, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")
     with left:
         _delivery_section(delivery)
