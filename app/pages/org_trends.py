@@ -20,6 +20,7 @@ from analytics.gate import (
     organisation_pattern_figures,
     organisation_quadrant,
     organisation_response_rates,
+    require_hr,
 )
 from analytics.norms import with_norms
 from analytics.outcomes import QUADRANT_RULE, QuadrantPoint
@@ -162,8 +163,10 @@ def _label(row: pd.Series) -> str:
 def main() -> None:
     viewer = ui.require_viewer()
     st.title("Organisation trends")
-    if not (viewer.is_hr or viewer.is_admin):
-        st.error("Organisation-wide figures are for HR only.")
+    try:  # the gate's rule, decided on every view before any cached figure is served
+        require_hr(viewer)
+    except AccessDenied as error:
+        st.error(str(error))
         st.stop()
     url = ui.settings().database_url
     units = _units(url)
