@@ -10,6 +10,8 @@ from functools import partial
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import identity
 from app.settings import Settings, get_settings
@@ -79,8 +81,27 @@ def sign_out() -> None:
     identity.sign_out(engine())
 
 
+def through_navigation() -> None:
+    """Make sure this page runs under the entry point's navigation (``app/main.py``).
+
+    Streamlit runs a file of a ``pages/`` folder next to the entry point directly, in its older
+    multipage mode, until the entry point has called ``st.navigation`` once in the server process.
+    So the first visits after a start to ``/team_dashboard`` and the like ran that page alone,
+    without the sign-in and role navigation. Here that mode is switched off and the run starts
+    again through the entry point (Streamlit 1.67 internals; tests/e2e/test_oidc_access.py).
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    pages = ctx.pages_manager
+    if any(info.get("script_path") == pages.main_script_path for info in pages.get_pages().values()):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_viewer() -> Viewer:
     """The current viewer, or stop the page (navigation should have prevented this)."""
+    through_navigation()
     viewer = current_viewer()
     if viewer is None:
         st.error("Please sign in.")

@@ -98,6 +98,7 @@ def _demo_sign_in() -> None:
         st.rerun()
 
 
+ui.through_navigation()
 st.title("Wellbeing & Outcomes Tracker")
 if get_settings().auth_mode == "oidc":
     _oidc_sign_in()
