@@ -81,11 +81,12 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     RolePage("admin.py", "Admin", ":material/settings:", "admin", "Settings", lambda v: v.is_admin),
 )
 SIGN_OUT_PATH = "sign_out"
+NOT_FOR_YOU_TITLE = "Not for your role"
 
 
 def _not_for_you(title: str) -> Callable[[], None]:
     def page() -> None:
-        st.title(title)
+        st.title(NOT_FOR_YOU_TITLE)
         st.info(
             f"The {title} page is not for your role, so there is nothing to show you here. "
             "Your pages are in the menu.",
