@@ -48,7 +48,7 @@ ALLOWED = {
 
 @pytest.fixture
 def oidc_app(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """Two teams; staff, a manager of both (no team of their own), HR, an admin, a person with two
+    """Three teams; staff, a manager of two (no team of their own), HR, an admin, a person with two
     roles (HR and staff) and one with neither team nor role; the app in OIDC mode."""
     with write_session(sqlite_engine) as session:
         root = Unit(code="ORG", name="Council", kind="organisation")
@@ -56,7 +56,8 @@ def oidc_app(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator
         session.flush()
         repairs = Unit(code="REP", name="Repairs", kind="team", parent_id=root.id)
         lettings = Unit(code="LET", name="Lettings", kind="team", parent_id=root.id)
-        session.add_all([repairs, lettings])
+        parks = Unit(code="PAR", name="Parks", kind="team", parent_id=root.id)  # nobody's here
+        session.add_all([repairs, lettings, parks])
         session.flush()
         people = {
             "staff@x.gov.uk": repairs.id,
@@ -244,3 +245,23 @@ def test_a_manager_taken_off_a_team_loses_it_on_the_next_view_though_it_is_cache
         with pytest.raises(AccessDenied):
             load()
     assert lettings not in outcomes_data.managed_teams(viewer)
+
+
+@pytest.mark.parametrize("page", ["objectives", "team_dashboard"])
+def test_a_forged_team_in_the_picker_shows_nothing_of_that_team(oidc_app: Engine, page: str) -> None:
+    """The browser sends the picker's value; one that is not the manager's is reset by Streamlit
+    to one of theirs, or refused plainly by the page: never read, never a crash."""
+    at = app_as(token("manager@x.gov.uk"))
+    key = "objectives_team" if page == "objectives" else "dashboard_team"
+    with read_session(oidc_app) as session:
+        ids = dict(session.exec(select(Unit.code, Unit.id)).all())
+    parks, mine = ids["PAR"], {ids["REP"], ids["LET"]}
+    for forged in (parks, "Parks", 99_999, None):
+        open_path(at, "org_trends")  # away from the picker, as a browser sends a value unasked
+        at.session_state[key] = forged
+        open_path(at, page)
+        assert not at.exception, (forged, at.exception)
+        shown = texts(at) + " ".join(str(t.value) for t in at.text)
+        assert "Parks" not in shown, forged
+        refused = "not one of your teams" in texts(at)
+        assert refused or at.session_state[key] in mine, forged
