@@ -23,6 +23,8 @@ from typing import Any, Literal
 from sqlalchemy import UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.access import Viewer
+from models.audit import record
 from models.base import utcnow
 from models.org import Person
 
@@ -256,11 +258,21 @@ def end_session(
     session.add(record)
 
 
-def unlink_person(session: Session, person_id: int) -> int:
-    """Remove a person's provider links (an administrator's fix for a ``conflict``): their next
-    verified sign-in links afresh. Returns how many links were removed."""
+def unlink_person(session: Session, viewer: Viewer, *, person_id: int) -> int:
+    """Remove a person's provider links, the fix for a ``conflict`` when someone really has a new
+    account: their next verified sign-in links afresh. Admins only; audited. Returns how many
+    links were removed."""
+    viewer.require("admin")
     result = session.execute(delete(IdentityLink).where(IdentityLink.person_id == person_id))
-    return int(result.rowcount or 0)
+    removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    record(
+        session,
+        actor=viewer.email,
+        action="identity.unlink",
+        target=f"person:{person_id}",
+        detail={"links_removed": removed},
+    )
+    return removed
 
 
 def _purge_old(session: Session, now: datetime, max_age: timedelta) -> None:

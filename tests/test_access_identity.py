@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from typer.testing import CliRunner
 
-from models.access import load_viewer_by_id
+from app.cli import cli
+from models.access import AccessDenied, Viewer, load_viewer_by_id
 from models.db import read_session, write_session
 from models.identity import (
     IdentityLink,
@@ -24,10 +26,12 @@ from models.identity import (
     unlink_person,
 )
 from models.org import Person, RoleGrant, Unit
+from models.outcomes import AuditEntry
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 MAX_AGE = timedelta(hours=8)
 ISSUER = "https://login.council.test"
+ADMIN = Viewer("admin@council.test", "Admin", None, None, frozenset({"admin"}))
 
 
 def claims(
@@ -131,8 +135,13 @@ def test_a_second_account_with_a_linked_persons_email_is_refused_until_unlinked(
 ) -> None:
     sign_in(engine, claims("subject-hr", "hr@council.test"))
     assert sign_in(engine, claims("another-subject", "hr@council.test")).status == "conflict"
+    staff_viewer = Viewer("sam@council.test", "Sam", people["staff"], None, frozenset({"staff", "hr"}))
+    with write_session(engine) as session, pytest.raises(AccessDenied):
+        unlink_person(session, staff_viewer, person_id=people["hr"])
     with write_session(engine) as session:
-        assert unlink_person(session, people["hr"]) == 1
+        assert unlink_person(session, ADMIN, person_id=people["hr"]) == 1
+    with read_session(engine) as session:
+        assert session.exec(select(AuditEntry.action)).all() == ["identity.unlink"]
     later = NOW + timedelta(minutes=1)
     result = sign_in(engine, claims("another-subject", "hr@council.test", at=later), now=later)
     assert (result.status, result.person_id) == ("signed_in", people["hr"])
@@ -222,3 +231,16 @@ def test_records_past_any_use_are_purged_when_a_session_begins(
     sign_in(engine, claims("subject-hr", "hr@council.test", at=much_later), now=much_later)
     with read_session(engine) as session:
         assert [r.person_id for r in session.exec(select(SignInSession)).all()] == [people["hr"]]
+
+
+@pytest.mark.usefixtures("people")
+def test_an_operator_unlinks_a_sign_in_from_the_command_line(engine: Engine) -> None:
+    sign_in(engine, claims("subject-hr", "hr@council.test"))
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli, ["unlink-sign-in", "HR@council.test", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "1 sign-in link(s) removed" in result.output
+    with read_session(engine) as session:
+        assert session.exec(select(IdentityLink)).all() == []
+    unknown = CliRunner().invoke(cli, ["unlink-sign-in", "nobody@council.test", "--database-url", url])
+    assert unknown.exit_code == 1 and "nobody in the organisation" in unknown.output
