@@ -121,11 +121,13 @@ def _persona(app: OidcApp, who: str) -> str:
     }[who]()
 
 
-def _add_person(app: OidcApp, email: str, *, role: str | None = None) -> None:
-    """A person without a team, with ``role`` if given, added to this module's database."""
+def _add_person(app: OidcApp, email: str, *, role: str | None = None, in_a_team: bool = False) -> None:
+    """A person no other test signs in as, with ``role`` if given, added to this module's database
+    (one person is linked to one account: a second test signing in as them would be refused)."""
     engine = make_engine(app.database)
     with write_session(engine) as session:
-        person = Person(email=email, display_name=email.split("@")[0])
+        team_id = session.exec(select(Unit.id).where(Unit.kind == "team")).first() if in_a_team else None
+        person = Person(email=email, display_name=email.split("@")[0], team_id=team_id)
         session.add(person)
         session.flush()
         if role:
@@ -282,7 +284,8 @@ def test_a_manager_taken_off_a_team_loses_it_on_the_next_view(page: Page, oidc_a
 
 
 def test_a_copied_cookie_is_refused_after_sign_out(browser: Browser, oidc_app: OidcApp) -> None:
-    email = _persona(oidc_app, "staff")
+    email = "leaver@northbridge.gov.uk"
+    _add_person(oidc_app, email, in_a_team=True)
     oidc_app.set_account("subject-leaver", email)
     mine = browser.new_context()
     page = mine.new_page()
@@ -308,7 +311,8 @@ def test_a_copied_cookie_is_refused_after_sign_out(browser: Browser, oidc_app: O
 
 
 def test_a_session_past_the_maximum_age_ends(page: Page, oidc_app: OidcApp) -> None:
-    email = _persona(oidc_app, "admin")
+    email = "long.day@northbridge.gov.uk"
+    _add_person(oidc_app, email, role="admin")
     oidc_app.set_account("subject-long-day", email)
     _sign_in(page, oidc_app, "subject-long-day")
     assert _title(page) == "Admin"
