@@ -186,4 +186,5 @@ def run() -> None:
         _role_navigation(viewer)
 
 
-run()
+if __name__ == "__main__":  # Streamlit runs this file as __main__; tests import ROLE_PAGES
+    run()
