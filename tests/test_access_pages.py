@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import streamlit as st
+from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -22,7 +23,7 @@ from streamlit.util import calc_hash
 
 from app.components import outcomes_data
 from app.main import NOT_FOR_YOU_TITLE, ROLE_PAGES
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from models.access import AccessDenied, load_viewer
 from models.db import read_session, write_session
 from models.identity import SignInSession
@@ -265,3 +266,14 @@ def test_a_forged_team_in_the_picker_shows_nothing_of_that_team(oidc_app: Engine
         assert "Parks" not in shown, forged
         refused = "not one of your teams" in texts(at)
         assert refused or at.session_state[key] in mine, forged
+
+
+def test_the_session_maximum_defaults_to_eight_hours_and_must_be_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WELLBEING_SESSION_MAX_HOURS", raising=False)
+    assert Settings(_env_file=None).session_max_hours == 8  # type: ignore[call-arg]
+    for bad in ("0", "-1", "never"):
+        monkeypatch.setenv("WELLBEING_SESSION_MAX_HOURS", bad)
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)  # type: ignore[call-arg]
