@@ -242,6 +242,7 @@ def test_a_manager_taken_off_a_team_loses_it_on_the_next_view_though_it_is_cache
         lambda: outcomes_data.load_team_objectives(viewer, lettings, today),
         lambda: outcomes_data.load_actions(viewer, lettings),
         lambda: outcomes_data.load_wellbeing(viewer, lettings, "2026-W01", "2026-W10"),
+        lambda: outcomes_data.load_teams_overview(viewer, [lettings], today, "2026-W01", "2026-W10"),
     ):
         with pytest.raises(AccessDenied):
             load()

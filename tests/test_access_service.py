@@ -13,7 +13,13 @@ from sqlalchemy.engine import Engine
 from analytics.gate import PrivacyRules, team_figures
 from analytics.objectives import team_actions, team_delivery
 from analytics.strain_features import team_strain_status
-from models.access import AccessDenied, load_viewer, load_viewer_by_id, managed_team_ids
+from models.access import (
+    AccessDenied,
+    load_viewer,
+    load_viewer_by_id,
+    managed_team_ids,
+    require_teams_access,
+)
 from models.db import read_session, write_session
 from models.org import Person, RoleGrant, Unit
 
@@ -87,6 +93,8 @@ def test_a_manager_taken_off_a_team_is_refused_its_figures_at_once(
         viewer = load_viewer_by_id(session, organisation["lead"])
         assert viewer is not None and viewer.roles == {"staff"}
         assert managed_team_ids(session, viewer) == set()
+        with pytest.raises(AccessDenied):
+            require_teams_access(session, viewer, [organisation["lettings"]])
 
 
 def test_a_team_moved_out_of_a_managed_unit_is_refused_to_its_old_manager(
@@ -98,4 +106,9 @@ def test_a_team_moved_out_of_a_managed_unit_is_refused_to_its_old_manager(
         team.parent_id = organisation["elsewhere"]  # type: ignore[union-attr]
         session.add(team)
     _reads(engine, "head@council.test", organisation["lettings"], allowed=False)
+    with read_session(engine) as session:
+        head = load_viewer(session, "head@council.test")
+        require_teams_access(session, head, [organisation["repairs"]])  # type: ignore[arg-type]
+        with pytest.raises(AccessDenied):
+            require_teams_access(session, head, [organisation["repairs"], organisation["lettings"]])  # type: ignore[arg-type]
     _reads(engine, "head@council.test", organisation["repairs"], allowed=True)  # still theirs

@@ -31,7 +31,14 @@ from analytics.objectives import (
 from app import ui
 from app.charts.team import released_rows
 from app.warmup import DASHBOARD_CONSTRUCTS
-from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids, require_team_access
+from models.access import (
+    AccessDenied,
+    Viewer,
+    load_viewer,
+    managed_team_ids,
+    require_team_access,
+    require_teams_access,
+)
 from models.db import read_session
 from models.org import Unit
 
@@ -130,6 +137,23 @@ def load_wellbeing(
     """The gate's WHO-5 series, work-pattern mix and response rate for the team (all gated)."""
     _require_team(viewer, team_id)
     return _wellbeing(viewer.email, int(team_id), start_week, end_week)
+
+
+def load_teams_overview(
+    viewer: Viewer, team_ids: list[int], today: str, start_week: str, end_week: str
+) -> list[tuple[int, TeamDelivery, pd.DataFrame]]:
+    """Delivery and the released wellbeing series of several teams (the dashboard's quadrant),
+    with access decided once for all of them: every team must be one the viewer manages now."""
+    with read_session(ui.engine()) as session:
+        require_teams_access(session, viewer, team_ids)
+    return [
+        (
+            team_id,
+            _team_delivery(viewer.email, int(team_id), today),
+            _wellbeing(viewer.email, int(team_id), start_week, end_week)[0],
+        )
+        for team_id in team_ids
+    ]
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)

@@ -36,6 +36,7 @@ from app.components.outcomes_data import (
     clear_outcome_caches,
     load_actions,
     load_team_delivery,
+    load_teams_overview,
     load_wellbeing,
     managed_teams,
     md,
@@ -169,11 +170,12 @@ def _quadrant_section(
     ):
         return
     _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
-    points: list[QuadrantPoint] = []
-    for team_id, name in teams.items():
-        delivery = load_team_delivery(viewer, team_id, today.isoformat())
-        series, _, _ = load_wellbeing(viewer, team_id, start_week, end_week)
-        points.append(quadrant_point(name, delivery.delivery, series.to_dict("records")))
+    points: list[QuadrantPoint] = [
+        quadrant_point(teams[team_id], delivery.delivery, series.to_dict("records"))
+        for team_id, delivery, series in load_teams_overview(
+            viewer, list(teams), today.isoformat(), start_week, end_week
+        )
+    ]
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
     if unplaced:
