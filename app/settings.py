@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8501"  # the address staff open; the pulse link is built on it
     webhook_url: SecretStr | None = None  # Teams Workflows / Slack incoming webhook, every organisation
     webhook_urls: dict[str, SecretStr] = {}  # per organisation code, as JSON: {"WVC": "https://..."}
+    # Longest a sign-in lasts before the person must sign in again (OIDC; models/identity.py).
+    session_max_hours: float = Field(8, gt=0, le=24 * 30)
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""

@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.base import iso_week, utcnow, week_monday
+from models.identity import IdentityLink, SignInSession
 from models.imports import ImportedFile
 from models.org import ROLES, PeopleChanges, Person, PersonCreate, RoleGrant, Unit, UnitCreate
 from models.outcomes import (
@@ -44,6 +45,7 @@ __all__ = [
     "ChannelPost",
     "ChannelWebhook",
     "CheckInCreate",
+    "IdentityLink",
     "ImportedFile",
     "KeyResult",
     "KeyResultCreate",
@@ -65,6 +67,7 @@ __all__ = [
     "ReminderRun",
     "ReminderSent",
     "RoleGrant",
+    "SignInSession",
     "TeamWeekResponses",
     "TeamWeekScore",
     "Unit",

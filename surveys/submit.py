@@ -40,6 +40,7 @@ from sqlalchemy import Date, Table, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
+from models.access import Viewer
 from models.at_rest import mark_written, storage_sealer
 from models.base import iso_week, week_monday
 from models.batch_sql import existing as _existing
@@ -843,9 +844,18 @@ def composition_for(session: Session, *, organisation_id: int, week: str) -> Com
 
 
 def set_pulse_composition(
-    session: Session, *, organisation_id: int, composition_id: str, actor: str, today: date | None = None
+    session: Session,
+    *,
+    viewer: Viewer,
+    organisation_id: int,
+    composition_id: str,
+    today: date | None = None,
 ) -> str:
-    """Choose the organisation's composition from next week (audited); returns that week."""
+    """Choose the organisation's composition from next week (audited); returns that week.
+
+    Admins only, checked here (not only by the page): it changes every team's pulse.
+    """
+    viewer.require("admin")
     usable = available_compositions()
     if composition_id not in usable:
         raise ValueError(f"{composition_id!r} cannot be used; choose one of {', '.join(sorted(usable))}")
@@ -857,6 +867,6 @@ def set_pulse_composition(
         organisation_id=organisation_id,
         key=COMPOSITION_SETTING,
         value=composition_id,
-        actor=actor,
+        actor=viewer.email,
         today=today,
     )

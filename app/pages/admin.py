@@ -193,13 +193,12 @@ def _pulse_tab(viewer: Viewer, organisation_id: int) -> None:
     )
     chosen = titles[chosen_label]
     if st.button("Schedule pulse", key="schedule_pulse"):
-        viewer.require("admin")
         with write_session(ui.engine()) as session:
             week = set_pulse_composition(
                 session,
+                viewer=viewer,
                 organisation_id=organisation_id,
                 composition_id=chosen,
-                actor=viewer.email,
                 today=today,
             )
         st.success(f"From week {week} the pulse is: {compositions[chosen].title}.")

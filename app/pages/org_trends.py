@@ -15,7 +15,13 @@ import streamlit as st
 from analytics.aggregates import load_tree
 from analytics.norms import with_norms
 from analytics.outcomes import QUADRANT_RULE, QuadrantPoint
-from analytics.privacy import PARTICIPATION, RECORD_COLUMNS, organisation_figures, released_periods
+from analytics.privacy import (
+    PARTICIPATION,
+    RECORD_COLUMNS,
+    organisation_figures,
+    released_periods,
+    require_hr,
+)
 from analytics.privacy.quadrant import organisation_quadrant
 from analytics.privacy.rules import SLICE_PERIOD
 from app import ui
@@ -161,8 +167,10 @@ def _label(row: pd.Series) -> str:
 def main() -> None:
     viewer = ui.require_viewer()
     st.title("Organisation trends")
-    if not (viewer.is_hr or viewer.is_admin):
-        st.error("Organisation-wide figures are for HR only.")
+    try:  # the gate's rule, decided on every view before any cached figure is served
+        require_hr(viewer)
+    except AccessDenied as error:
+        st.error(str(error))
         st.stop()
     url = ui.settings().database_url
     units = _units(url)
