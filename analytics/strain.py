@@ -362,6 +362,7 @@ def detect_strain(
     delivery_features: Iterable[str] = (),
     sampling_variance: pd.DataFrame | None = None,
     absolute_limits: Mapping[str, float] | None = None,
+    priors: Mapping[str, pd.Series] | None = None,
     min_probability: float = 0.5,
     min_shift: float = 1.0,
     min_general: float = 1.0,
@@ -377,7 +378,8 @@ def detect_strain(
     ``worse_when_higher``: columns that are bad when high; every other feature is bad when low.
     ``sampling_variance``: optional per-team sampling variances of some features (same index);
     a feature listed there is shrunk with them instead of the funnel. ``absolute_limits``: a
-    published cut-off per feature, on its own scale and bad side. ``seed`` is accepted for the
+    published cut-off per feature, on its own scale and bad side. ``priors``: per feature, the value
+    each team is shrunk toward (its parent unit; default the teams' mean). ``seed`` is accepted for the
     command line's sake: the fit is deterministic and does not use it.
     """
     del seed  # the mixture is fitted without random restarts
@@ -434,7 +436,8 @@ def detect_strain(
             variance = sampling_variance_from_n(data[column], counts.reindex(data.index))
         if variance is None:
             continue
-        result = shrink(data[column], variance)
+        prior = (priors or {}).get(column)
+        result = shrink(data[column], variance, None if prior is None else prior.reindex(data.index))
         if result.tau2 is not None:
             shrunk[column] = result.mean
             shrunk_var[column] = result.variance

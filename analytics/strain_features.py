@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -45,10 +45,11 @@ from analytics.aggregates import (
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
 from analytics.gate import PrivacyRules, eligible_teams, require_hr
+from analytics.norms import WHO5_CUTOFF
 from analytics.objectives import delivery_features
-from analytics.strain import StrainResult, TeamStrain, detect_strain
+from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
 from models.access import Viewer, require_team_access
-from models.base import week_monday
+from models.base import iso_week, week_monday
 from models.org import Person
 from models.pulse import TeamWeekResponses, TeamWeekScore
 
@@ -72,9 +73,13 @@ DEFAULT_WINDOW_WEEKS = 8
 DEFAULT_ALERT_WEEKS = 26
 
 
-def latest_week(session: Session) -> str | None:
-    """The most recent week with any responses (the default end of the window)."""
-    return session.exec(select(func.max(TeamWeekResponses.week))).one()
+def latest_week(session: Session, today: date | None = None) -> str | None:
+    """The latest closed week with any responses (the default end of the window): the current
+    week is still open and never enters."""
+    current = iso_week(today or date.today())
+    return session.exec(
+        select(func.max(TeamWeekResponses.week)).where(TeamWeekResponses.week < current)
+    ).one()
 
 
 def _shrink(estimate: pd.Series, variance: pd.Series, prior: pd.Series) -> pd.Series:
@@ -201,9 +206,10 @@ def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.Data
     return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
 
 
-def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
-    """Per team: response rate in the second half of the window minus the first (percentage
-    points); the rate is answers over member-weeks of the people active in each half."""
+def _answers_and_members(
+    session: Session, weeks: list[str]
+) -> tuple[pd.DataFrame, dict[bool, pd.Series]]:
+    """Answers per team in each half of the window, and the people active in each half."""
     half = len(weeks) // 2
     halves = {False: weeks[:half], True: weeks[half:]}
     late = case((TeamWeekResponses.week >= weeks[half], 1), else_=0)
@@ -215,12 +221,11 @@ def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
         ["team_id", "late", "n"],
     )
     answered["late"] = answered["late"].astype(bool)
-    answered = answered.set_index(["team_id", "late"])["n"].astype(float)
-    rates = {}
+    members: dict[bool, pd.Series] = {}
     for is_late, span in halves.items():
         first_day = week_monday(span[0])
         last_day = week_monday(span[-1]) + timedelta(days=6)
-        members = _frame(
+        members[is_late] = _frame(
             session,
             sa_select(Person.team_id, func.count(col(Person.id)))
             .where(
@@ -231,11 +236,145 @@ def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
             .group_by(Person.team_id),
             ["team_id", "members"],
         ).set_index("team_id")["members"]
+    return answered, members
+
+
+@dataclass(frozen=True)
+class StrainInputs:
+    """Everything strain detection reads about a window, as plain frames: what the database read
+    returns and what the in-memory evaluation builds. ``window``: per team and construct over the
+    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
+    ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
+    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``);
+    ``members``: people per team in the first and second half; ``prior``: the wellbeing mean each
+    team is shrunk toward (its parent unit); ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
+    ``confidence_trend``."""
+
+    weeks: list[str]
+    eligible: list[int]
+    suppressed: list[int]
+    window: pd.DataFrame
+    weekly: pd.DataFrame
+    answered: pd.DataFrame
+    members: Mapping[bool, pd.Series]
+    prior: pd.Series
+    delivery: pd.DataFrame
+
+
+def strain_inputs_from_database(
+    *,
+    session: Session,
+    rules: PrivacyRules,
+    end_week: str,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    today: date | None = None,
+    weekly: pd.DataFrame | None = None,
+) -> StrainInputs:
+    """The one database read of strain detection: the latest ``window_weeks`` weeks up to
+    ``end_week``, for the teams the privacy gate releases over the window (the rest are listed as
+    suppressed and never imputed). When the gate keeps frozen releases, this is the function to
+    point at them."""
+    if window_weeks < 2:
+        raise ValueError("the window must be at least two weeks")
+    start_week = shift_week(end_week, -(window_weeks - 1))
+    weeks = weeks_between(start_week, end_week)
+    eligible = sorted(
+        eligible_teams(session=session, rules=rules, start_week=start_week, end_week=end_week)
+    )
+    tree = load_tree(session)
+    suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
+    window = _window_sums(session, start_week=start_week, end_week=end_week)
+    window = window[window.index.get_level_values("team_id").isin(eligible)]
+    if weekly is None:
+        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
+    weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
+    weekly = weekly[weekly["team_id"].isin(eligible)]
+    answered, members = _answers_and_members(session, weeks)
+    wellbeing = (
+        window.xs("wellbeing", level="construct")
+        if "wellbeing" in set(window.index.get_level_values("construct"))
+        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
+    )
+    prior = _parent_means(tree, wellbeing) if len(wellbeing) else pd.Series(dtype=float)
+    end_day = today or (week_monday(end_week) + timedelta(days=6))
+    delivery = delivery_features(
+        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
+    )
+    return StrainInputs(
+        weeks=weeks,
+        eligible=eligible,
+        suppressed=suppressed,
+        window=window,
+        weekly=weekly,
+        answered=answered,
+        members=members,
+        prior=prior,
+        delivery=delivery,
+    )
+
+
+def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per eligible team: ``n`` and the ``FEATURES`` (raw window means for the levels), and the
+    sampling variance of each level (pooled within-team variance over the team's average weekly
+    respondents: the same people answer most weeks, so answers overstate the information). The
+    detector shrinks the levels with these variances; the wellbeing trend is shrunk here, toward
+    no change."""
+    eligible = inputs.eligible
+    columns = ["n", *FEATURES]
+    features = pd.DataFrame(index=pd.Index(eligible, name="team_id"), columns=columns, dtype=float)
+    variances = pd.DataFrame(index=features.index, dtype=float)
+    if not eligible:
+        return features, variances
+    window = inputs.window
+    constructs = set(window.index.get_level_values("construct"))
+    answers_weeks = inputs.weekly.groupby("team_id")["week"].nunique()
+    for construct, feature in (
+        ("wellbeing", "wellbeing_level"),
+        ("demands", "demands"),
+        ("control", "control"),
+        ("support", "support"),
+    ):
+        if construct not in constructs:
+            continue
+        part = window.xs(construct, level="construct")
+        mean = part["total"] / part["n"]
+        within = (part["total_sq"] - part["total"] ** 2 / part["n"]).clip(lower=0)
+        dof = (part["n"] - 1).clip(lower=0)
+        pooled_var = float(within.sum() / dof.sum()) if dof.sum() > 0 else math.nan
+        people = (part["n"] / answers_weeks.reindex(part.index)).clip(lower=1)
+        features[feature] = mean.reindex(eligible)
+        variances[feature] = (pooled_var / people).reindex(eligible)
+        if construct == "wellbeing":
+            features["n"] = part["n"].reindex(eligible).fillna(0)
+    weekly = inputs.weekly.copy()
+    if len(weekly):
+        weekly["x"] = weekly["week"].map({week: i for i, week in enumerate(inputs.weeks)})
+        weekly["mean"] = weekly["total"] / weekly["n"]
+        slope, slope_variance = _weighted_slope(weekly, "mean", "n")
+        zero = pd.Series(0.0, index=slope.index)
+        features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
+    features["response_rate_change"] = _rate_change(inputs).reindex(eligible)
+    delivery = inputs.delivery.set_index("team_id")
+    features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
+    features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
+    return features[columns], variances
+
+
+def _rate_change(inputs: StrainInputs) -> pd.Series:
+    """Response rate in the second half of the window minus the first (percentage points): answers
+    over member-weeks of the people active in each half."""
+    half = len(inputs.weeks) // 2
+    spans = {False: half, True: len(inputs.weeks) - half}
+    answered = inputs.answered.set_index(["team_id", "late"])["n"].astype(float)
+    rates = {}
+    for is_late, span in spans.items():
+        members = inputs.members[is_late]
         got = (
-            answered.xs(is_late, level="late") if is_late in answered.index.get_level_values(1) else None
+            answered.xs(is_late, level="late")
+            if is_late in answered.index.get_level_values(1)
+            else pd.Series(dtype=float)
         )
-        got = got if got is not None else pd.Series(dtype=float)
-        member_weeks = members.where(members > 0) * len(span)
+        member_weeks = members.where(members > 0) * span
         rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
     return 100 * (rates[True] - rates[False])
 
@@ -250,72 +389,35 @@ def strain_features(
     weekly: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per team that passes the privacy gate over the window (index ``team_id``): ``n``
-    (answers in the window) and the ``FEATURES`` columns. ``weekly`` may pass the result of
-    ``weekly_wellbeing_sums`` for a range that covers the window (saves a query). Internal: callers
-    check the viewer."""
-    if window_weeks < 2:
-        raise ValueError("the window must be at least two weeks")
-    start_week = shift_week(end_week, -(window_weeks - 1))
-    weeks = weeks_between(start_week, end_week)
-    eligible = sorted(
-        eligible_teams(session=session, rules=rules, start_week=start_week, end_week=end_week)
+    and the ``FEATURES`` columns. Internal: callers check the viewer."""
+    inputs = strain_inputs_from_database(
+        session=session,
+        rules=rules,
+        end_week=end_week,
+        window_weeks=window_weeks,
+        today=today,
+        weekly=weekly,
     )
-    columns = ["n", *FEATURES]
-    if not eligible:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="team_id"), dtype=float)
+    return strain_measures(inputs)[0]
 
-    window = _window_sums(session, start_week=start_week, end_week=end_week)
-    constructs = set(window.index.get_level_values("construct"))
-    if weekly is None:
-        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
-    wellbeing_weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)].copy()
 
-    features = pd.DataFrame(index=pd.Index(eligible, name="team_id"))
-    wellbeing = (
-        window.xs("wellbeing", level="construct")
-        if "wellbeing" in constructs
-        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
+def detect_from_measures(
+    features: pd.DataFrame,
+    variances: pd.DataFrame,
+    seed: int = 0,
+    prior: pd.Series | None = None,
+) -> StrainResult:
+    """The detector with the product's feature settings (one place for them)."""
+    return detect_strain(
+        features,
+        [c for c in WORSE_WHEN_HIGHER if c in features.columns],
+        seed=seed,
+        labels=FEATURE_LABELS,
+        delivery_features=[c for c in DELIVERY_FEATURES if c in features.columns],
+        sampling_variance=variances,
+        absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
+        priors=None if prior is None else {"wellbeing_level": prior},
     )
-    features["n"] = wellbeing["n"].reindex(eligible).fillna(0).astype(int)
-
-    if len(wellbeing):
-        mean = wellbeing["total"] / wellbeing["n"]
-        within = (wellbeing["total_sq"] - wellbeing["total"] ** 2 / wellbeing["n"]).clip(lower=0)
-        dof = (wellbeing["n"] - 1).clip(lower=0)
-        pooled_var = float(within.sum() / dof.sum()) if dof.sum() > 0 else math.nan
-        weeks_answered = wellbeing_weekly.groupby("team_id")["week"].nunique()
-        people = wellbeing["n"] / weeks_answered.reindex(wellbeing.index)
-        variance = pooled_var / people
-        prior = _parent_means(load_tree(session), wellbeing)
-        features["wellbeing_level"] = _shrink(
-            mean.reindex(eligible), variance.reindex(eligible), prior.reindex(eligible)
-        )
-        wellbeing_weekly["x"] = wellbeing_weekly["week"].map({week: i for i, week in enumerate(weeks)})
-        wellbeing_weekly["mean"] = wellbeing_weekly["total"] / wellbeing_weekly["n"]
-        slope, slope_variance = _weighted_slope(wellbeing_weekly, "mean", "n")
-        zero = pd.Series(0.0, index=slope.index)
-        features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
-    else:
-        features["wellbeing_level"] = math.nan
-        features["wellbeing_trend"] = math.nan
-
-    for construct in ("demands", "control", "support"):
-        if construct in constructs:
-            part = window.xs(construct, level="construct")
-            features[construct] = (part["total"] / part["n"]).reindex(eligible)
-        else:
-            features[construct] = math.nan
-
-    features["response_rate_change"] = _response_rate_change(session, weeks).reindex(eligible)
-
-    end_day = today or (week_monday(end_week) + timedelta(days=6))
-    delivery = delivery_features(
-        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
-    )
-    delivery = delivery.set_index("team_id")
-    features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
-    features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
-    return features[columns]
 
 
 def weekly_wellbeing(weekly_sums: pd.DataFrame, team_ids: list[int]) -> pd.DataFrame:
@@ -413,6 +515,22 @@ class StrainReport:
         return out
 
 
+def with_suppressed(result: StrainResult, suppressed: list[int]) -> StrainResult:
+    """The result with one 'not assessed' record per team the gate does not release over the
+    window: such a team is seen only within its parent unit's figures, never imputed."""
+    reason = Reason(
+        "n",
+        "n",
+        math.nan,
+        math.nan,
+        math.nan,
+        "not assessed: the team's own figures are not released over this window (too few answers); "
+        "it counts only within its parent unit",
+    )
+    extra = tuple(TeamStrain(team, False, NOT_ASSESSED, None, (reason,)) for team in suppressed)
+    return replace(result, teams=(*result.teams, *extra))
+
+
 def compute_strain_report(
     *,
     session: Session,
@@ -426,14 +544,14 @@ def compute_strain_report(
 ) -> StrainReport | None:
     """The report for all eligible teams, or None when there are no responses yet. No viewer:
     the viewer-checked entry points are ``strain_report`` and ``team_strain_status``."""
-    end_week = end_week or latest_week(session)
+    end_week = end_week or latest_week(session, today)
     if end_week is None:
         return None
     alert_rules = alert_rules or AlertRules()
     alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
     window_start = shift_week(end_week, -(window_weeks - 1))
     weekly = weekly_wellbeing_sums(session, start_week=min(alert_start, window_start), end_week=end_week)
-    features = strain_features(
+    inputs = strain_inputs_from_database(
         session=session,
         rules=rules,
         end_week=end_week,
@@ -441,18 +559,15 @@ def compute_strain_report(
         today=today,
         weekly=weekly,
     )
-    result = detect_strain(
-        features,
-        WORSE_WHEN_HIGHER,
-        seed=seed,
-        labels=FEATURE_LABELS,
-        delivery_features=DELIVERY_FEATURES,
+    features, variances = strain_measures(inputs)
+    result = with_suppressed(
+        detect_from_measures(features, variances, seed, inputs.prior), inputs.suppressed
     )
     eligible = list(features.index)
     alerts = sustained_drop_alerts(weekly_wellbeing(weekly, eligible), alert_rules)
     tree = load_tree(session)
     units = {}
-    for team_id in eligible:
+    for team_id in [*eligible, *inputs.suppressed]:
         info = tree.units.get(team_id)
         if info is None:
             continue
@@ -545,6 +660,11 @@ def status_from_report(report: StrainReport | None, team_id: int) -> TeamStrainS
             report.end_week,
             "Not assessed: the team did not have enough answers in every pooled window of "
             f"{report.start_week} to {report.end_week} to pass the privacy threshold.",
+        )
+    if record.score is None and record.reasons:
+        message = record.reasons[0].text.capitalize() + "."
+        return TeamStrainStatus(
+            team_id, False, record, None, report.start_week, report.end_week, message
         )
     if record.score is None:
         message = "Not assessed: " + (

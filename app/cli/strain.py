@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from analytics.gate import SYSTEM_VIEWER
 from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
+from app.cli import strain_evaluate  # noqa: F401  (registers strain-evaluate and demo-plan)
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import Settings
 from models.db import read_session
