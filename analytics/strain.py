@@ -377,8 +377,8 @@ def detect_strain(
     and optionally ``n`` (respondents: used to shrink by the funnel, not a feature).
     ``worse_when_higher``: columns that are bad when high; every other feature is bad when low.
     ``sampling_variance``: optional per-team sampling variances of some features (same index);
-    a feature listed there is shrunk with them instead of the funnel. ``absolute_limits``: a
-    published cut-off per feature, on its own scale and bad side. ``priors``: per feature, the value
+    when it is given, only the features it lists are shrunk (the funnel is for tables without it).
+    ``absolute_limits``: a published cut-off per feature, on its own scale and bad side. ``priors``: per feature, the value
     each team is shrunk toward (its parent unit; default the teams' mean). ``seed`` is accepted for the
     command line's sake: the fit is deterministic and does not use it.
     """
@@ -432,7 +432,7 @@ def detect_strain(
         variance = None
         if sampling_variance is not None and column in sampling_variance.columns:
             variance = sampling_variance[column].reindex(data.index)
-        elif counts is not None:
+        elif counts is not None and sampling_variance is None:
             variance = sampling_variance_from_n(data[column], counts.reindex(data.index))
         if variance is None:
             continue

@@ -55,10 +55,13 @@ from models.pulse import TeamWeekResponses, TeamWeekScore
 
 FEATURE_LABELS: dict[str, str] = {
     "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
-    "wellbeing_trend": "Wellbeing trend (WHO-5 points per week)",
+    "wellbeing_change": "Change in wellbeing from the team's own previous weeks (WHO-5 points)",
     "demands": "Demands score (HSE 1-5, low means heavy demands)",
+    "demands_change": "Change in demands score from the previous weeks (HSE points)",
     "control": "Control over work (HSE 1-5)",
+    "control_change": "Change in control from the previous weeks (HSE points)",
     "support": "Support from manager and colleagues (HSE 1-5)",
+    "support_change": "Change in support from the previous weeks (HSE points)",
     "response_rate_change": "Change in response rate (percentage points)",
     "delivery_gap": "Outcome delivery behind plan (percentage points)",
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
@@ -80,17 +83,6 @@ def latest_week(session: Session, today: date | None = None) -> str | None:
     return session.exec(
         select(func.max(TeamWeekResponses.week)).where(TeamWeekResponses.week < current)
     ).one()
-
-
-def _shrink(estimate: pd.Series, variance: pd.Series, prior: pd.Series) -> pd.Series:
-    """Empirical-Bayes shrinkage toward ``prior`` with tau^2 by the method of moments."""
-    usable = estimate.notna() & variance.notna() & prior.notna()
-    if usable.sum() < MIN_TEAMS_FOR_PRIOR:
-        return estimate
-    spread = float(((estimate[usable] - prior[usable]) ** 2).mean())
-    tau2 = max(0.0, spread - float(variance[usable].mean()))
-    weight = variance / (variance + tau2) if tau2 > 0 else pd.Series(1.0, index=estimate.index)
-    return (1 - weight) * estimate + weight * prior
 
 
 def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
@@ -118,39 +110,6 @@ def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
                 means[team_id] = total / n
                 break
     return pd.Series(means, dtype=float)
-
-
-def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.Series, pd.Series]:
-    """Per team: the weighted least-squares slope of ``value`` on the week index, and its sampling
-    variance from the week-to-week scatter about each team's line (pooled over teams, since the
-    same people answer most weeks and only that scatter blurs a trend). Needs three weeks."""
-    frame = weekly[["team_id", "x", value, weight]].dropna()
-    w = frame[weight]
-    sums = (
-        pd.DataFrame(
-            {
-                "w": w,
-                "wx": w * frame["x"],
-                "wy": w * frame[value],
-                "wxx": w * frame["x"] ** 2,
-                "wxy": w * frame["x"] * frame[value],
-                "weeks": 1,
-            }
-        )
-        .groupby(frame["team_id"])
-        .sum()
-    )
-    sxx = sums["wxx"] - sums["wx"] ** 2 / sums["w"]
-    sxy = sums["wxy"] - sums["wx"] * sums["wy"] / sums["w"]
-    usable = (sums["weeks"] >= 3) & (sxx > 0)
-    slope = (sxy / sxx).where(usable)
-    x_bar, y_bar = sums["wx"] / sums["w"], sums["wy"] / sums["w"]
-    team = frame["team_id"]
-    fitted = team.map(y_bar) + team.map(slope) * (frame["x"] - team.map(x_bar))
-    squares = (w * (frame[value] - fitted) ** 2).groupby(team).sum()
-    dof = float((sums["weeks"] - 2).where(usable).sum())
-    scatter = float(squares[usable].sum()) / dof if dof > 0 else math.nan
-    return slope, (scatter / sxx).where(usable)
 
 
 def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
@@ -246,7 +205,9 @@ class StrainInputs:
     window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
     ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
     ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``);
-    ``members``: people per team in the first and second half; ``prior``: the wellbeing mean each
+    ``baseline``: like ``window`` over the weeks before it (each team compared with itself, which
+    cancels the lasting differences between its people); ``members``: people per team in the first
+    and second half; ``prior``: the wellbeing mean each
     team is shrunk toward (its parent unit); ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
     ``confidence_trend``."""
 
@@ -254,6 +215,7 @@ class StrainInputs:
     eligible: list[int]
     suppressed: list[int]
     window: pd.DataFrame
+    baseline: pd.DataFrame  # like ``window``, over the as many weeks just before it
     weekly: pd.DataFrame
     answered: pd.DataFrame
     members: Mapping[bool, pd.Series]
@@ -285,6 +247,10 @@ def strain_inputs_from_database(
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     window = _window_sums(session, start_week=start_week, end_week=end_week)
     window = window[window.index.get_level_values("team_id").isin(eligible)]
+    baseline = _window_sums(
+        session, start_week=shift_week(start_week, -window_weeks), end_week=shift_week(start_week, -1)
+    )
+    baseline = baseline[baseline.index.get_level_values("team_id").isin(eligible)]
     if weekly is None:
         weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
@@ -305,6 +271,7 @@ def strain_inputs_from_database(
         eligible=eligible,
         suppressed=suppressed,
         window=window,
+        baseline=baseline,
         weekly=weekly,
         answered=answered,
         members=members,
@@ -314,11 +281,11 @@ def strain_inputs_from_database(
 
 
 def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per eligible team: ``n`` and the ``FEATURES`` (raw window means for the levels), and the
-    sampling variance of each level (pooled within-team variance over the team's average weekly
-    respondents: the same people answer most weeks, so answers overstate the information). The
-    detector shrinks the levels with these variances; the wellbeing trend is shrunk here, toward
-    no change."""
+    """Per eligible team: ``n`` and the ``FEATURES`` (raw window means for the levels, and each
+    level's change from the team's own previous weeks), and their sampling variances: for a level,
+    the pooled within-team variance over the team's average weekly respondents (the same people
+    answer most weeks, so answers overstate the information); for a change, over the answers on
+    each side. The detector shrinks every one of them with these variances."""
     eligible = inputs.eligible
     columns = ["n", *FEATURES]
     features = pd.DataFrame(index=pd.Index(eligible, name="team_id"), columns=columns, dtype=float)
@@ -344,20 +311,24 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
         people = (part["n"] / answers_weeks.reindex(part.index)).clip(lower=1)
         features[feature] = mean.reindex(eligible)
         variances[feature] = (pooled_var / people).reindex(eligible)
+        before = _construct(inputs.baseline, construct)
+        if before is not None:
+            change = f"{construct}_change"
+            features[change] = (mean - before["total"] / before["n"]).reindex(eligible)
+            variances[change] = (pooled_var * (1 / part["n"] + 1 / before["n"])).reindex(eligible)
         if construct == "wellbeing":
             features["n"] = part["n"].reindex(eligible).fillna(0)
-    weekly = inputs.weekly.copy()
-    if len(weekly):
-        weekly["x"] = weekly["week"].map({week: i for i, week in enumerate(inputs.weeks)})
-        weekly["mean"] = weekly["total"] / weekly["n"]
-        slope, slope_variance = _weighted_slope(weekly, "mean", "n")
-        zero = pd.Series(0.0, index=slope.index)
-        features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
     features["response_rate_change"] = _rate_change(inputs).reindex(eligible)
     delivery = inputs.delivery.set_index("team_id")
     features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
     features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
     return features[columns], variances
+
+
+def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
+    if construct not in set(sums.index.get_level_values("construct")):
+        return None
+    return sums.xs(construct, level="construct")
 
 
 def _rate_change(inputs: StrainInputs) -> pd.Series:

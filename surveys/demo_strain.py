@@ -37,7 +37,7 @@ from surveys.scoring import construct_score
 EFFECTS: dict[str, dict[str, float]] = {
     "wellbeing": {"wellbeing": -18.0},
     "demands": {"demands": -0.8},
-    "unsupported": {"manager_support": -0.9, "control": -0.5},
+    "unsupported": {"manager_support": -0.9, "peer_support": -0.5, "control": -0.5},
     "overloaded": {"wellbeing": -12.0, "demands": -0.6},
     "disengaged": {"wellbeing": -10.0, "response": 0.55},
     "delivery": {"delivery": 0.2},
@@ -277,7 +277,13 @@ def simulate_pulse(
                 "demands": _unit(demands),
                 "control": _unit(control),
                 "manager_support": _unit(manager + rng.normal(0, 0.3)),
-                "peer_support": _unit(3.9 + team["support"] + member.support + rng.normal(0, 0.3)),
+                "peer_support": _unit(
+                    3.9
+                    + team["support"]
+                    + member.support
+                    + plant.effect("peer_support", index, weeks)
+                    + rng.normal(0, 0.3)
+                ),
             }
             item = item_answers(composition, levels, rng)
             answers.append(

@@ -118,6 +118,9 @@ def simulate_council(
     eligible = _eligible(weekly_all, labels, window_weeks, PrivacyRules())
     in_window = frame[frame["week"].isin(window_weeks) & frame["team_id"].isin(eligible)]
     window = in_window.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+    base_weeks = labels[-2 * WINDOW_WEEKS : -WINDOW_WEEKS]
+    in_base = frame[frame["week"].isin(base_weeks) & frame["team_id"].isin(eligible)]
+    baseline = in_base.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
     weekly = weekly_all[weekly_all["week"].isin(window_weeks) & weekly_all["team_id"].isin(eligible)]
     half = len(window_weeks) // 2
     answered = (
@@ -133,6 +136,7 @@ def simulate_council(
         eligible=eligible,
         suppressed=sorted(set(ids.values()) - set(eligible)),
         window=window,
+        baseline=baseline,
         weekly=weekly,
         answered=answered,
         members={False: members, True: members},
