@@ -378,8 +378,9 @@ def detect_strain(
     ``worse_when_higher``: columns that are bad when high; every other feature is bad when low.
     ``sampling_variance``: optional per-team sampling variances of some features (same index);
     when it is given, only the features it lists are shrunk (the funnel is for tables without it).
-    ``absolute_limits``: a published cut-off per feature, on its own scale and bad side. ``priors``: per feature, the value
-    each team is shrunk toward (its parent unit; default the teams' mean). ``seed`` is accepted for the
+    ``absolute_limits``: a published cut-off per feature, on its own scale and bad side.
+    ``priors``: per feature, the value each team is shrunk toward (its parent unit; default the
+    teams' mean). ``seed`` is accepted for the
     command line's sake: the fit is deterministic and does not use it.
     """
     del seed  # the mixture is fitted without random restarts
