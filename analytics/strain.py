@@ -604,7 +604,10 @@ def _profile(
     delivery_bad = max((float(team_z[c]) for c in delivered), default=0.0)
     if delivered and pulse_bad >= 1.0 and delivery_bad <= 0.0:
         return DELIVERING_AT_A_COST
-    group_scores = {i: float(np.nanmean([team_z[c] for c in group])) for i, group in enumerate(groups)}
+    group_scores = {
+        i: float(team_z[group].mean()) if team_z[group].notna().any() else math.nan
+        for i, group in enumerate(groups)
+    }
     ranked = sorted(group_scores, key=lambda i: -np.nan_to_num(group_scores[i], nan=-9))
     top = ranked[0]
     if absolute and group_scores[top] < 1.0:

@@ -33,7 +33,7 @@ from analytics.strain_features import (
     strain_measures,
     weekly_wellbeing,
 )
-from app.cli.common import cli
+from app.cli.common import cli, fail
 from models.base import week_monday
 from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
 from surveys.demo import DemoPlan, demo_weeks, plan_demo
@@ -331,9 +331,6 @@ def strain_evaluate_command(
             f"caught {a['detected']}/{a['drops']} drops, delays {a['delays']}"
         )
     false_alarms = sum(int(r["alerts"]["false_alarms"]) for r in planted + quiet)
-    team_years = sum(
-        float(r["alerts"]["null_teams"]) * 0 for r in planted + quiet
-    )  # replaced below by the exact monitored team-years
     rates = [r["alerts"]["false_alarms_per_team_year"] for r in planted + quiet]
     typer.echo(
         f"mean pulse precision {_mean([r['pulse']['precision'] for r in planted])}, recall "
@@ -342,7 +339,6 @@ def strain_evaluate_command(
         f"{_mean([r['with_delivery']['recall'] for r in planted])}; no-strain false-flag rate "
         f"{_mean([r['pulse']['false_flag_rate'] for r in quiet])}"
     )
-    del team_years
     typer.echo(
         f"alerts: {false_alarms} false alarms in all runs; per team-year {_mean(rates)} (target <= 0.5)"
     )
@@ -360,13 +356,16 @@ def demo_plan_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
 ) -> None:
     """What ``seed-demo`` with the same arguments plants: per team, the strain kind and its onset."""
-    plan = plan_demo(seed, teams, no_strain=no_strain)
-    labels = demo_weeks(weeks, date.today(), until)
+    try:
+        plan = plan_demo(seed, teams, no_strain=no_strain)
+        labels = demo_weeks(weeks, date.today(), until)
+    except ValueError as error:
+        fail(str(error))
     rows = []
     for team in plan.teams:
         plant = plan.plant_of(team.code)
         onset = plant.onset_weeks_before_end
-        from_week = labels[len(labels) - onset] if onset is not None and onset <= len(labels) else None
+        from_week = labels[max(0, len(labels) - onset)] if onset is not None else None
         rows.append(
             {
                 "team": team.code,
