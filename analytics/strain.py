@@ -40,7 +40,7 @@ Pure functions over pandas data frames; no database, no Streamlit, thresholds ar
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -366,6 +366,7 @@ def detect_strain(
     min_probability: float = 0.5,
     min_shift: float = 1.0,
     min_general: float = 1.0,
+    constructs: Sequence[Sequence[str]] | None = None,
     group_r: float = 0.7,
     min_teams: int = MIN_TEAMS,
     max_reasons: int = 3,
@@ -457,7 +458,7 @@ def detect_strain(
         if z is None:
             notes.append(f"{labels.get(column, column)} left out: no spread between teams")
             continue
-        z_columns[column] = z.clip(lower=0.0) if column in delivery else z
+        z_columns[column] = z
     if not z_columns:
         records = _not_assessed(table.index, n_of, "not assessed: no measure varies between teams")
         return StrainResult(tuple(records), (), tuple(used), labels, None, None, None, tuple(notes))
@@ -465,11 +466,18 @@ def detect_strain(
     used = list(z.columns)
 
     # 3. Constructs.
-    groups = construct_groups(z, group_r)
+    groups = [[c for c in group if c in z.columns] for group in constructs or ()]
+    groups = [group for group in groups if group]
+    grouped = {c for group in groups for c in group}
+    rest = [c for c in z.columns if c not in grouped]
+    if rest:
+        groups += construct_groups(z[rest], group_r)
     scores = pd.DataFrame({i: z[group].mean(axis=1) for i, group in enumerate(groups)})
     for i in scores.columns:  # each construct on its own robust scale
         rescaled = feature_z(scores[i])
         scores[i] = 0.0 if rescaled is None else rescaled
+        if set(groups[i]) <= delivery:  # ahead of plan does not cancel strain: only the bad side
+            scores[i] = scores[i].clip(lower=0.0)
     missing = scores.isna()
     if missing.any().any():
         notes.append("a missing construct counts as typical (0) for that team")

@@ -62,11 +62,20 @@ FEATURE_LABELS: dict[str, str] = {
     "control_change": "Change in control from the previous weeks (HSE points)",
     "support": "Support from manager and colleagues (HSE 1-5)",
     "support_change": "Change in support from the previous weeks (HSE points)",
-    "response_rate_change": "Change in response rate (percentage points)",
+    "response_rate_change": "Change in response rate from the previous weeks (percentage points)",
     "delivery_gap": "Outcome delivery behind plan (percentage points)",
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
+#: The constructs the detector weighs equally: a team's level and its change in one domain count
+#: as one voice, and control and support together are the HSE "resources" side.
+DOMAINS: tuple[tuple[str, ...], ...] = (
+    ("wellbeing_level", "wellbeing_change"),
+    ("demands", "demands_change"),
+    ("control", "control_change", "support", "support_change"),
+    ("response_rate_change",),
+    ("delivery_gap", "confidence_trend"),
+)
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
@@ -166,16 +175,16 @@ def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.Data
 
 
 def _answers_and_members(
-    session: Session, weeks: list[str]
+    session: Session, before: list[str], weeks: list[str]
 ) -> tuple[pd.DataFrame, dict[bool, pd.Series]]:
-    """Answers per team in each half of the window, and the people active in each half."""
-    half = len(weeks) // 2
-    halves = {False: weeks[:half], True: weeks[half:]}
-    late = case((TeamWeekResponses.week >= weeks[half], 1), else_=0)
+    """Answers per team in the weeks before the window (``late`` False) and in the window
+    (``late`` True), and the people active in each of the two spans."""
+    halves = {False: before, True: weeks}
+    late = case((TeamWeekResponses.week >= weeks[0], 1), else_=0)
     answered = _frame(
         session,
         sa_select(TeamWeekResponses.team_id, late, func.sum(TeamWeekResponses.n))
-        .where(TeamWeekResponses.week >= weeks[0], TeamWeekResponses.week <= weeks[-1])
+        .where(TeamWeekResponses.week >= before[0], TeamWeekResponses.week <= weeks[-1])
         .group_by(TeamWeekResponses.team_id, late),
         ["team_id", "late", "n"],
     )
@@ -255,7 +264,8 @@ def strain_inputs_from_database(
         weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
-    answered, members = _answers_and_members(session, weeks)
+    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
+    answered, members = _answers_and_members(session, before, weeks)
     wellbeing = (
         window.xs("wellbeing", level="construct")
         if "wellbeing" in set(window.index.get_level_values("construct"))
@@ -332,10 +342,9 @@ def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
 
 
 def _rate_change(inputs: StrainInputs) -> pd.Series:
-    """Response rate in the second half of the window minus the first (percentage points): answers
-    over member-weeks of the people active in each half."""
-    half = len(inputs.weeks) // 2
-    spans = {False: half, True: len(inputs.weeks) - half}
+    """Response rate in the window minus the weeks before it (percentage points): answers over
+    member-weeks of the people active in each span (both spans are as long as the window)."""
+    spans = {False: len(inputs.weeks), True: len(inputs.weeks)}
     answered = inputs.answered.set_index(["team_id", "late"])["n"].astype(float)
     rates = {}
     for is_late, span in spans.items():
@@ -388,6 +397,7 @@ def detect_from_measures(
         sampling_variance=variances,
         absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
         priors=None if prior is None else {"wellbeing_level": prior},
+        constructs=DOMAINS,
     )
 
 

@@ -122,9 +122,9 @@ def simulate_council(
     in_base = frame[frame["week"].isin(base_weeks) & frame["team_id"].isin(eligible)]
     baseline = in_base.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
     weekly = weekly_all[weekly_all["week"].isin(window_weeks) & weekly_all["team_id"].isin(eligible)]
-    half = len(window_weeks) // 2
     answered = (
-        weekly.assign(late=weekly["week"] >= window_weeks[half])
+        weekly_all[weekly_all["week"].isin(base_weeks + window_weeks)]
+        .assign(late=lambda d: d["week"].isin(window_weeks))
         .groupby(["team_id", "late"])["n"]
         .sum()
         .reset_index()
