@@ -7,24 +7,28 @@ Method (one place for the rule; docs/STRAIN.md explains it with figures):
    team's sampling variance is known (from the database) or can be read off the funnel of team
    sizes (a CSV with ``n``), the team's value is shrunk toward the mean by empirical Bayes
    (``analytics.shrinkage``), so a small team's extreme mean does not pass for strain.
-2. **Robust scale.** Every feature is put on the scale of the between-team spread of the bulk of
-   teams: ``(x - median) / (1.4826 MAD)``. A strained minority cannot widen its own yardstick
-   (funnel limits with over-dispersion, as in Spiegelhalter's institutional comparisons).
-   Delivery features count only on the bad side (ahead of plan does not cancel signs of strain).
-3. **Constructs, not items.** Features whose oriented correlation is at least ``group_r`` are
-   averaged into one construct (average-linkage clustering of the correlation matrix), so four
-   items measuring one thing do not outvote workload.
-4. **The mixture.** Construct scores are modelled as a mixture: a *steady* component (the bulk,
-   centre and covariance by the minimum covariance determinant, fixed) and one *strain* component
-   per construct plus one *general* component, each the steady component shifted at least
-   ``min_shift`` standard units toward the bad side along its direction (the shifts and shares are
-   fitted by EM; strain is a minority: the steady share is at least one half). The number of
-   components is therefore fixed by the number of constructs, not chosen by a random restart, and
+2. **One scale.** Every feature is measured from the median team in between-team standard
+   deviations. Delivery features count only on the bad side (ahead of plan does not cancel signs of
+   strain): a delivery-only construct is cut at zero.
+3. **Constructs, not items.** The caller may declare constructs (the product does: a domain's
+   level and its change are one voice; control and support are one). Other features whose
+   oriented correlation is at least ``group_r`` are averaged into one construct (average-linkage
+   clustering of the correlation matrix), so four items measuring one thing do not outvote
+   workload. Each construct is put back on a unit scale.
+4. **The mixture.** The mixture reads one statistic per construct and a *general* one (the mean of
+   the constructs on the robust scale of the bulk, ``(x - median) / (1.4826 MAD)``: an empirical
+   null, funnel limits with over-dispersion as in Spiegelhalter's institutional comparisons). A
+   *steady* component (every statistic standard normal, fixed) and one *strain* component per
+   statistic (the steady component shifted at least ``min_shift`` toward the bad side along it;
+   shifts and shares fitted by EM; strain is a minority, the steady share at least one half). The
+   number of components is fixed by the number of constructs, not chosen by a random restart, so
    the fit does not depend on the seed. A team's probability of strain is one minus its posterior
-   probability of being steady; it is flagged at ``min_probability`` or more, and only when its
-   overall score is on the bad side. Data with no strained group leave the strain shares near zero,
-   so a noise-only table flags few or none; a strained minority inside an otherwise mixed group is
-   still found, since each team's probability is its own.
+   probability of being steady. It is flagged at ``min_probability`` (0.5: strain more likely than
+   steady) when it is also clearly worse: its general statistic at least ``min_general``, or, for
+   a declared construct (a named profile), that construct at least ``min_declared`` SD bad. Data
+   with no strained group leave the strain shares near zero, so a noise-only table flags few or
+   none; a strained minority inside a mixed group is still found, since each team's probability is
+   its own.
 5. **Absolute norms.** A feature may carry a published cut-off (WHO-5 at or below 50): a team
    clearly beyond it (the cut-off outside its 90% interval) is flagged whatever the other teams
    look like, so a struggling organisation's worst teams are not hidden by its average.
@@ -367,6 +371,7 @@ def detect_strain(
     min_shift: float = 1.0,
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
+    min_declared: float = 3.0,
     group_r: float = 0.7,
     min_teams: int = MIN_TEAMS,
     max_reasons: int = 3,
@@ -468,6 +473,7 @@ def detect_strain(
     # 3. Constructs.
     groups = [[c for c in group if c in z.columns] for group in constructs or ()]
     groups = [group for group in groups if group]
+    declared = len(groups)
     grouped = {c for group in groups for c in group}
     rest = [c for c in z.columns if c not in grouped]
     if rest:
@@ -488,7 +494,13 @@ def detect_strain(
     stats = direction_statistics(scores.fillna(0.0))
     probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=min_shift)
     general = stats[GENERAL].to_numpy() if GENERAL in stats.columns else overall
-    relative_flag = (probability >= min_probability) & (general >= min_general)
+    # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
+    # clearly on the bad side of the construct that carries the team's strain.
+    top = responsibility.argmax(axis=1)
+    declared_top = np.array([k < declared for k in top])
+    top_score = matrix[np.arange(len(top)), np.minimum(top, matrix.shape[1] - 1)]
+    clearly_worse = (general >= min_general) | (declared_top & (top_score >= min_declared))
+    relative_flag = (probability >= min_probability) & clearly_worse
 
     # 5. Absolute norms: clearly beyond a published cut-off.
     absolute_flag = np.zeros(len(data), dtype=bool)

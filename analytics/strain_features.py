@@ -328,7 +328,9 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
             variances[change] = (pooled_var * (1 / part["n"] + 1 / before["n"])).reindex(eligible)
         if construct == "wellbeing":
             features["n"] = part["n"].reindex(eligible).fillna(0)
-    features["response_rate_change"] = _rate_change(inputs).reindex(eligible)
+    change, change_variance = _rate_change(inputs)
+    features["response_rate_change"] = change.reindex(eligible)
+    variances["response_rate_change"] = change_variance.reindex(eligible)
     delivery = inputs.delivery.set_index("team_id")
     features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
     features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
@@ -341,10 +343,12 @@ def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
     return sums.xs(construct, level="construct")
 
 
-def _rate_change(inputs: StrainInputs) -> pd.Series:
+def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
     """Response rate in the window minus the weeks before it (percentage points): answers over
-    member-weeks of the people active in each span (both spans are as long as the window)."""
+    member-weeks of the people active in each span (both spans are as long as the window); and its
+    binomial sampling variance, so a team of three is not read as disengaged by one absence."""
     spans = {False: len(inputs.weeks), True: len(inputs.weeks)}
+    exposure: dict[bool, pd.Series] = {}
     answered = inputs.answered.set_index(["team_id", "late"])["n"].astype(float)
     rates = {}
     for is_late, span in spans.items():
@@ -356,7 +360,9 @@ def _rate_change(inputs: StrainInputs) -> pd.Series:
         )
         member_weeks = members.where(members > 0) * span
         rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
-    return 100 * (rates[True] - rates[False])
+        exposure[is_late] = member_weeks
+    variance = sum((rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] for k in (False, True))
+    return 100 * (rates[True] - rates[False]), 10_000 * variance
 
 
 def strain_features(

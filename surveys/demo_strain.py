@@ -39,7 +39,7 @@ EFFECTS: dict[str, dict[str, float]] = {
     "demands": {"demands": -0.8},
     "unsupported": {"manager_support": -0.9, "peer_support": -0.5, "control": -0.5},
     "overloaded": {"wellbeing": -12.0, "demands": -0.6},
-    "disengaged": {"wellbeing": -10.0, "response": 0.55},
+    "disengaged": {"wellbeing": -12.0, "response": 0.5},
     "delivery": {"delivery": 0.2},
     "mild decline": {"wellbeing": -6.0},
 }
