@@ -120,6 +120,7 @@ EM_ITERATIONS = 300
 MIN_STEADY_SHARE = 0.5
 MAD_TO_SD = 1.4826
 GENERAL = "general"
+GENERAL_CLIP = 3.0
 
 
 @dataclass(frozen=True)
@@ -312,8 +313,11 @@ def direction_statistics(scores: pd.DataFrame) -> pd.DataFrame:
     restandardised because correlated constructs make the mean spread wider or narrower than 1."""
     stats = {f"construct {c}": scores[c] for c in scores.columns}
     if scores.shape[1] > 1:
-        general = robust_z(scores.mean(axis=1))
-        stats[GENERAL] = general if general is not None else scores.mean(axis=1)
+        # Winsorised at +-3 SD: one extreme construct must not make a unit that is better on
+        # everything else "worse overall" (a support unit far off on one measure).
+        mean = scores.clip(-GENERAL_CLIP, GENERAL_CLIP).mean(axis=1)
+        general = robust_z(mean)
+        stats[GENERAL] = general if general is not None else mean
     return pd.DataFrame(stats, index=scores.index).fillna(0.0)
 
 
