@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from analytics.shrinkage import sampling_variance_from_n, shrink
+from analytics.shrinkage import binomial_variance, sampling_variance_from_n, shrink
 
 OVERLOADED = "overloaded"
 UNSUPPORTED = "unsupported"
@@ -444,7 +444,10 @@ def detect_strain(
         if sampling_variance is not None and column in sampling_variance.columns:
             variance = sampling_variance[column].reindex(data.index)
         elif counts is not None and sampling_variance is None:
-            variance = sampling_variance_from_n(data[column], counts.reindex(data.index))
+            n = counts.reindex(data.index)
+            variance = binomial_variance(column, data[column], n)
+            if variance is None:
+                variance = sampling_variance_from_n(data[column], n)
         if variance is None:
             continue
         prior = (priors or {}).get(column)
