@@ -14,7 +14,9 @@ Method (one place for the rule; docs/STRAIN.md explains it with figures):
    level and its change are one voice; control and support are one). Other features whose
    oriented correlation is at least ``group_r`` are averaged into one construct (average-linkage
    clustering of the correlation matrix), so four items measuring one thing do not outvote
-   workload. Each construct is put back on a unit scale.
+   workload. Each construct is put back on a unit scale. In the general statistic a declared
+   construct counts once; a derived one by the square root of its number of measures (a block of
+   four correlated items counts twice, not four times, against one lone measure).
 4. **The mixture.** The mixture reads one statistic per construct and a *general* one (the mean of
    the constructs on the robust scale of the bulk, ``(x - median) / (1.4826 MAD)``: an empirical
    null, funnel limits with over-dispersion as in Spiegelhalter's institutional comparisons). A
@@ -307,7 +309,7 @@ def construct_groups(z: pd.DataFrame, group_r: float) -> list[list[str]]:
     return sorted(groups.values(), key=lambda group: columns.index(group[0]))
 
 
-def direction_statistics(scores: pd.DataFrame) -> pd.DataFrame:
+def direction_statistics(scores: pd.DataFrame, weights: Sequence[float] | None = None) -> pd.DataFrame:
     """The statistics the mixture reads, each on the robust scale of the bulk of teams (an empirical
     null per direction): every construct's score, and the general score (the constructs' mean),
     restandardised because correlated constructs make the mean spread wider or narrower than 1."""
@@ -315,7 +317,8 @@ def direction_statistics(scores: pd.DataFrame) -> pd.DataFrame:
     if scores.shape[1] > 1:
         # Winsorised at +-3 SD: one extreme construct must not make a unit that is better on
         # everything else "worse overall" (a support unit far off on one measure).
-        mean = scores.clip(-GENERAL_CLIP, GENERAL_CLIP).mean(axis=1)
+        w = np.ones(scores.shape[1]) if weights is None else np.asarray(weights, dtype=float)
+        mean = (scores.clip(-GENERAL_CLIP, GENERAL_CLIP) * w).sum(axis=1) / w.sum()
         general = robust_z(mean)
         stats[GENERAL] = general if general is not None else mean
     return pd.DataFrame(stats, index=scores.index).fillna(0.0)
@@ -376,6 +379,7 @@ def detect_strain(
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
     min_declared: float = 3.0,
+    construct_weight: float = 0.5,
     group_r: float = 0.7,
     min_teams: int = MIN_TEAMS,
     max_reasons: int = 3,
@@ -498,7 +502,10 @@ def detect_strain(
     overall = matrix.mean(axis=1)
 
     # 4. The mixture.
-    stats = direction_statistics(scores.fillna(0.0))
+    stats = direction_statistics(
+        scores.fillna(0.0),
+        [1.0 if i < declared else len(group) ** construct_weight for i, group in enumerate(groups)],
+    )
     probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=min_shift)
     general = stats[GENERAL].to_numpy() if GENERAL in stats.columns else overall
     # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
