@@ -25,7 +25,7 @@ import typer
 from analytics.alerts import AlertRules, sustained_drop_alerts
 from analytics.gate import PrivacyRules
 from analytics.strain import detect_strain
-from analytics.strain_evaluate import real_table_summary, score_alerts, score_flags
+from analytics.strain_evaluate import plain_badness, real_table_summary, score_alerts, score_flags
 from analytics.strain_features import (
     DELIVERY_FEATURES,
     StrainInputs,
@@ -282,6 +282,7 @@ def real_tables(external: Path = EXTERNAL) -> list[dict[str, object]]:
                     "ambulance_trusts": int((trusts["Benchmarking group"] == "Ambulance Trusts").sum()),
                 }
             )
+        out.extend(_hundred_trust_samples(nhs))
     rng = np.random.default_rng(0)
     flagged = units = 0
     for _ in range(30):
@@ -293,6 +294,30 @@ def real_tables(external: Path = EXTERNAL) -> list[dict[str, object]]:
         {"table": "noise (30 tables x 100 units x 6 measures)", "units": units, "flagged": flagged}
     )
     return out
+
+
+def _hundred_trust_samples(nhs: pd.DataFrame, samples: int = 5) -> list[dict[str, object]]:
+    """Tables like the holdout the issue describes: 100 organisations drawn at random from one
+    year, eleven measures, without ``n``; how many flagged units lie outside the worst quarter on
+    the plain item average."""
+    rng = np.random.default_rng(2026)
+    rows = []
+    for year in (2023, 2024):
+        trusts = nhs[nhs["Year"] == year].set_index("ODS code")
+        for sample in range(samples):
+            chosen = trusts.loc[rng.choice(trusts.index, size=100, replace=False), list(NHS_MEASURES)]
+            result = detect_strain(chosen, NHS_WORSE)
+            badness = plain_badness(chosen, NHS_WORSE)
+            worst_quarter = set(badness.sort_values(ascending=False).index[:25])
+            flagged = [r.team for r in result.flagged]
+            rows.append(
+                {
+                    "table": f"NHS {year}, 100 random trusts #{sample + 1}, no n",
+                    **real_table_summary(chosen, NHS_WORSE, result),
+                    "flagged_outside_worst_quarter": len(set(flagged) - worst_quarter),
+                }
+            )
+    return rows
 
 
 def _mean(values: list[float | None]) -> str:
