@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.gate import team_series
+from analytics.strain import NOT_ASSESSED
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
 from app import ui
 from app.charts.strain import cluster_overview_chart, team_scores_chart
@@ -115,7 +116,7 @@ def main() -> None:
         "nothing planted about 2% of teams are flagged (docs/STRAIN.md)."
     )
     counts = st.columns(3)
-    counts[0].metric("Teams assessed", len(table))
+    counts[0].metric("Teams assessed", int((table["cluster"] != NOT_ASSESSED).sum()))
     counts[1].metric("Flagged as under strain", len(flagged))
     counts[2].metric("Sustained-drop alerts", len(alerts))
     for note in result.notes:
