@@ -305,6 +305,7 @@ def test_cli_without_a_usable_n_assesses_every_row(
     if n_column is not None:
         table.insert(1, "n", n_column)
     table.loc[3, "Stress_rate"] = np.nan  # a blank cell
+    table["Benchmarking group"] = nhs_2023["Benchmarking group"].to_numpy()  # a label column
     path = tmp_path / "trusts.csv"
     table.to_csv(path, index=False)
     result = CliRunner().invoke(

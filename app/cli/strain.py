@@ -29,7 +29,8 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
     """The CSV as a feature table indexed by team, and the teams left out for too few respondents.
 
     First column: the team id; an optional column ``n``: respondents; every other column: a numeric
-    feature (blanks allowed). An ``n`` that is missing, has blanks or cannot be a count (a
+    feature (blanks allowed); a column with no number at all (a name, a group) is a label and is
+    left out. An ``n`` that is missing, has blanks or cannot be a count (a
     placeholder) is ignored: no shrinkage and no ``--min-n`` filter. Raises ValueError with a
     message that says what is wrong with the file.
     """
@@ -55,9 +56,12 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
         table = table.drop(columns="n")
         if usable:
             table["n"] = counts
-    for column in table.columns:
+    for column in list(table.columns):
         converted = pd.to_numeric(table[column], errors="coerce")
         bad = table[column].notna() & converted.isna()
+        if column != "n" and bad.all() and bad.any():
+            table = table.drop(columns=column)  # a label column (a name, a group): not a measure
+            continue
         if bad.any():
             team = bad[bad].index[0]
             raise ValueError(
