@@ -213,7 +213,13 @@ def _delivery(plan: DemoPlan, ids: dict[str, int], labels: list[str], seed: int)
 
 
 def evaluate_seed(
-    seed: int, teams: int, weeks: int, until: str | None, *, no_strain: bool = False
+    seed: int,
+    teams: int,
+    weeks: int,
+    until: str | None,
+    *,
+    no_strain: bool = False,
+    alert_rules: AlertRules | None = None,
 ) -> dict[str, object]:
     """Flags scored on pulse features alone and with delivery, and the alerts, for one seed."""
     council = simulate_council(seed, teams, weeks, until, no_strain=no_strain)
@@ -228,7 +234,7 @@ def evaluate_seed(
     pulse_result = detect_from_measures(pulse, variances, seed, prior)
     full_result = detect_from_measures(features, variances, seed, prior)
     weekly = weekly_wellbeing(council.weekly_all, council.inputs.eligible)
-    alerts = sustained_drop_alerts(weekly, AlertRules())
+    alerts = sustained_drop_alerts(weekly, alert_rules or AlertRules())
     onsets = {
         id_of[c]: council.weeks[len(council.weeks) - p.onset_weeks_before_end]
         for c, p in plants.items()
@@ -333,12 +339,22 @@ def strain_evaluate_command(
     teams: Annotated[int, typer.Option("--teams", min=5, max=5000)] = 60,
     weeks: Annotated[int, typer.Option("--weeks", min=12, max=260)] = 26,
     until: Annotated[str, typer.Option("--until", help="Last seeded ISO week")] = DEFAULT_UNTIL,
+    alert_rate: Annotated[
+        float,
+        typer.Option(
+            "--alert-false-alarm-rate",
+            min=0.001,
+            max=0.5,
+            help="The alerts' chance of any false alarm per team over the monitored weeks",
+        ),
+    ] = AlertRules().false_alarm_rate,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
 ) -> None:
     """Score strain flags and alerts on the in-memory demo council and show them on real tables."""
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    planted = [evaluate_seed(s, teams, weeks, until) for s in seed_list]
-    quiet = [evaluate_seed(s, teams, weeks, until, no_strain=True) for s in seed_list]
+    rules = AlertRules(false_alarm_rate=alert_rate)
+    planted = [evaluate_seed(s, teams, weeks, until, alert_rules=rules) for s in seed_list]
+    quiet = [evaluate_seed(s, teams, weeks, until, no_strain=True, alert_rules=rules) for s in seed_list]
     real = real_tables()
     if output is OutputFormat.json:
         typer.echo(json.dumps({"planted": planted, "no_strain": quiet, "real": real}, indent=2))
