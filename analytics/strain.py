@@ -371,9 +371,12 @@ def detect_strain(
             shrunk_var[column] = result.variance
     shrunk_note = [labels.get(c, c) for c in shrunk_var]
     if shrunk_note:
-        notes.append("shrunk toward the mean by team size (empirical Bayes): " + ", ".join(shrunk_note))
+        notes.append(
+            "shrunk toward the mean (or the parent unit) by team size (empirical Bayes): "
+            + ", ".join(shrunk_note)
+        )
 
-    # 2. Orient and put on the robust between-team scale.
+    # 2. Orient and measure from the median team in between-team SDs.
     oriented = shrunk.copy()
     for column in used:
         if column not in worse_high:
@@ -400,7 +403,7 @@ def detect_strain(
     if rest:
         groups += construct_groups(z[rest], group_r)
     scores = pd.DataFrame({i: z[group].mean(axis=1) for i, group in enumerate(groups)})
-    for i in scores.columns:  # each construct on its own robust scale
+    for i in scores.columns:  # each construct back on a unit scale
         rescaled = feature_z(scores[i])
         scores[i] = 0.0 if rescaled is None else rescaled
         if set(groups[i]) <= delivery:  # ahead of plan does not cancel strain: only the bad side
