@@ -443,38 +443,37 @@ def detect_strain(
         absolute_flag |= np.nan_to_num(beyond).astype(bool)
     flagged = relative_flag | absolute_flag
 
-    # 6. Profiles and reasons.
-    typical = data.median()
+    # 6. Profiles and reasons (numpy per row: a thousand teams must not mean a thousand sorts in
+    # pandas).
+    typical = data[used].median().to_numpy(float)
+    values_np = data[used].to_numpy(float)
+    z_np = z[used].to_numpy(float)
+    ranked_np = np.argsort(-np.nan_to_num(z_np, nan=-np.inf), axis=1, kind="stable")
     records_by_team: dict[Any, TeamStrain] = {}
     profile_members: dict[str, list[int]] = {}
     for row, team in enumerate(data.index):
-        team_z = z.iloc[row]
         if flagged[row]:
-            profile = _profile(team_z, groups, delivery, absolute_flag[row], limits)
+            profile = _profile(z.iloc[row], groups, delivery, absolute_flag[row], limits)
         else:
             profile = STEADY
         profile_members.setdefault(profile, []).append(row)
-        order = [
-            c
-            for c in team_z.sort_values(ascending=False, kind="stable").index[:max_reasons]
-            if team_z[c] >= reason_min_sd
-        ]
+        order = [i for i in ranked_np[row, :max_reasons] if z_np[row, i] >= reason_min_sd]
         reasons = tuple(
             Reason(
-                feature=c,
-                label=labels.get(c, c),
-                value=float(data.iloc[row][c]),
-                typical=float(typical[c]),
-                sd_worse=float(team_z[c]),
+                feature=used[i],
+                label=labels.get(used[i], used[i]),
+                value=float(values_np[row, i]),
+                typical=float(typical[i]),
+                sd_worse=float(z_np[row, i]),
                 text=_reason_text(
-                    labels.get(c, c),
-                    float(data.iloc[row][c]),
-                    float(typical[c]),
-                    float(team_z[c]),
-                    c in worse_high,
+                    labels.get(used[i], used[i]),
+                    float(values_np[row, i]),
+                    float(typical[i]),
+                    float(z_np[row, i]),
+                    used[i] in worse_high,
                 ),
             )
-            for c in order
+            for i in order
         )
         if absolute_flag[row]:
             for column, limit in limits.items():
