@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -247,3 +248,23 @@ def test_cli_builds_the_same_demo_on_sqlite_and_postgresql(
         results.append(_counts(url))
     assert results[0] == results[1]
     assert results[0]["responses"] > 0 and results[0]["check-ins"] > 0
+
+
+def test_cli_until_fixes_the_weeks_and_no_strain_plants_nothing(tmp_path: Path) -> None:
+    """Same arguments, same council: --until pins the last week whatever today is; --no-strain
+    builds the council too, and demo-plan says nothing is planted in it."""
+    runner = CliRunner()
+    counts = []
+    for name, extra in (("a", []), ("b", []), ("quiet", ["--no-strain"])):
+        url = f"sqlite:///{tmp_path / name}.db"
+        assert runner.invoke(cli, ["init-db", "--database-url", url]).exit_code == 0
+        args = ["seed-demo", "--seed", "3", "--teams", "10", "--weeks", "5", "--until", "2026-W40"]
+        seed = runner.invoke(cli, [*args, *extra, "--database-url", url])
+        assert seed.exit_code == 0, seed.output
+        assert "2026-W36..2026-W40" in seed.output
+        counts.append(_counts(url))
+    assert counts[0] == counts[1]
+    plan = runner.invoke(
+        cli, ["demo-plan", "--seed", "3", "--teams", "10", "--no-strain", "--format", "json"]
+    )
+    assert not any(team["planted"] for team in json.loads(plan.stdout)["teams"])
