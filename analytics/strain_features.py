@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from analytics.aggregates import (
     OrgTree,
@@ -44,12 +44,13 @@ from analytics.aggregates import (
     weeks_between,
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
-from analytics.gate import PrivacyRules, eligible_teams, require_hr
 from analytics.norms import WHO5_CUTOFF
 from analytics.objectives import delivery_features
+from analytics.privacy import PrivacyRules, require_hr
+from analytics.privacy.views import released_periods, stored_cells
 from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
 from models.access import Viewer, require_team_access
-from models.base import iso_week, week_monday
+from models.base import week_monday
 from models.org import Person
 from models.pulse import TeamWeekResponses, TeamWeekScore
 
@@ -86,12 +87,22 @@ DEFAULT_ALERT_WEEKS = 26
 
 
 def latest_week(session: Session, today: date | None = None) -> str | None:
-    """The latest closed week with any responses (the default end of the window): the current
-    week is still open and never enters."""
-    current = iso_week(today or date.today())
-    return session.exec(
-        select(func.max(TeamWeekResponses.week)).where(TeamWeekResponses.week < current)
-    ).one()
+    """The latest released week (the default end of the window): a week still open, or closed
+    and not yet released, never enters."""
+    del today  # released weeks are closed by definition
+    weeks = released_periods(session, kind="week")
+    return weeks[-1] if weeks else None
+
+
+def released_teams(session: Session, weeks: list[str]) -> list[int]:
+    """Teams whose own wellbeing figure is released in every week of the window: the only teams
+    strain detection assesses (the rest are 'not assessed', never imputed). Their features are
+    then read from the maintained sums, as the release job read them."""
+    cells = stored_cells(session, periods=weeks, constructs=["wellbeing"])
+    if cells.empty:
+        return []
+    shown = cells[~cells["suppressed"]].groupby("unit_id")["period"].nunique()
+    return sorted(int(unit_id) for unit_id, count in shown.items() if count == len(weeks))
 
 
 def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
@@ -242,17 +253,17 @@ def strain_inputs_from_database(
     weekly: pd.DataFrame | None = None,
 ) -> StrainInputs:
     """The one database read of strain detection: the latest ``window_weeks`` weeks up to
-    ``end_week``, for the teams the privacy gate releases over the window (the rest are listed as
-    suppressed and never imputed). When the gate keeps frozen releases, this is the function to
-    point at them."""
+    ``end_week``, for the teams whose own figures the gate released in every week of it (the rest
+    are listed as suppressed and never imputed)."""
     if window_weeks < 2:
         raise ValueError("the window must be at least two weeks")
     start_week = shift_week(end_week, -(window_weeks - 1))
     weeks = weeks_between(start_week, end_week)
-    eligible = sorted(
-        eligible_teams(session=session, rules=rules, start_week=start_week, end_week=end_week)
-    )
+    del rules  # the releases were decided under the rules in force when each week closed
     tree = load_tree(session)
+    eligible = [
+        u for u in released_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
+    ]
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     window = _window_sums(session, start_week=start_week, end_week=end_week)
     window = window[window.index.get_level_values("team_id").isin(eligible)]

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from analytics.gate import PrivacyRules
+from analytics.privacy import PrivacyRules
 from analytics.strain_features import (
     FEATURES,
     compute_strain_report,

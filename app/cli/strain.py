@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.gate import SYSTEM_VIEWER
+from analytics.privacy import SYSTEM_VIEWER
 from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
 from app.cli import strain_evaluate  # noqa: F401  (registers strain-evaluate and demo-plan)
@@ -181,7 +181,7 @@ def _strain_from_database(settings: Settings, *, window: int, output: OutputForm
     typer.echo(
         f"Window {report.start_week} to {report.end_week} ({report.window_weeks} weeks); only teams"
     )
-    typer.echo("that pass the privacy threshold in every pooled window are assessed.")
+    typer.echo("whose own figures are released in every week of it are assessed.")
     print_result(records, report.result, output)
     alerts = [r for r in records if r["alert"]]
     rate = report.alert_rules.false_alarm_rate

@@ -23,7 +23,7 @@ import pandas as pd
 import typer
 
 from analytics.alerts import AlertRules, sustained_drop_alerts
-from analytics.gate import PrivacyRules
+from analytics.privacy import PrivacyRules
 from analytics.strain import detect_strain
 from analytics.strain_evaluate import plain_badness, real_table_summary, score_alerts, score_flags
 from analytics.strain_features import (
@@ -149,14 +149,13 @@ def simulate_council(
 def _eligible(
     weekly: pd.DataFrame, labels: list[str], window_weeks: list[str], rules: PrivacyRules
 ) -> list[int]:
-    """Teams with at least k answers in every pooled window ending in a week of the range."""
+    """Teams with at least k people (one answer each a week) in every week of the range: those
+    whose own weekly figure the gate would release (complementary suppression aside)."""
     counts = weekly.pivot_table(index="team_id", columns="week", values="n", aggfunc="sum")
     counts = counts.reindex(columns=labels).fillna(0)
     ok = pd.Series(True, index=counts.index)
     for week in window_weeks:
-        end = labels.index(week)
-        span = labels[max(0, end - rules.pooling_weeks + 1) : end + 1]
-        ok &= counts[span].sum(axis=1) >= rules.min_group_size
+        ok &= counts[week] >= rules.min_group_size
     return sorted(int(t) for t in ok[ok].index)
 
 

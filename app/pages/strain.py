@@ -2,8 +2,9 @@
 them, the cluster profiles, and a drill-down into one team's released weekly wellbeing.
 
 The verdicts come from ``analytics.strain_features.strain_report`` (HR only, checked there); the
-drill-down trend comes from the privacy gate's ``team_series``. Cached loaders take primitives (the
-viewer's email) and load the viewer again, so the service checks access on every cache miss.
+drill-down trend comes from the released store (``analytics.privacy.team_series``). Cached
+loaders take primitives (the viewer's email) and load the viewer again, so the service checks
+access on every cache miss.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.gate import team_series
+from analytics.aggregates import weeks_between
+from analytics.privacy import team_series
 from analytics.strain import NOT_ASSESSED
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
 from app import ui
@@ -49,11 +51,10 @@ def load_trend(email: str, team_id: int, start_week: str, end_week: str) -> pd.D
         return team_series(
             session=session,
             viewer=_viewer(session, email),
-            rules=ui.settings().privacy_rules(),
             team_id=team_id,
-            start_week=start_week,
-            end_week=end_week,
+            weeks=weeks_between(start_week, end_week),
             constructs=["wellbeing"],
+            pooling_period=ui.settings().pooling_period,
         )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from analytics.gate import PrivacyRules
+from analytics.privacy import PrivacyRules
 from analytics.strain_features import compute_strain_report
 from models.db import make_engine, read_session, write_session
 from models.org import Person, RoleGrant, Unit
