@@ -49,6 +49,7 @@ from analytics.objectives import delivery_features
 from analytics.privacy import PrivacyRules, require_hr
 from analytics.privacy.views import released_periods, stored_cells
 from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
+from models import calendar
 from models.access import Viewer, require_team_access
 from models.base import week_monday
 from models.org import Person
@@ -94,15 +95,28 @@ def latest_week(session: Session, today: date | None = None) -> str | None:
     return weeks[-1] if weeks else None
 
 
+STANDING: tuple[calendar.PeriodKind, ...] = ("week", "month", "quarter")
+
+
 def released_teams(session: Session, weeks: list[str]) -> list[int]:
-    """Teams whose own wellbeing figure is released in every week of the window: the only teams
-    strain detection assesses (the rest are 'not assessed', never imputed). Their features are
-    then read from the maintained sums, as the release job read them."""
-    cells = stored_cells(session, periods=weeks, constructs=["wellbeing"])
+    """Teams whose own wellbeing figure is released for every week of the window, for the week
+    itself or pooled into its month or quarter: the only teams strain detection assesses (the
+    rest are 'not assessed', never imputed)."""
+    months = {week: calendar.period_of(week, "month") for week in weeks}
+    cells = stored_cells(session, periods=[*weeks, *set(months.values())], constructs=["wellbeing"])
     if cells.empty:
         return []
-    shown = cells[~cells["suppressed"]].groupby("unit_id")["period"].nunique()
-    return sorted(int(unit_id) for unit_id, count in shown.items() if count == len(weeks))
+    shown = set(
+        zip(
+            cells.loc[~cells["suppressed"], "unit_id"],
+            cells.loc[~cells["suppressed"], "period"],
+            strict=True,
+        )
+    )
+    units = {int(u) for u, _ in shown}
+    return sorted(
+        u for u in units if all((u, week) in shown or (u, months[week]) in shown for week in weeks)
+    )
 
 
 def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:

@@ -5,14 +5,14 @@ with reasons, and access is enforced in the service functions."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from analytics.privacy import PrivacyRules
+from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from analytics.strain_features import (
     FEATURES,
     compute_strain_report,
@@ -114,6 +114,13 @@ def organisation(session: Session) -> dict[str, int]:
     session.add(RoleGrant(person_id=people["s1-t2.0@test.gov.uk"], role="manager", unit_id=ids["S1-T2"]))
     session.add(RoleGrant(person_id=people["s2-t2.1@test.gov.uk"], role="hr"))
     session.commit()
+    # Strain reads released weeks only: release W01-W12 as of the Wednesday after they close.
+    release_due(
+        session.get_bind(),  # type: ignore[arg-type]
+        now=datetime(2026, 3, 25, 12, tzinfo=UTC),
+        rules=RULES,
+        schedule=ReleaseSchedule(),
+    )
     return ids
 
 

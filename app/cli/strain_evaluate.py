@@ -146,16 +146,22 @@ def simulate_council(
     return SimulatedCouncil(plan, labels, inputs, weekly_all, {v: k for k, v in ids.items()})
 
 
+WEEKS_IN_A_MONTH = 4
+
+
 def _eligible(
     weekly: pd.DataFrame, labels: list[str], window_weeks: list[str], rules: PrivacyRules
 ) -> list[int]:
-    """Teams with at least k people (one answer each a week) in every week of the range: those
-    whose own weekly figure the gate would release (complementary suppression aside)."""
+    """Teams with at least k answers in every week of the range or pooled over the four weeks
+    ending in it: an approximation, without a database, of teams whose own week or month figure
+    the gate releases (complementary suppression aside)."""
     counts = weekly.pivot_table(index="team_id", columns="week", values="n", aggfunc="sum")
     counts = counts.reindex(columns=labels).fillna(0)
     ok = pd.Series(True, index=counts.index)
     for week in window_weeks:
-        ok &= counts[week] >= rules.min_group_size
+        end = labels.index(week)
+        span = labels[max(0, end - WEEKS_IN_A_MONTH + 1) : end + 1]
+        ok &= counts[span].sum(axis=1) >= rules.min_group_size
     return sorted(int(t) for t in ok[ok].index)
 
 
