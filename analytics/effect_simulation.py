@@ -40,8 +40,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator) -> Effect:
     after = [i for i, m in enumerate(MONTHS) if m > ACTION_MONTH]
     season[after] -= scenario.seasonal_dip
     answering = rng.binomial(sizes[:, None], 0.75, size=(teams, len(MONTHS)))
-    noise = rng.normal(0, 1, size=(teams, len(MONTHS))) * scenario.person_sd / np.sqrt(
-        np.maximum(answering, 1)
+    noise = (
+        rng.normal(0, 1, size=(teams, len(MONTHS)))
+        * scenario.person_sd
+        / np.sqrt(np.maximum(answering, 1))
     )
     means = level[:, None] + drift + season[None, :] + noise
     last_pre = MONTHS.index(ACTION_MONTH) - 1
