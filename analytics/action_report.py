@@ -134,3 +134,18 @@ OVERVIEW_COLUMNS = [
     "comparison_teams",
     "summary",
 ]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def overview_csv(frame: pd.DataFrame) -> str:
+    """The overview as CSV that is safe in a spreadsheet: a text cell that would start a formula
+    (titles are typed by managers) gets a leading apostrophe."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(
+                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+            )
+    return safe.to_csv(index=False)

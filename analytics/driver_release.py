@@ -28,10 +28,15 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
 
-from analytics.aggregates import load_tree
+from analytics.aggregates import OrgTree, load_tree
 from analytics.drivers import DEFAULT_BOOTSTRAP, DriverError, DriverResult, analyse
 from analytics.privacy.rules import PARTICIPATION
-from analytics.privacy.views import released_periods, require_unit_view, stored_cells
+from analytics.privacy.views import (
+    released_periods,
+    require_team_view,
+    require_unit_view,
+    stored_cells,
+)
 from models import calendar
 from models.access import Viewer
 from models.pulse import PulseResponse
@@ -198,6 +203,58 @@ def unit_drivers(
     if unit_id not in tree.units:
         raise LookupError(f"There is no unit with id {unit_id}.")
     require_unit_view(session, viewer, unit_id)
+    return _unit_drivers(session, tree, unit_id, period, resamples)
+
+
+def team_priorities(
+    *, session: Session, viewer: Viewer, team_id: int, resamples: int = DEFAULT_BOOTSTRAP
+) -> UnitDrivers:
+    """For a team's page: the importances of the nearest unit above it large enough to have them
+    (a team never has its own), beside the *team's* released scores for that quarter. Importance
+    is an organisation-level finding, shown to managers as Glint does for small teams."""
+    require_team_view(session, viewer, team_id)
+    tree = load_tree(session)
+    if team_id not in tree.units:
+        raise LookupError(f"There is no unit with id {team_id}.")
+    found = None
+    for unit_id in tree.ancestors(team_id):
+        found = _unit_drivers(session, tree, unit_id, None, resamples)
+        if found.released:
+            break
+    if found is None or not found.released:
+        return UnitDrivers(
+            team_id,
+            tree.units[team_id].name,
+            found.period if found else None,
+            None,
+            None,
+            reason=f"no unit above this team has drivers released (it needs {DRIVER_MIN_PEOPLE} people)",
+        )
+    scores = _released_scores(session, team_id, found.period) if found.period else {}
+    return UnitDrivers(
+        found.unit_id,
+        found.unit_name,
+        found.period,
+        found.people,
+        found.result,
+        scores,
+        found.withheld,
+    )
+
+
+def _released_scores(session: Session, unit_id: int, period: str) -> dict[str, float]:
+    cells = stored_cells(session, periods=[period], unit_ids=[unit_id])
+    released = cells[~cells["suppressed"].astype(bool)]
+    return {
+        str(row.construct_id): float(row.mean)
+        for row in released.itertuples(index=False)
+        if row.construct_id != PARTICIPATION and row.mean is not None and not pd.isna(row.mean)
+    }
+
+
+def _unit_drivers(
+    session: Session, tree: OrgTree, unit_id: int, period: str | None, resamples: int
+) -> UnitDrivers:
     name = tree.units[unit_id].name
     quarters = released_periods(session, organisation_id=tree.root_of(unit_id), kind=DRIVER_PERIOD)
     if period is None:
@@ -206,15 +263,10 @@ def unit_drivers(
         return UnitDrivers(
             unit_id, name, period, None, None, reason="no released quarter yet: drivers need one"
         )
-    cells = stored_cells(session, periods=[period], unit_ids=[unit_id])
-    released = cells[~cells["suppressed"].astype(bool)]
-    count = released.loc[released["construct_id"] == PARTICIPATION, "n"]
+    cells = stored_cells(session, periods=[period], unit_ids=[unit_id], constructs=[PARTICIPATION])
+    count = cells.loc[~cells["suppressed"].astype(bool), "n"]
     people = str(count.iloc[0]) if not count.empty and count.iloc[0] is not None else None
-    scores = {
-        str(row.construct_id): float(row.mean)
-        for row in released.itertuples(index=False)
-        if row.construct_id != PARTICIPATION and row.mean is not None and not pd.isna(row.mean)
-    }
+    scores = _released_scores(session, unit_id, period)
     if people is None or "-" in people or int(people) < DRIVER_MIN_PEOPLE:
         return UnitDrivers(
             unit_id,
