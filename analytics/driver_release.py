@@ -112,9 +112,10 @@ class UnitDrivers:
             else {"outcome": OUTCOME, "n": None, "r2": None, "drivers": []}
         )
         base.pop("n", None)
+        exact = self.people is not None and self.people.isdigit()
         return {
             "outcome": base.pop("outcome"),
-            "n": self.people,
+            "n": int(self.people) if exact else self.people,  # type: ignore[arg-type]
             **base,
             "unit": self.unit_name,
             "period": self.period,

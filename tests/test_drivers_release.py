@@ -126,7 +126,7 @@ def test_cli_reads_the_organisations_drivers_through_the_gate(engine: Engine, db
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["outcome"] == "wellbeing" and payload["n"] == "68"
+    assert payload["outcome"] == "wellbeing" and payload["n"] == 68
     assert payload["drivers"][0]["driver"] == "manager_support"
     assert set(payload["drivers"][0]) == {"driver", "importance", "low", "high"}
     assert sum(d["importance"] for d in payload["drivers"]) == pytest.approx(payload["r2"], abs=1e-3)

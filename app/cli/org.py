@@ -18,6 +18,7 @@ from models.db import read_session, write_session
 from models.migrate import upgrade_to_head
 from models.org_csv import OrgImportError, export_org, import_org
 from surveys.demo import DemoError, DemoSummary, database_is_empty, seed_demo
+from surveys.demo_actions import seed_demo_actions
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same council)")]
 TeamsOption = Annotated[int, typer.Option("--teams", help="Number of teams (5-5000)")]
@@ -105,6 +106,7 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
             schedule=settings.release_schedule(),
         )
         typer.echo(f"Released {len(released)} closed period(s).")
+        typer.echo(seed_demo_actions(engine, strained_team_codes=summary.strained_team_codes))
         return summary
     except DemoError as error:
         fail(str(error))
