@@ -144,7 +144,7 @@ def overview_csv(frame: pd.DataFrame) -> str:
     (titles are typed by managers) gets a leading apostrophe."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
             )

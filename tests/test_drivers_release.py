@@ -14,7 +14,14 @@ from sqlmodel import Session
 from test_gate_support import HR, add_people, add_scores, add_unit, weeks
 from typer.testing import CliRunner
 
-from analytics.driver_release import DRIVER_MIN_PEOPLE, HOME_SHARE, HSE_DRIVERS, priority, unit_drivers
+from analytics.driver_release import (
+    DRIVER_MIN_PEOPLE,
+    HOME_SHARE,
+    HSE_DRIVERS,
+    priority,
+    team_priorities,
+    unit_drivers,
+)
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from app.cli import cli
 from models.access import AccessDenied, Viewer
@@ -131,3 +138,24 @@ def test_cli_reads_the_organisations_drivers_through_the_gate(engine: Engine, db
     assert set(payload["drivers"][0]) == {"driver", "importance", "low", "high"}
     assert sum(d["importance"] for d in payload["drivers"]) == pytest.approx(payload["r2"], abs=1e-3)
     assert payload["min_people"] == DRIVER_MIN_PEOPLE
+
+
+def test_a_team_sees_the_nearest_large_units_drivers_beside_its_own_scores(engine: Engine) -> None:
+    ids = _council(engine)
+    manager = Viewer(
+        email="m@x",
+        display_name="M",
+        person_id=None,
+        team_id=None,
+        roles=frozenset({"manager"}),
+        managed_unit_ids=frozenset({ids["a1"]}),
+    )
+    with Session(engine) as session:
+        found = team_priorities(session=session, viewer=manager, team_id=ids["a1"], resamples=100)
+        own = unit_drivers(session=session, viewer=HR, unit_id=ids["a1"], resamples=100)
+        directorate = unit_drivers(session=session, viewer=HR, unit_id=ids["dir-a"], resamples=100)
+        with pytest.raises(AccessDenied):
+            team_priorities(session=session, viewer=manager, team_id=ids["b1"])
+    assert found.unit_id == ids["dir-a"] and found.released
+    assert found.scores == own.scores != directorate.scores  # the team's released scores
+    assert [d.driver for d in found.result.drivers] == [d.driver for d in directorate.result.drivers]
