@@ -232,11 +232,13 @@ def analyse_table(
     missing = [c for c in [outcome, group, *(drivers or [])] if c is not None and c not in table]
     if missing:
         raise DriverError(f"no such column: {', '.join(missing)} (columns: {', '.join(table.columns)})")
-    if drivers is None:
+    if drivers is None:  # an unnamed column is a saved row index ("Unnamed: 0"), not a driver
         drivers = [
             c
             for c in table.columns
-            if c not in (outcome, group) and pd.api.types.is_numeric_dtype(table[c])
+            if c not in (outcome, group)
+            and pd.api.types.is_numeric_dtype(table[c])
+            and not str(c).startswith("Unnamed: ")
         ]
     drivers = list(dict.fromkeys(drivers))
     if outcome in drivers or (group is not None and group in drivers):

@@ -144,3 +144,10 @@ def test_cli_explains_a_bad_table(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["drivers", "--table", str(path), "--outcome", "nope"])
     assert result.exit_code == 1
     assert "no such column: nope" in result.output
+
+
+def test_a_saved_row_index_is_not_taken_for_a_driver(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    planted(120, seed=11).to_csv(path)  # pandas writes the index as an unnamed first column
+    result = analyse_table(pd.read_csv(path), outcome="wellbeing", group="team", resamples=0)
+    assert {d.driver for d in result.drivers} == {"support", "demands", "control", "role"}
