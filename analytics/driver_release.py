@@ -301,8 +301,9 @@ def _unit_drivers(
 
 
 def priority(records: Sequence[dict], *, scale_max: float = 5.0) -> list[dict]:
-    """Priority order: high importance and low score first (importance share x score gap)."""
-    shown = [r for r in records if r.get("score") is not None]
+    """Priority order: high importance and low score first (importance share x score gap), for
+    drivers whose interval lies above zero (the others show no clear link with wellbeing)."""
+    shown = [r for r in records if r.get("score") is not None and r["low"] > 0]
     total = sum(r["importance"] for r in shown) or 1.0
     ranked = []
     for record in shown:
