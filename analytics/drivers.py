@@ -138,8 +138,15 @@ def _correlations(counts: np.ndarray, n: np.ndarray, sums: np.ndarray, cross: np
     mean = (counts @ sums) / total[:, None]
     second = np.einsum("bg,gij->bij", counts, cross) / total[:, None, None]
     cov = second - mean[:, :, None] * mean[:, None, :]
-    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 1e-300, None))
-    return cov / (sd[:, :, None] * sd[:, None, :])
+    variance = np.diagonal(cov, axis1=1, axis2=2)
+    flat = variance <= 1e-12 * np.maximum(np.abs(second.diagonal(axis1=1, axis2=2)), 1e-300)
+    sd = np.sqrt(np.where(flat, 1.0, variance))
+    corr = cov / (sd[:, :, None] * sd[:, None, :])
+    # A column that does not vary in a resample (a rare value left out) explains nothing there.
+    corr = np.where(flat[:, :, None] | flat[:, None, :], 0.0, corr)
+    index = np.arange(corr.shape[-1])
+    corr[:, index, index] = 1.0
+    return corr
 
 
 def analyse(
@@ -160,9 +167,8 @@ def analyse(
     n_rows = data.shape[0]
     if n_rows < len(drivers) + 3:
         raise DriverError(f"{n_rows} complete rows are too few for {len(drivers)} drivers")
-    flat = [name for name, sd in zip(columns, data.std(axis=0), strict=True) if not sd > 0]
-    if flat:
-        raise DriverError(f"these columns do not vary: {', '.join(flat)}")
+    if not data[:, -1].std() > 0:
+        raise DriverError(f"the outcome {outcome!r} does not vary")
     if group is not None:
         codes, _ = pd.factorize(table[group], sort=True)
     else:

@@ -151,3 +151,16 @@ def test_a_saved_row_index_is_not_taken_for_a_driver(tmp_path: Path) -> None:
     planted(120, seed=11).to_csv(path)  # pandas writes the index as an unnamed first column
     result = analyse_table(pd.read_csv(path), outcome="wellbeing", group="team", resamples=0)
     assert {d.driver for d in result.drivers} == {"support", "demands", "control", "role"}
+
+
+def test_a_driver_that_does_not_vary_explains_nothing_and_a_flat_outcome_is_refused() -> None:
+    frame = planted(200, seed=12).assign(constant=1.0, rare=0.0)
+    frame.loc[[5], "rare"] = 1.0  # one person: most resamples leave it out, so it is flat there
+    result = analyse_table(frame, outcome="wellbeing", group="team", resamples=200)
+    found = {d.driver: d for d in result.drivers}
+    assert found["constant"].importance == pytest.approx(0, abs=1e-12)
+    assert found["constant"].high == pytest.approx(0, abs=1e-12)
+    assert all(np.isfinite([d.low, d.high]).all() for d in result.drivers)
+    assert result.drivers[0].driver == "support"
+    with pytest.raises(DriverError, match="does not vary"):
+        analyse_table(frame.assign(wellbeing=3.0), outcome="wellbeing")

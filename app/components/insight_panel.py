@@ -32,6 +32,7 @@ from models.audit import record
 from models.db import read_session, write_session
 
 TTL = "10m"
+DRIVERS_TTL = "1d"  # a released quarter is frozen; the released quarters key the cache
 PAGE_RESAMPLES = 1000
 METHOD_NOTE = (
     "Importance: each work condition's share of the differences in wellbeing (WHO-5) that the "
@@ -54,7 +55,7 @@ def _quarters() -> tuple[str, ...]:
         return tuple(released_periods(session, kind="quarter"))
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner="Working out what matters most ...")
+@st.cache_data(ttl=DRIVERS_TTL, max_entries=64, show_spinner="Working out what matters most ...")
 def load_unit_drivers(email: str, unit_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
     del quarters  # keys the cache: a new release is a new entry
     with read_session(ui.engine()) as session:
@@ -62,7 +63,7 @@ def load_unit_drivers(email: str, unit_id: int, quarters: tuple[str, ...]) -> Un
         return unit_drivers(session=session, viewer=viewer, unit_id=unit_id, resamples=PAGE_RESAMPLES)
 
 
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner="Working out what matters most ...")
+@st.cache_data(ttl=DRIVERS_TTL, max_entries=256, show_spinner="Working out what matters most ...")
 def load_team_priorities(email: str, team_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
     del quarters
     with read_session(ui.engine()) as session:
