@@ -74,6 +74,9 @@ def test_the_effect_reads_as_a_comparison_for_the_manager_staff_and_hr(
     assert column.iloc[0].startswith("improved (") and "against 22 teams" in column.iloc[0]
 
     hr = _page("pages/org_trends.py", "team-051@example.org")
+    assert not any("comparison_teams" in frame.value.columns for frame in hr.dataframe)
+    hr.toggle(key="insight_show").set_value(True).run()
+    assert not hr.exception, hr.exception
     overview = next(frame.value for frame in hr.dataframe if "comparison_teams" in frame.value.columns)
     assert list(overview["title"]) == ["Fixed the rota", "Team day"]
     assert any(button.label == "Download actions (CSV)" for button in hr.get("download_button"))

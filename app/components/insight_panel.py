@@ -119,7 +119,16 @@ def render_drivers(drivers: UnitDrivers, *, scores_of: str) -> list[dict]:
 
 
 def render_hr_insight(viewer: Viewer, unit_id: int, unit_name: str) -> None:
-    """HR's tab: drivers for the chosen unit (or why not) and every action with its effect."""
+    """HR's tab: drivers for the chosen unit (or why not) and every action with its effect.
+
+    Streamlit runs every tab's code on each rerun, so the work waits until HR asks for it: the
+    page's first render stays as fast as before."""
+    if not st.toggle("Show drivers and actions", key="insight_show"):
+        st.caption(
+            "Which work conditions go with wellbeing in the chosen unit, and the measured effect of "
+            "every action recorded by managers."
+        )
+        return
     st.subheader(f"What drives wellbeing: {unit_name}")
     try:
         drivers = load_unit_drivers(viewer.email, int(unit_id), _quarters())
