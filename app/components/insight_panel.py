@@ -32,7 +32,7 @@ from models.audit import record
 from models.db import read_session, write_session
 
 TTL = "10m"
-DRIVERS_TTL = "1d"  # a released quarter is frozen; the released quarters key the cache
+DRIVERS_TTL = 86_400  # seconds: a released quarter is frozen; released quarters key the cache
 PAGE_RESAMPLES = 1000
 METHOD_NOTE = (
     "Importance: each work condition's share of the differences in wellbeing (WHO-5) that the "
