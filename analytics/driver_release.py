@@ -21,7 +21,7 @@ would need dozens of released teams per quarter; it is left out (see docs/INSIGH
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -208,18 +208,28 @@ def unit_drivers(
 
 
 def team_priorities(
-    *, session: Session, viewer: Viewer, team_id: int, resamples: int = DEFAULT_BOOTSTRAP
+    *,
+    session: Session,
+    viewer: Viewer,
+    team_id: int,
+    resamples: int = DEFAULT_BOOTSTRAP,
+    drivers_of: Callable[[int], UnitDrivers] | None = None,
 ) -> UnitDrivers:
     """For a team's page: the importances of the nearest unit above it large enough to have them
     (a team never has its own), beside the *team's* released scores for that quarter. Importance
-    is an organisation-level finding, shown to managers as Glint does for small teams."""
+    is an organisation-level finding, shown to managers as Glint does for small teams.
+    ``drivers_of`` lets a caller share one unit's computed drivers between its teams (a cache)."""
     require_team_view(session, viewer, team_id)
     tree = load_tree(session)
     if team_id not in tree.units:
         raise LookupError(f"There is no unit with id {team_id}.")
     found = None
     for unit_id in tree.ancestors(team_id):
-        found = _unit_drivers(session, tree, unit_id, None, resamples)
+        found = (
+            drivers_of(unit_id)
+            if drivers_of is not None
+            else _unit_drivers(session, tree, unit_id, None, resamples)
+        )
         if found.released:
             break
     if found is None or not found.released:

@@ -25,6 +25,8 @@ from analytics.driver_release import (
 )
 from analytics.objectives import record_action
 from analytics.privacy import released_periods
+from analytics.privacy.rules import SYSTEM_VIEWER
+from analytics.privacy.views import require_unit_view
 from app import ui
 from app.charts.insight import driver_chart, effects_chart, priority_chart
 from models.access import AccessDenied, Viewer, load_viewer
@@ -55,20 +57,32 @@ def _quarters() -> tuple[str, ...]:
         return tuple(released_periods(session, kind="quarter"))
 
 
-@st.cache_data(ttl=DRIVERS_TTL, max_entries=64, show_spinner="Working out what matters most ...")
-def load_unit_drivers(email: str, unit_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
+@st.cache_data(ttl=DRIVERS_TTL, max_entries=256, show_spinner="Working out what matters most ...")
+def _shared_unit_drivers(unit_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
+    """One unit's drivers, computed once for every viewer: callers check access first."""
     del quarters  # keys the cache: a new release is a new entry
     with read_session(ui.engine()) as session:
-        viewer = _viewer(session, email)
-        return unit_drivers(session=session, viewer=viewer, unit_id=unit_id, resamples=PAGE_RESAMPLES)
+        return unit_drivers(
+            session=session, viewer=SYSTEM_VIEWER, unit_id=unit_id, resamples=PAGE_RESAMPLES
+        )
+
+
+def load_unit_drivers(email: str, unit_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
+    with read_session(ui.engine()) as session:
+        require_unit_view(session, _viewer(session, email), unit_id)
+    return _shared_unit_drivers(unit_id, quarters)
 
 
 @st.cache_data(ttl=DRIVERS_TTL, max_entries=256, show_spinner="Working out what matters most ...")
 def load_team_priorities(email: str, team_id: int, quarters: tuple[str, ...]) -> UnitDrivers:
-    del quarters
     with read_session(ui.engine()) as session:
         viewer = _viewer(session, email)
-        return team_priorities(session=session, viewer=viewer, team_id=team_id, resamples=PAGE_RESAMPLES)
+        return team_priorities(
+            session=session,
+            viewer=viewer,
+            team_id=team_id,
+            drivers_of=lambda unit_id: _shared_unit_drivers(unit_id, quarters),
+        )
 
 
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
