@@ -271,9 +271,12 @@ def _unit_drivers(
     if period is None:
         period = quarters[-1] if quarters else None
     if period is None or period not in quarters:
-        return UnitDrivers(
-            unit_id, name, period, None, None, reason="no released quarter yet: drivers need one"
+        reason = (
+            "no released quarter yet: drivers need one"
+            if not quarters
+            else f"{period} is not a released quarter (released: {', '.join(quarters)})"
         )
+        return UnitDrivers(unit_id, name, period, None, None, reason=reason)
     cells = stored_cells(session, periods=[period], unit_ids=[unit_id], constructs=[PARTICIPATION])
     count = cells.loc[~cells["suppressed"].astype(bool), "n"]
     people = str(count.iloc[0]) if not count.empty and count.iloc[0] is not None else None

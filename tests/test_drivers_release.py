@@ -109,6 +109,8 @@ def test_nothing_is_released_below_the_minimum_group_or_before_a_quarter_is_rele
         large = unit_drivers(session=session, viewer=HR, unit_id=ids["dir-a"], resamples=RESAMPLES)
         small = unit_drivers(session=session, viewer=HR, unit_id=ids["dir-b"], resamples=RESAMPLES)
         team = unit_drivers(session=session, viewer=HR, unit_id=ids["a1"], resamples=RESAMPLES)
+        month = unit_drivers(session=session, viewer=HR, period="2026-01", resamples=RESAMPLES)
+    assert not month.released and "not a released quarter (released: 2026-Q1)" in (month.reason or "")
     assert large.released and large.people == "48"
     for withheld in (small, team):
         assert not withheld.released
