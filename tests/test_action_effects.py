@@ -3,6 +3,7 @@ effect read from released figures only (both databases)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -10,11 +11,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from test_gate_support import HR, add_people, add_scores, add_unit, weeks
+from typer.testing import CliRunner
 
 from analytics.action_effects import MonthCell, did_effect
 from analytics.action_report import actions_overview, team_action_effects
 from analytics.effect_simulation import Scenario, coverage
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
+from app.cli import cli
 from models.access import AccessDenied, Viewer
 from models.outcomes import Action
 
@@ -163,3 +166,16 @@ def test_the_team_sees_its_effect_and_hr_sees_every_action(engine: Engine) -> No
     assert list(table["title"]) == ["Fixed the rota", "Team day"]
     assert set(table["effect"]) <= {"improved", "no clear change", "worse", "not yet measurable"}
     assert table.loc[0, "comparison_teams"] == 22
+
+
+def test_cli_exports_every_action_with_its_effect(engine: Engine, db_url: str) -> None:
+    _council(engine, effect=15.0)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["export", "actions", "--format", "json", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["title"] for row in rows] == ["Fixed the rota", "Team day"]
+    assert rows[0]["effect"] == "improved" and rows[0]["comparison_teams"] == 22
+    assert rows[0]["taken_on"] == "2026-03-18"
+    text = runner.invoke(cli, ["export", "actions", "--database-url", db_url]).stdout
+    assert text.splitlines()[0].startswith("action_id,unit,team,title")

@@ -1,4 +1,5 @@
-"""``wellbeing drivers``: what goes with an outcome, from a person-level CSV or from the database."""
+"""``wellbeing drivers``: what goes with an outcome, from a person-level CSV or from the database;
+``wellbeing export actions``: every action with its measured effect."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from analytics.action_report import actions_overview, overview_csv
 from analytics.driver_release import DRIVER_LABELS, unit_drivers
 from analytics.drivers import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DriverError, analyse_table
 from analytics.privacy.rules import SYSTEM_VIEWER
-from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
+from app.cli.outcomes import ExportFormat
 from app.cli.strain import OutputFormat
 from models.db import read_session
 
@@ -118,3 +121,25 @@ def _from_database(
     except SQLAlchemyError as error:
         fail(f"cannot read the database (run `wellbeing init-db` first?): {error.__class__.__name__}")
     return found.to_dict()
+
+
+@export_cli.command("actions")
+def export_actions(
+    format: Annotated[ExportFormat, typer.Option("--format", help="csv or json")] = ExportFormat.csv,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Every action with its status and its effect on wellbeing compared with teams that took no
+    action (what HR's "Drivers and actions" tab downloads)."""
+    engine = open_engine(load_settings(database_url))
+    try:
+        with read_session(engine) as session:
+            overview = actions_overview(session=session, viewer=SYSTEM_VIEWER)
+    except SQLAlchemyError as error:
+        fail(f"cannot read the database (run `wellbeing init-db` first?): {error.__class__.__name__}")
+    finally:
+        engine.dispose()
+    overview = overview.assign(taken_on=overview["taken_on"].astype(str))
+    if format is ExportFormat.json:
+        typer.echo(overview.to_json(orient="records", indent=2))
+    else:
+        typer.echo(overview_csv(overview), nl=False)
