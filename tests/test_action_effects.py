@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from test_gate_support import HR, add_people, add_scores, add_unit, weeks
 from typer.testing import CliRunner
 
@@ -19,7 +19,7 @@ from analytics.effect_simulation import Scenario, coverage
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from app.cli import cli
 from models.access import AccessDenied, Viewer
-from models.outcomes import Action
+from models.outcomes import Action, AuditEntry
 
 RUNS = 300
 
@@ -179,3 +179,6 @@ def test_cli_exports_every_action_with_its_effect(engine: Engine, db_url: str) -
     assert rows[0]["taken_on"] == "2026-03-18"
     text = runner.invoke(cli, ["export", "actions", "--database-url", db_url]).stdout
     assert text.splitlines()[0].startswith("action_id,unit,team,title")
+    with Session(engine) as session:
+        audited = session.exec(select(AuditEntry).where(AuditEntry.action == "export.actions")).all()
+    assert [entry.actor for entry in audited] == ["cli", "cli"]

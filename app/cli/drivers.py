@@ -18,7 +18,8 @@ from analytics.privacy.rules import SYSTEM_VIEWER
 from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
 from app.cli.outcomes import ExportFormat
 from app.cli.strain import OutputFormat
-from models.db import read_session
+from models.audit import record
+from models.db import read_session, write_session
 
 
 def read_person_table(path: Path) -> pd.DataFrame:
@@ -134,6 +135,13 @@ def export_actions(
     try:
         with read_session(engine) as session:
             overview = actions_overview(session=session, viewer=SYSTEM_VIEWER)
+        with write_session(engine) as session:
+            record(
+                session,
+                actor=SYSTEM_VIEWER.email,
+                action="export.actions",
+                detail={"rows": len(overview)},
+            )
     except SQLAlchemyError as error:
         fail(f"cannot read the database (run `wellbeing init-db` first?): {error.__class__.__name__}")
     finally:
