@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.cli import (  # noqa: F401  (register commands)
     bench,
     bench_remind,
+    drivers,
     identity,
     org,
     outcomes,

@@ -28,6 +28,7 @@ from models.faults import describe_fault
 from models.migrate import upgrade_to_head
 from models.org_csv import OrgImportError, export_org, import_org, parse_org_file
 from surveys.demo import DemoError, DemoSummary, database_is_empty, seed_demo
+from surveys.demo_actions import seed_demo_actions
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same council)")]
 TeamsOption = Annotated[int, typer.Option("--teams", help="Number of teams (5-5000)")]
@@ -125,6 +126,7 @@ def _seed(
             schedule=settings.release_schedule(),
         )
         typer.echo(f"Released {len(released)} closed period(s).")
+        typer.echo(seed_demo_actions(engine, strained_team_codes=summary.strained_team_codes))
         return summary
     except DemoError as error:
         fail(str(error))

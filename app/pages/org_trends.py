@@ -239,6 +239,7 @@ def main() -> None:
             "Norms",
             "Outcomes x wellbeing",
             "Download",
+            "Drivers and actions",
         ]
     )
     with tabs[0]:
@@ -321,6 +322,10 @@ def main() -> None:
             args=(viewer.email, chosen, start, end, len(export)),
             key="org_trends_download",
         )
+    with tabs[7]:  # insight: drivers, the priority matrix and every action's measured effect
+        from app.components.insight_panel import render_hr_insight
+
+        render_hr_insight(viewer, int(unit_row["id"]), str(unit_row["name"]))
 
 
 main()

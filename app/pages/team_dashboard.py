@@ -23,6 +23,7 @@ from analytics.outcomes import (
     quadrant_point,
 )
 from analytics.privacy import BASIS_TEAM
+from analytics.strain_features import DEFAULT_WINDOW_WEEKS
 from app import ui
 from app.charts.team import (
     delivery_chart,
@@ -32,6 +33,7 @@ from app.charts.team import (
     response_rate_chart,
     wellbeing_chart,
 )
+from app.components.insight_panel import effect_text, render_start_action
 from app.components.outcomes_data import (
     clear_outcome_caches,
     load_actions,
@@ -42,7 +44,7 @@ from app.components.outcomes_data import (
     md,
     wellbeing_note,
 )
-from app.components.strain_panel import render_team_strain
+from app.components.strain_panel import load_team_strain, render_team_strain
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -197,8 +199,13 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                 )
                 if action.description:
                     st.caption(md(action.description))
+                st.caption(effect_text(viewer.email, delivery.team_id, action.id))
                 effect = action_effect(iso_week(action.taken_on), released, history)
-                st.caption(f"Since then: {effect.describe()}.")
+                if effect.delivery_change is not None:  # before/after only: delivery is not compared
+                    st.caption(
+                        f"Delivery against expected: {effect.delivery_before:+.0%} before, "
+                        f"{effect.delivery_after:+.0%} since (not compared with other teams)."
+                    )
                 if action.status != "done":
                     following = ACTION_STATUSES[ACTION_STATUSES.index(action.status) + 1]
                     if st.button(f"Mark {ACTION_LABELS[following].lower()}", key=f"advance_{action.id}"):
@@ -210,6 +217,8 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                         )
     else:
         st.caption("No actions recorded yet.")
+    flagged = _flagged(viewer, delivery.team_id)
+    render_start_action(viewer, delivery.team_id, flagged=flagged, on_saved=_save)
     slipping = {
         kr.id: f"{kr.metric_name} ({kr.status.label})"
         for objective in delivery.objectives
@@ -247,6 +256,15 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                 ),
                 "Action recorded.",
             )
+
+
+def _flagged(viewer: Viewer, team_id: int) -> bool:
+    """Whether the strain panel flags the team (its cached status; False when not assessed)."""
+    try:
+        status = load_team_strain(viewer.email, int(team_id), DEFAULT_WINDOW_WEEKS)
+    except AccessDenied:
+        return False
+    return bool(status.record is not None and status.record.flagged)
 
 
 def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from analytics.privacy import released_comments
 from analytics.privacy.rules import COMMENT_PERIOD
 from analytics.privacy.views import latest_released_weeks, released_periods, team_figures
 from app import ui
+from app.components.insight_panel import effect_verdict
 from models.access import load_viewer
 from models.db import read_session
 from models.org import Unit
@@ -153,6 +154,9 @@ def main() -> None:
                     "Details": [action.description for action in actions],
                     "In response to": [action.trigger for action in actions],
                     "Status": [action.status.replace("_", " ") for action in actions],
+                    "Effect on wellbeing, compared with similar teams": [
+                        effect_verdict(viewer.email, viewer.team_id, action.id) for action in actions
+                    ],
                 }
             ),
             hide_index=True,

@@ -1,0 +1,113 @@
+"""Insight charts: what drives wellbeing here (ranked, with intervals), the priority matrix, and
+action effects against comparison teams. Pure functions from released records to Altair charts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+IMPORTANCE_TITLE = "Importance (share of wellbeing differences explained)"
+
+
+def _empty(message: str) -> alt.Chart:
+    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(text="text:N")
+
+
+def driver_chart(records: Sequence[dict]) -> alt.Chart:
+    """Drivers ranked by importance, each with its 95% bootstrap interval."""
+    if not records:
+        return _empty("No driver analysis released for this group")
+    frame = pd.DataFrame(records)
+    order = list(frame.sort_values("importance", ascending=False)["label"])
+    base = alt.Chart(frame, title="What matters most here").encode(
+        y=alt.Y("label:N", sort=order, title="Work condition")
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Work condition"),
+        alt.Tooltip("importance:Q", title="Importance", format=".3f"),
+        alt.Tooltip("low:Q", title="95% interval from", format=".3f"),
+        alt.Tooltip("high:Q", title="95% interval to", format=".3f"),
+    ]
+    bars = base.mark_bar(color="#1f77b4").encode(
+        x=alt.X("importance:Q", title=IMPORTANCE_TITLE), tooltip=tooltip
+    )
+    whiskers = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q", tooltip=tooltip)
+    return alt.layer(bars, whiskers)
+
+
+def priority_chart(
+    records: Sequence[dict], *, score_title: str = "This unit's score (1-5)"
+) -> alt.Chart:
+    """Importance against the unit's released score: top-left (important, low score) first."""
+    shown = [r for r in records if r.get("score") is not None]
+    if not shown:
+        return _empty("No released scores to place the drivers against")
+    frame = pd.DataFrame(shown)
+    middle_importance = float(frame["importance"].median())
+    middle_score = float(frame["score"].median())
+    frame = frame.assign(
+        zone=[
+            "Work on first" if i >= middle_importance and s <= middle_score else "Keep an eye on"
+            for i, s in zip(frame["importance"], frame["score"], strict=True)
+        ]
+    )
+    points = (
+        alt.Chart(frame, title="Priority matrix: high importance and low score first")
+        .mark_point(filled=True, size=120)
+        .encode(
+            x=alt.X("importance:Q", title=IMPORTANCE_TITLE),
+            y=alt.Y("score:Q", title=score_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("zone:N", title="", scale=alt.Scale(range=["#9e9e9e", "#d62728"])),
+            tooltip=[
+                alt.Tooltip("label:N", title="Work condition"),
+                alt.Tooltip("importance:Q", title="Importance", format=".3f"),
+                alt.Tooltip("score:Q", title="Score", format=".1f"),
+                alt.Tooltip("zone:N", title="Priority"),
+            ],
+        )
+    )
+    labels = (
+        alt.Chart(frame)
+        .mark_text(align="left", dx=8)
+        .encode(x="importance:Q", y="score:Q", text="label:N")
+    )
+    rule_x = (
+        alt.Chart(pd.DataFrame({"x": [middle_importance]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    )
+    rule_y = alt.Chart(pd.DataFrame({"y": [middle_score]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    return alt.layer(points, labels, rule_x, rule_y)
+
+
+def effects_chart(overview: pd.DataFrame) -> alt.Chart:
+    """Each measured action's effect on wellbeing with its interval, against zero."""
+    measured = overview[overview["estimate"].notna()] if not overview.empty else overview
+    if measured.empty:
+        return _empty("No action has enough released months on both sides yet")
+    frame = measured.assign(action=measured["team"] + ": " + measured["title"])
+    base = alt.Chart(frame, title="Effect on wellbeing compared with similar teams").encode(
+        y=alt.Y("action:N", title="Action")
+    )
+    tooltip = [
+        alt.Tooltip("action:N", title="Action"),
+        alt.Tooltip("effect:N", title="Result"),
+        alt.Tooltip("estimate:Q", title="Effect (points)", format="+.0f"),
+        alt.Tooltip("low:Q", title="95% from", format="+.0f"),
+        alt.Tooltip("high:Q", title="95% to", format="+.0f"),
+        alt.Tooltip("comparison_teams:Q", title="Comparison teams"),
+    ]
+    colour = alt.Color(
+        "effect:N",
+        title="Result",
+        scale=alt.Scale(
+            domain=["improved", "no clear change", "worse"], range=["#2ca02c", "#7f7f7f", "#d62728"]
+        ),
+    )
+    rules = base.mark_rule().encode(
+        x=alt.X("low:Q", title="Effect on wellbeing (points, 0-100)"), x2="high:Q", color=colour
+    )
+    dots = base.mark_point(filled=True, size=80).encode(x="estimate:Q", color=colour, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return alt.layer(rules, dots, zero)
