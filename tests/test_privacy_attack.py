@@ -1,0 +1,488 @@
+"""Issue 16's attack test: no combination of released figures isolates fewer than k people.
+
+The attacker sees only what ``wellbeing export aggregates`` writes, for every level and period kind,
+in JSON and CSV, after ``wellbeing release``. The test wrote every answer itself, so it knows who
+wrote each, and runs the rank test of ``privacy_attack`` over everything released at once: the
+issue's adversarial organisation (teams of 14, 9, 6, 5, 4, 3, 2 and 1; a service whose other
+children are tiny; a team directly under the organisation; twelve weeks across a month and a
+quarter boundary; people moving), Hypothesis-generated trees and answer histories, late answers,
+the open period, and the counts and precision of what is released. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attack_world import (
+    FORMATS,
+    LEVELS,
+    NEEDS_RELEASE,
+    PERIOD_KINDS,
+    World,
+    comparable,
+    every_export,
+    export,
+    fresh_world,
+    parse_export,
+    participation_key,
+    release,
+    release_calendar_available,
+    run_cli,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from privacy_attack import attack_all, band_of, build_attacks, count_problems, describe, mean_problems
+from sqlmodel import Session
+
+from models import calendar
+from models.base import iso_week, week_monday
+from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
+from surveys.submit import submit_pulse_in
+
+K = 5  # the default minimum of distinct people (DESIGN.md, "Privacy rules")
+RECORD_COLUMNS = (
+    "unit unit_name parent level period_start period_end construct mean n suppressed reason".split()
+)
+SMALL_CELL_STATISTICS = ("sd", "std", "stdev", "variance", "se", "min", "max", "median", "distribution")
+ADVERSARIAL_WEEKS = [f"2026-W{w:02d}" for w in range(8, 20)]  # Feb..May 2026, Q1 into Q2
+CLOSED_AS_OF = "2027-01-15"  # every period of 2026 has closed, the year too
+LIVE_AS_OF = "2026-05-07"  # Thursday of W19: W18 and April released, W19 and May still open
+
+pending = pytest.mark.xfail(strict=False, reason="release calendar not on this branch yet")
+
+
+def require_release_calendar() -> None:
+    """Fail (not skip) with a clear message when the CLI lacks the interface under test."""
+    if not release_calendar_available():
+        pytest.fail(NEEDS_RELEASE)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    if request.param == "sqlite":
+        return ("sqlite", None)
+    return ("postgres", request.getfixturevalue("postgres_server_url"))
+
+
+def adversarial_org(world: World) -> None:
+    """Issue 16's organisation: teams of 14, 9, 6, 5, 4, 3, 2 and 1 person(s); the service of the
+    6 also holds the 2 and the 1; the 3 sits directly under the organisation."""
+    for code, kind, parent in [
+        ("org", "organisation", None),
+        ("dir-a", "directorate", "org"),
+        ("svc-main", "service", "dir-a"),
+        ("svc-tiny", "service", "dir-a"),
+        ("dir-b", "directorate", "org"),
+        ("svc-b", "service", "dir-b"),
+    ]:
+        world.add_unit(code, kind, parent)
+    for team, parent, size in [
+        ("t14", "svc-main", 14),
+        ("t9", "svc-main", 9),
+        ("t6", "svc-tiny", 6),
+        ("t2", "svc-tiny", 2),
+        ("t1", "svc-tiny", 1),
+        ("t5", "svc-b", 5),
+        ("t4", "svc-b", 4),
+        ("t3", "org", 3),
+    ]:
+        world.add_unit(team, "team", parent)
+        world.add_people(team, size)
+
+
+def adversarial_answers(world: World, weeks: list[str], seed: int = 16) -> None:
+    """Most people answer most weeks; the 1-person team every week (issue 16, leak 2); team t6 skips
+    a week; one person moves t9 -> t4 at the quarter boundary, one t5 -> t3 mid-month."""
+    rng = random.Random(seed)
+    people = sorted(world.person_ids)
+    for week in weeks:
+        if week == "2026-W14":
+            world.move("t9.p8", "t4")
+        if week == "2026-W11":
+            world.move("t5.p4", "t3")
+        answering = [
+            person
+            for person in people
+            if person == "t1.p0"
+            or (rng.random() < 0.8 and not (world.team_of[person] == "t6" and week == "2026-W12"))
+        ]
+        world.answer_week(week, answering, rng)
+
+
+@pytest.fixture(scope="module")
+def closed_world(
+    backend: tuple[str, str | None], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, Path]]:
+    """The adversarial organisation, every period closed and released."""
+    folder = tmp_path_factory.mktemp("closed")
+    with fresh_world(backend[0], folder, backend[1]) as world:
+        adversarial_org(world)
+        adversarial_answers(world, ADVERSARIAL_WEEKS)
+        if release_calendar_available():
+            done = release(world, CLOSED_AS_OF)
+            assert done.code == 0, done.said
+        yield world, folder
+
+
+def assert_no_leak(world: World, exports: Any) -> None:
+    """The property, and the checks that keep it meaningful: the harness's model of every cell
+    agrees with the released means and counts, and nothing stands on fewer than k people."""
+    cells = exports.cells()
+    attacks = build_attacks(world.responses, cells, world.tree, K)
+    assert mean_problems(cells, attacks.__getitem__) == []
+    assert count_problems(cells, attacks.__getitem__, K) == []
+    leaks = attack_all(world.responses, cells, world.tree, K)
+    assert not leaks, "released figures isolate fewer than k people:\n" + describe(leaks)
+
+
+def assert_records_follow_the_calendar(records: dict[str, list[dict[str, Any]]], world: World) -> None:
+    """Every record has the documented columns, its level, and one whole period of its kind."""
+    for name, rows in records.items():
+        level, kind = name.split(".")[0].split("-")
+        for row in rows:
+            assert set(RECORD_COLUMNS) <= set(row), f"{name}: columns {sorted(row)}"
+            assert row["unit"] in world.parents, f"{name}: unknown unit {row['unit']!r}"
+            assert row["level"] == level or level == "unit", f"{name}: {row}"
+            label = calendar.period_of(row["period_start"], kind)  # type: ignore[arg-type]
+            weeks = calendar.weeks_in(label)
+            assert (row["period_start"], row["period_end"]) == (weeks[0], weeks[-1]), f"{name}: {row}"
+
+
+@pending
+def test_the_adversarial_organisation_isolates_nobody(closed_world: tuple[World, Path]) -> None:
+    """(a) Every level x period kind x format, all released at once: the rank test finds nothing."""
+    require_release_calendar()
+    world, folder = closed_world
+    exports = every_export(world, folder / "all")
+    assert_records_follow_the_calendar(exports.records, world)
+    cells = exports.cells()
+    by_export = {
+        name: {(c.unit, c.first_week, c.construct) for c in cells if c.source == name}
+        for name in exports.records
+    }
+    for name in exports.records:  # JSON and CSV release the same cells
+        twin = name.rsplit(".", 1)[0] + (".csv" if name.endswith(".json") else ".json")
+        assert by_export[name] == by_export[twin], name
+    for kind in PERIOD_KINDS:  # a gate that releases nothing would pass trivially
+        assert by_export[f"organisation-{kind}.json"], f"nothing released for the organisation by {kind}"
+    assert_no_leak(world, exports)
+
+
+def small_cell_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """(e) Statistics of a small cell's own answers: SD, min, max, ... or an interval that is not
+    pooled; and means finer than whole numbers on a banded count (they undo the band)."""
+    problems = []
+    for row in rows:
+        band = band_of(row.get("n"))
+        if band is None or band[0] >= 10:
+            continue
+        for column in SMALL_CELL_STATISTICS:
+            if row.get(column) not in (None, ""):
+                problems.append(
+                    f"{row['unit']} {row['period_start']} {row['construct']}: {column} shown"
+                )
+        mean = row.get("mean")
+        if mean not in (None, "") and float(mean) != round(float(mean)):
+            problems.append(
+                f"{row['unit']} {row['period_start']} {row['construct']}: mean {mean} on n {row['n']}"
+            )
+    return problems
+
+
+@pending
+def test_counts_and_precision_reveal_nothing_extra(closed_world: tuple[World, Path]) -> None:
+    """(e) No released n below k, n below 10 only as a band, no small cell's own dispersion."""
+    require_release_calendar()
+    world, folder = closed_world
+    exports = every_export(world, folder / "precision", formats=("json",))
+    problems = []
+    for rows in exports.records.values():
+        problems += small_cell_problems(rows)
+        for row in rows:
+            band = band_of(row.get("n"))
+            if band is not None:
+                low, high = band
+                if low < K or (low == high and low < 10):
+                    problems.append(
+                        f"{row['unit']} {row['period_start']} {row['construct']}: n {row['n']}"
+                    )
+    assert problems == []
+
+
+@pending
+def test_ranges_select_whole_periods_and_free_ranges_are_refused(
+    closed_world: tuple[World, Path],
+) -> None:
+    """--from/--to take labels of the chosen kind only; anything else, and --by window, is refused
+    with a message naming what is allowed; a valid range is a subset of the full release."""
+    require_release_calendar()
+    world, folder = closed_world
+    full = parse_export(
+        _ok(
+            export(
+                world,
+                "--level",
+                "team",
+                "--period",
+                "month",
+                "--format",
+                "json",
+                output=folder / "m.json",
+            ),
+            folder / "m.json",
+        ),
+        "json",
+    )
+    ranged_file = folder / "m-range.json"
+    ranged = parse_export(
+        _ok(
+            export(
+                world,
+                "--level",
+                "team",
+                "--period",
+                "month",
+                "--format",
+                "json",
+                "--from",
+                "2026-03",
+                "--to",
+                "2026-04",
+                output=ranged_file,
+            ),
+            ranged_file,
+        ),
+        "json",
+    )
+    assert ranged and all(
+        row["period_start"] >= "2026-W10" and row["period_end"] <= "2026-W18" for row in ranged
+    )
+    assert all(row in full for row in ranged)
+    for kind, wrong in [
+        ("month", ("--from", "2026-W10", "--to", "2026-W13")),  # weeks for months
+        ("week", ("--from", "2026-03-02", "--to", "2026-03-29")),  # dates
+        ("quarter", ("--from", "2026-02", "--to", "2026-04")),  # months for quarters
+        ("week", ("--from", "2026-W12", "--to", "2026-W10")),  # backwards
+        (
+            "year",
+            (
+                "--from",
+                "2026-Q1",
+            ),
+        ),
+    ]:
+        done = export(world, "--level", "team", "--period", kind, "--format", "json", *wrong)
+        assert done.code != 0, f"{kind} {wrong} was accepted"
+        assert calendar.LABEL_EXAMPLES[kind] in done.said or kind in done.said, done.said  # type: ignore[index]
+    for by in (("--by", "window"), ("--by", "window", "--from", "2026-W10", "--to", "2026-W17")):
+        done = export(world, "--level", "team", *by)
+        assert done.code != 0, f"{by} was accepted"
+        assert "period" in done.said.lower(), done.said
+
+
+def _ok(done: Any, target: Path) -> bytes:
+    assert done.code == 0, done.said
+    return target.read_bytes()
+
+
+@pytest.fixture
+def live_world(backend: tuple[str, str | None], tmp_path: Path) -> Iterator[tuple[World, Path]]:
+    """The adversarial organisation in the middle of May: answers up to the current week W19
+    (one per test: each test releases it on its own dates)."""
+    folder = tmp_path
+    with fresh_world(backend[0], folder, backend[1]) as world:
+        adversarial_org(world)
+        adversarial_answers(world, ADVERSARIAL_WEEKS)
+        yield world, folder
+
+
+def released_labels(records: dict[str, list[dict[str, Any]]]) -> set[str]:
+    return {
+        calendar.period_of(row["period_start"], name.split(".")[0].split("-")[1])  # type: ignore[arg-type]
+        for name, rows in records.items()
+        for row in rows
+    }
+
+
+@pending
+def test_open_and_grace_periods_export_nothing(live_world: tuple[World, Path]) -> None:
+    """(d) Within W18's grace period nothing of W18 is out; once released, still nothing of the
+    open week W19, its month, quarter or year, though answers for W19 are stored."""
+    require_release_calendar()
+    world, folder = live_world
+    assert any(r.week == "2026-W19" for r in world.responses)
+    done = release(world, "2026-05-05")  # W18 closed on Sunday 3 May: still in its 2 days' grace
+    assert done.code == 0, done.said
+    early = released_labels(every_export(world, folder / "early", formats=("json",)).records)
+    assert "2026-W18" not in early and "2026-W17" in early, sorted(early)
+    done = release(world, LIVE_AS_OF)
+    assert done.code == 0, done.said
+    exports = every_export(world, folder / "live", formats=("json",))
+    labels = released_labels(exports.records)
+    assert {"2026-W18", "2026-04", "2026-Q1"} <= labels, sorted(labels)
+    assert not labels & {"2026-W19", "2026-05", "2026-Q2", "2026"}, sorted(labels)
+    as_of = week_monday("2026-W19")
+    for label in labels:
+        assert calendar.last_day(label) < as_of, f"{label} released before it closed"
+    assert_no_leak(world, exports)
+
+
+@pending
+def test_late_answers_are_refused_and_change_nothing(live_world: tuple[World, Path]) -> None:
+    """(c) After a release, an answer or an import for a released week is refused whole with the
+    period named, and every export is the same before and after; a later release adds periods
+    without changing one figure already out."""
+    require_release_calendar()
+    world, folder = live_world
+    done = release(world, LIVE_AS_OF)
+    assert done.code == 0, done.said
+    before = every_export(world, folder / "before")
+    late_refusals(world, folder)
+    after = every_export(world, folder / "after")
+    assert comparable(after.files) == comparable(before.files)
+    done = release(world, "2026-06-10")  # May closes: W19..W23 and 2026-05 are released now
+    assert done.code == 0, done.said
+    later = every_export(world, folder / "later", formats=("json",))
+    for name, rows in before.records.items():
+        if name.endswith(".json"):
+            assert all(row in later.records[name] for row in rows), f"{name}: a released figure changed"
+    assert released_labels(later.records) > released_labels(before.records)
+    assert_no_leak(world, later)
+
+
+def late_refusals(world: World, folder: Path) -> None:
+    """A submission and an import row for released W18 (and W10) are refused, naming a period;
+    an import for the open week W19 in the same form is accepted (so the refusal is about the
+    release, not the file); the released exports must not move."""
+    for week in ("2026-W18", "2026-W10"):
+        person = next(
+            p
+            for p in sorted(world.person_ids)
+            if not any(r.person == p and r.week == week for r in world.responses)
+        )
+        with Session(world.engine) as session, pytest.raises(Exception) as refused:
+            submit_pulse_in(
+                session,
+                person_id=world.person_ids[person],
+                team_id=world.unit_ids[world.team_of[person]],
+                week=week,
+                answers=_answers(),
+                participation_key=participation_key(),
+                known_names=(),
+            )
+            session.commit()
+        names_period(str(refused.value), week)
+    header = "team,period," + ",".join(f"who5_{i}" for i in range(1, 6))
+    for week, accepted in (("2026-W18", False), ("2026-W19", True)):
+        rows = [f"t1,{week},5,5,5,5,5", f"t14,{week},1,2,3,4,5"]
+        file = folder / f"import-{week}.csv"
+        file.write_text(header + "\n" + "\n".join(rows) + "\n")
+        done = run_cli(
+            "import-responses", str(file), "--instrument", "who5", "--database-url", world.url
+        )
+        if accepted:
+            assert done.code == 0, done.said
+        else:
+            assert done.code != 0, f"an import into released {week} was accepted"
+            names_period(done.said, week)
+
+
+def names_period(message: str, week: str) -> None:
+    labels = {week, *calendar.periods_of_week(week).values()}
+    assert any(label in message for label in labels), f"refusal names no period of {week}: {message}"
+
+
+def _answers() -> dict[str, int]:
+    return {item.id: item.scale.min for _, item in get_composition(DEFAULT_COMPOSITION_ID).items}
+
+
+def test_every_export_of_the_interface_is_covered() -> None:
+    """The attack reads every level and period kind in both formats: the contract's whole surface."""
+    assert LEVELS == ("team", "unit", "organisation")
+    assert PERIOD_KINDS == tuple(calendar.PERIOD_KINDS)
+    assert FORMATS == ("json", "csv")
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> dict[str, Any]:
+    """An organisation tree (depth 1-3, 1-8 teams of 1-15 people) and an answer history: weeks
+    across a month, quarter or year boundary, people answering some weeks, whole team-weeks
+    missing, a few people moving team."""
+    depth = draw(st.integers(1, 3))
+    units: list[tuple[str, str, str | None]] = [("org", "organisation", None)]
+    if depth >= 2:
+        for d in range(draw(st.integers(1, 2))):
+            units.append((f"d{d}", "directorate", "org"))
+            for s in range(draw(st.integers(0, 2)) if depth == 3 else 0):
+                units.append((f"d{d}s{s}", "service", f"d{d}"))
+    parents = [code for code, _, _ in units if depth == 1 or code != "org" or draw(st.booleans())]
+    teams = [
+        (f"t{i}", draw(st.sampled_from(parents)), draw(st.integers(1, 15)))
+        for i in range(draw(st.integers(1, 8)))
+    ]
+    first = draw(st.sampled_from(["2026-W12", "2026-W13", "2025-W52", "2026-W08"]))
+    count = draw(st.integers(3, 6))
+    weeks = [iso_week(week_monday(first) + timedelta(days=7 * i)) for i in range(count)]
+    moves = draw(
+        st.lists(
+            st.tuples(st.integers(0, 200), st.integers(1, count - 1), st.integers(0, len(teams) - 1)),
+            max_size=3,
+        )
+    )
+    return {
+        "units": units,
+        "teams": teams,
+        "weeks": weeks,
+        "rate": draw(st.sampled_from([0.5, 0.8, 1.0])),
+        "gap": draw(st.sampled_from([0.0, 0.2])),
+        "moves": moves,
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+def build_history(world: World, history: dict[str, Any]) -> None:
+    for code, kind, parent in history["units"]:
+        world.add_unit(code, kind, parent)
+    for code, parent, size in history["teams"]:
+        world.add_unit(code, "team", parent)
+        world.add_people(code, size)
+    rng = random.Random(history["seed"])
+    people = sorted(world.person_ids)
+    team_codes = [code for code, _, _ in history["teams"]]
+    for index, week in enumerate(history["weeks"]):
+        for person_index, at, team in history["moves"]:
+            if at == index:
+                world.move(people[person_index % len(people)], team_codes[team])
+        missing = {code for code in team_codes if rng.random() < history["gap"]}
+        answering = [
+            p for p in people if world.team_of[p] not in missing and rng.random() < history["rate"]
+        ]
+        world.answer_week(week, answering, rng)
+
+
+@pending
+@settings(
+    max_examples=int(os.environ.get("WELLBEING_ATTACK_EXAMPLES", "6")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories())
+def test_generated_organisations_isolate_nobody(
+    backend: tuple[str, str | None], tmp_path: Path, history: dict[str, Any]
+) -> None:
+    """(b) Any tree and answer history, every period closed and released: every JSON export
+    (all levels, all period kinds) together isolates nobody."""
+    require_release_calendar()
+    with fresh_world(backend[0], tmp_path, backend[1]) as world:
+        build_history(world, history)
+        done = release(world, CLOSED_AS_OF)
+        assert done.code == 0, done.said
+        exports = every_export(world, tmp_path / f"h{history['seed']}", formats=("json",))
+        assert_records_follow_the_calendar(exports.records, world)
+        assert_no_leak(world, exports)
