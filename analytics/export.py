@@ -1,6 +1,6 @@
-"""Open-data style releases of gated aggregates (CLI ``wellbeing export aggregates`` and the HR
-page's downloads). Records come only from the gate's ``organisation_figures``; suppressed records
-carry their reason and no mean, interval or count.
+"""Open-data style releases of released aggregates (CLI ``wellbeing export aggregates`` and the HR
+page's downloads). Records come only from the store of frozen releases, through the gate's
+``organisation_figures``; suppressed records carry their reason and no mean or count.
 
 JSON: ``{"metadata": {...}, "records": [...]}``. CSV: the same record columns, one row per record;
 its metadata goes to a sidecar ``<file>.metadata.json`` (so the CSV loads with a plain
@@ -18,23 +18,23 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session
 
-from analytics.aggregates import OrgTree, instrument_versions, known_weeks, load_tree
-from analytics.gate import (
+from analytics.aggregates import OrgTree, instrument_versions, load_tree
+from analytics.privacy import (
     EXACT_COUNT_FROM,
-    FIGURE_COLUMNS,
+    PARTICIPATION,
     REASON_NEIGHBOUR,
+    REASON_PERIOD,
     REASON_TOO_FEW,
+    RECORD_COLUMNS,
     PrivacyRules,
     organisation_figures,
-    rules_in_force,
+    released_periods,
 )
-from models import audit
+from analytics.privacy.rules import rules_for_period
+from models import audit, calendar
 from models.access import Viewer
 
-# The published record: the gate's figure columns without its internal "basis" note.
-RECORD_COLUMNS: tuple[str, ...] = tuple(column for column in FIGURE_COLUMNS if column != "basis")
 LEVELS: tuple[str, ...] = ("team", "unit", "organisation")
-EXPORT_BY: tuple[str, ...] = ("week", "window")
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,10 @@ class Release:
         return pd.DataFrame(self.records, columns=list(RECORD_COLUMNS))
 
 
-def _level_of(tree: OrgTree, unit_code: str, codes: dict[str, int]) -> str:
-    unit = tree.units[codes[unit_code]]
-    if tree.parent(unit.id) is None:
+def _level_of(tree: OrgTree, unit_id: int) -> str:
+    if tree.parent(unit_id) is None:
         return "organisation"
-    return "team" if unit.kind == "team" else "unit"
+    return "team" if tree.units[unit_id].kind == "team" else "unit"
 
 
 def _clean(value: Any) -> Any:
@@ -61,10 +60,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def default_range(session: Session) -> tuple[str, str] | None:
-    """The first and last pulse periods on record, or None when there are none."""
-    weeks = known_weeks(session)
-    return (weeks[0], weeks[-1]) if weeks else None
+def select_periods(
+    released: list[str], kind: calendar.PeriodKind, start: str | None, end: str | None
+) -> list[str]:
+    """Released periods of ``kind`` between two labels of that kind (whole periods only); raises
+    calendar.PeriodError naming the allowed forms for anything else."""
+    if start is not None:
+        calendar.parse(start, kind)
+    if end is not None:
+        calendar.parse(end, kind)
+    if start is not None and end is not None and start > end:
+        raise calendar.PeriodError(f"{start} is after {end}")
+    return [p for p in released if (start is None or p >= start) and (end is None or p <= end)]
 
 
 def build_release(
@@ -73,67 +80,72 @@ def build_release(
     viewer: Viewer,
     rules: PrivacyRules,
     level: str,
-    start_week: str,
-    end_week: str,
-    by: str = "week",
+    kind: calendar.PeriodKind = "week",
+    start: str | None = None,
+    end: str | None = None,
     organisation_id: int | None = None,
     generated_at: datetime | None = None,
 ) -> Release:
-    """Gated records at one level (team, unit = any unit between organisation and team, or
-    organisation) with the metadata a publisher needs: range, thresholds, instruments, time."""
+    """Released records at one level (team; unit = any unit between organisation and team;
+    organisation) for every released period of ``kind`` (or those from ``start`` to ``end``),
+    with the metadata a publisher needs: periods, thresholds, instruments, time."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    if by not in EXPORT_BY:
-        raise ValueError(f"by must be one of {', '.join(EXPORT_BY)}, not {by!r}")
-    if start_week > end_week:
-        raise ValueError(f"the range starts ({start_week}) after it ends ({end_week})")
+    if kind not in calendar.PERIOD_KINDS:
+        raise ValueError(f"period must be one of {', '.join(calendar.PERIOD_KINDS)}, not {kind!r}")
+    periods = select_periods(released_periods(session, kind=kind), kind, start, end)
     figures = organisation_figures(
-        session=session,
-        viewer=viewer,
-        rules=rules,
-        start_week=start_week,
-        end_week=end_week,
-        by=by,
-        organisation_id=organisation_id,
+        session=session, viewer=viewer, kind=kind, periods=periods, organisation_id=organisation_id
     )
     tree = load_tree(session)
-    codes = {unit.code: unit.id for unit in tree.units.values()}
+    records: list[dict[str, Any]] = [
+        {column: _clean(row[column]) for column in RECORD_COLUMNS}
+        for row in figures.to_dict("records")
+        if row["construct"] != PARTICIPATION and _level_of(tree, int(row["unit_id"])) == level
+    ]
     roots = [tree.root_of(organisation_id)] if organisation_id is not None else tree.roots
-    records: list[dict[str, Any]] = []
-    for row in figures.to_dict("records"):
-        if _level_of(tree, row["unit"], codes) != level:
-            continue
-        records.append({column: _clean(row[column]) for column in RECORD_COLUMNS})
     thresholds = {}
     for root in roots:
-        in_force = rules_in_force(
-            session, organisation_id=root, start_week=start_week, end_week=end_week, defaults=rules
+        in_force = (
+            rules_for_period(session, organisation_id=root, period=periods[-1], defaults=rules)
+            if periods
+            else rules
         )
         thresholds[tree.units[root].code] = {
             "min_group_size": in_force.min_group_size,
             "min_comment_group_size": in_force.min_comment_group_size,
-            "pooling_weeks": in_force.pooling_weeks,
+            "pooling_period": in_force.pooling_period,
         }
+    first = calendar.first_week(periods[0]) if periods else None
+    last = calendar.last_week(periods[-1]) if periods else None
     metadata = {
-        "title": "Wellbeing pulse: gated aggregates",
+        "title": "Wellbeing pulse: released aggregates",
         "level": level,
-        "by": by,
-        "period_start": start_week,
-        "period_end": end_week,
+        "period": kind,
+        "periods": periods,
+        "period_start": first,
+        "period_end": last,
         "thresholds": thresholds,
         "instrument_versions": instrument_versions(
-            session, team_ids=None, start_week=start_week, end_week=end_week
-        ),
+            session, team_ids=None, start_week=first, end_week=last
+        )
+        if periods
+        else [],
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "record_count": len(records),
         "notes": [
-            "Every figure passed the privacy gate: at least min_group_size responses lie behind it, "
-            "and no suppressed group can be recovered by subtracting released figures within a parent.",
-            f"n is exact from {EXACT_COUNT_FROM} responses; below that it is a band such as '5-9'.",
-            "ci_low/ci_high: 95% t-interval of the mean.",
-            f"reason: '{REASON_TOO_FEW}' or '{REASON_NEIGHBOUR}' (complementary suppression); "
-            "suppressed records carry no mean, interval or n.",
-            "Scales: wellbeing 0-100 (WHO-5 %), HSE domains 1-5 (higher is better), ONS4 0-10.",
+            "Figures exist only for closed calendar periods (ISO week; month, quarter and year made "
+            "of the weeks whose Thursday they hold), released once after a grace period and never "
+            "revised.",
+            "Every figure passed the privacy gate: at least min_group_size distinct people lie "
+            "behind it, and no combination of released figures (other units, other periods) "
+            "isolates fewer.",
+            f"n is the number of people: exact from {EXACT_COUNT_FROM}; below that a band such as "
+            "'5-9'.",
+            "mean: wellbeing (WHO-5, 0-100) as a whole number; HSE domains (1-5) and ONS4 (0-10) "
+            "to one decimal. No interval or spread is published for a cell.",
+            f"reason: '{REASON_TOO_FEW}', '{REASON_NEIGHBOUR}' or '{REASON_PERIOD}' "
+            "(complementary suppression); suppressed records carry no mean or n.",
         ],
         "columns": list(RECORD_COLUMNS),
     }
@@ -161,6 +173,6 @@ def record_export(session: Session, *, actor: str, release: Release, destination
         target=destination,
         detail={
             key: release.metadata[key]
-            for key in ("level", "by", "period_start", "period_end", "record_count")
+            for key in ("level", "period", "period_start", "period_end", "record_count")
         },
     )

@@ -5,15 +5,18 @@ Lower layers never read settings: the app passes thresholds and keys down as arg
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from analytics.gate import PrivacyRules
+    from analytics.privacy import PrivacyRules, ReleaseSchedule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'wellbeing.db'}"
@@ -36,20 +39,38 @@ class Settings(BaseSettings):
     # Privacy thresholds: an organisation may be stricter, never below the floor.
     min_group_size: int = Field(5, ge=3)
     min_comment_group_size: int = Field(10, ge=5)
-    pooling_weeks: int = Field(4, ge=1, le=13)
+    # Small teams are pooled into this aligned period (never a rolling window), then rolled up.
+    pooling_period: Literal["month", "quarter"] = "month"
+    # A period is released (computed once, frozen) this many days after it closes, in this zone.
+    release_grace_days: int = Field(2, ge=0, le=28)
+    time_zone: str = "Europe/London"
     # Recompute the team dashboards' shared gate results in the background, and keep the
     # comment-scrubbing name index built (app/warmup.py).
     warm_dashboards: bool = True
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""
-        from analytics.gate import PrivacyRules  # deferred: reading settings stays light
+        from analytics.privacy import PrivacyRules  # deferred: reading settings stays light
 
         return PrivacyRules(
             min_group_size=self.min_group_size,
             min_comment_group_size=self.min_comment_group_size,
-            pooling_weeks=self.pooling_weeks,
+            pooling_period=self.pooling_period,
         )
+
+    def release_schedule(self) -> ReleaseSchedule:
+        """When closed periods are released: after the grace days, in the organisation's zone."""
+        from analytics.privacy import ReleaseSchedule
+
+        return ReleaseSchedule(grace_days=self.release_grace_days, time_zone=self.time_zone)
+
+    @model_validator(mode="after")
+    def _time_zone_is_known(self) -> Settings:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{self.time_zone!r} is not a time zone such as Europe/London") from None
+        return self
 
     @model_validator(mode="after")
     def _production_is_locked_down(self) -> Settings:
@@ -74,6 +95,7 @@ def get_settings() -> Settings:
 
     Raises SettingsError with one readable line per problem instead of pydantic's dump.
     """
+    _refuse_retired_settings()
     try:
         return Settings()
     except ValidationError as error:
@@ -83,3 +105,21 @@ def get_settings() -> Settings:
             for problem in error.errors()
         ]
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None
+
+
+# Settings that no longer exist, with what replaces them: a start that still sets one is refused
+# with this message rather than silently running with a different privacy rule.
+RETIRED_SETTINGS = {
+    "WELLBEING_POOLING_WEEKS": (
+        "WELLBEING_POOLING_WEEKS is no longer used: figures exist only for aligned calendar "
+        "periods, and a small team is pooled into its month or quarter, never a rolling window. "
+        "Remove it and set WELLBEING_POOLING_PERIOD=month (the default) or quarter."
+    ),
+}
+
+
+def _refuse_retired_settings() -> None:
+    found = {**dotenv_values(".env"), **os.environ}
+    problems = [message for name, message in RETIRED_SETTINGS.items() if found.get(name)]
+    if problems:
+        raise SettingsError("Invalid settings:\n" + "\n".join(problems))

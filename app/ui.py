@@ -31,7 +31,10 @@ def _engine_for(url: str) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def _warmer_for(url: str) -> DashboardWarmer:
-    warmer = DashboardWarmer(_engine_for(url), get_settings().privacy_rules())
+    settings = get_settings()
+    warmer = DashboardWarmer(
+        _engine_for(url), settings.privacy_rules(), schedule=settings.release_schedule()
+    )
     warmer.start()
     return warmer
 

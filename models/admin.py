@@ -1,6 +1,6 @@
 """What the Admin page does, each function checking the admin role itself (not only the page).
 
-Threshold floors are checked by the caller with ``analytics.gate.PrivacyRules`` (the one place that
+Threshold floors are checked by the caller with ``analytics.privacy.PrivacyRules`` (the one place that
 knows them); this module stores the choice from the next week on and audits it.
 """
 
@@ -19,7 +19,7 @@ from models.org_csv import ImportSummary, export_org, import_org
 from models.org_settings import get_org_setting, next_week, set_org_setting
 from models.outcomes import OrgSetting
 
-PRIVACY_KEYS: tuple[str, ...] = ("min_group_size", "min_comment_group_size", "pooling_weeks")
+PRIVACY_KEYS: tuple[str, ...] = ("min_group_size", "min_comment_group_size", "pooling_period")
 
 
 def organisations(session: Session, viewer: Viewer) -> list[Unit]:

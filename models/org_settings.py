@@ -1,6 +1,6 @@
 """Per-organisation settings that change only from the next period, with an audit entry.
 
-Keys in use: ``min_group_size``, ``min_comment_group_size``, ``pooling_weeks`` (privacy gate) and
+Keys in use: ``min_group_size``, ``min_comment_group_size``, ``pooling_period`` (privacy gate) and
 ``pulse_composition`` (surveys). Values are JSON.
 """
 

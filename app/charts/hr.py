@@ -41,30 +41,30 @@ def _empty(message: str) -> alt.Chart:
 
 
 def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
-    """Released means of one construct over time, one line per unit, with 95% interval bands."""
+    """Released means of one construct, one line per unit, one point per released period (no
+    interval: a cell's own spread is never released)."""
     rows = _released(figures)
     rows = rows[rows["construct"] == construct] if not rows.empty else rows
     if rows.empty:
         return _empty("No released figures for this selection")
     rows = rows.assign(n_text=rows["n"].astype(str))
-    base = alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit").encode(
-        x=alt.X("period_end:O", title="Week (end of period)"),
-        color=alt.Color("unit_name:N", title="Unit"),
+    return (
+        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", title="Period"),
+            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
+            color=alt.Color("unit_name:N", title="Unit"),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="Unit"),
+                alt.Tooltip("period:N", title="Period"),
+                alt.Tooltip("period_start:N", title="From week"),
+                alt.Tooltip("period_end:N", title="To week"),
+                alt.Tooltip("mean:Q", title="Mean"),
+                alt.Tooltip("n_text:N", title="People"),
+            ],
+        )
     )
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("ci_low:Q", title="Mean"), y2="ci_high:Q")
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", scale=alt.Scale(zero=False)),
-        tooltip=[
-            alt.Tooltip("unit_name:N", title="Unit"),
-            alt.Tooltip("period_start:N", title="From"),
-            alt.Tooltip("period_end:N", title="To"),
-            alt.Tooltip("mean:Q", title="Mean", format=".2f"),
-            alt.Tooltip("ci_low:Q", title="95% CI low", format=".2f"),
-            alt.Tooltip("ci_high:Q", title="95% CI high", format=".2f"),
-            alt.Tooltip("n_text:N", title="Responses"),
-        ],
-    )
-    return alt.layer(band, line)
 
 
 def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
@@ -96,7 +96,7 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
             alt.Tooltip("unit_name:N", title="Unit"),
             alt.Tooltip("construct:N", title="Construct"),
             alt.Tooltip("shown:N", title="Mean"),
-            alt.Tooltip("n_text:N", title="Responses"),
+            alt.Tooltip("n_text:N", title="People"),
             alt.Tooltip("why:N", title="Status"),
         ],
     }
@@ -121,56 +121,54 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
 
 
 def participation_chart(rates: pd.DataFrame) -> alt.Chart:
-    """Response rate by unit: bars where the rate is released exactly (10+ responses); banded or
-    suppressed units show their label only."""
+    """Response rate by unit: a bar where the rate is released exactly (10+ people); a banded rate
+    is drawn as the range it allows, a suppressed unit only says so."""
     if rates.empty:
         return _empty("No participation figures")
-    frame = rates.copy()
-    frame["rate"] = frame["response_rate"].astype(float)
-    base = alt.Chart(frame, title="Participation (responses / active members)").encode(
+    frame = rates[["unit_name", "rate_label", "low", "high"]].copy()
+    frame["low"] = frame["low"].astype(float)
+    frame["high"] = frame["high"].astype(float)
+    base = alt.Chart(frame, title="Participation (people who answered / people in the unit)").encode(
         y=alt.Y("unit_name:N", title="Unit", sort="-x"),
         tooltip=[
             alt.Tooltip("unit_name:N", title="Unit"),
             alt.Tooltip("rate_label:N", title="Response rate"),
-            alt.Tooltip("members:Q", title="Active members"),
-            alt.Tooltip("basis:N", title="Basis"),
         ],
     )
-    bars = base.mark_bar().encode(
-        x=alt.X(
-            "rate:Q", title="Response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
-        )
+    axis = alt.X(
+        "low:Q", title="Response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
     )
-    labels = base.mark_text(align="left", dx=4).encode(x=alt.value(4), text="rate_label:N")
-    return alt.layer(bars, labels)
+    at_least = base.mark_bar().encode(x=axis)
+    band = base.mark_bar(opacity=0.35).encode(x=axis, x2="high:Q")
+    return alt.layer(at_least, band)
 
 
 def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Chart:
-    """Mean by work pattern per unit (released slices only) with 95% intervals."""
+    """Mean by work pattern per unit (released slices only)."""
     rows = _released(slices)
     if rows.empty:
         return _empty("No work-pattern slice passes the privacy gate for this selection")
     rows = rows.assign(n_text=rows["n"].astype(str))
-    base = alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern").encode(
-        x=alt.X("work_pattern:N", title="Work pattern"),
-        xOffset="unit_name:N",
-        color=alt.Color("unit_name:N", title="Unit"),
+    return (
+        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern")
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("work_pattern:N", title="Work pattern"),
+            xOffset="unit_name:N",
+            color=alt.Color("unit_name:N", title="Unit"),
+            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("unit_name:N", title="Unit"),
+                alt.Tooltip("work_pattern:N", title="Pattern"),
+                alt.Tooltip("mean:Q", title="Mean"),
+                alt.Tooltip("n_text:N", title="People"),
+            ],
+        )
     )
-    points = base.mark_point(filled=True, size=80).encode(
-        y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
-        tooltip=[
-            alt.Tooltip("unit_name:N", title="Unit"),
-            alt.Tooltip("work_pattern:N", title="Pattern"),
-            alt.Tooltip("mean:Q", title="Mean", format=".2f"),
-            alt.Tooltip("n_text:N", title="Responses"),
-        ],
-    )
-    bars = base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q")
-    return alt.layer(bars, points)
 
 
 def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
-    """Released means with intervals beside published norms (WHO-5 cut-off 50, HSE p20/p50/p80,
+    """Released means beside published norms (WHO-5 cut-off 50, HSE p20/p50/p80,
     ONS4 UK averages), one panel per scale so each axis is honest."""
     rows = _released(figures)
     if rows.empty:
@@ -195,9 +193,8 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
             continue
         norms = pd.DataFrame([vars(line) for line in norm_lines(sorted(set(data["construct"])))])
         base = alt.Chart(data).encode(y=alt.Y("construct:N", title=None))
-        interval = base.mark_rule().encode(x=alt.X("ci_low:Q", title="Mean"), x2="ci_high:Q")
         point = base.mark_point(filled=True, size=70).encode(
-            x="mean:Q",
+            x=alt.X("mean:Q", title="Mean"),
             color=alt.Color("unit_name:N", title="Unit"),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="Unit"),
@@ -216,7 +213,7 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
                 tooltip=["label:N", alt.Tooltip("value:Q", format=".2f"), "source:N"],
             )
         )
-        panels.append(alt.layer(ticks, interval, point, title=title).resolve_scale(color="independent"))
+        panels.append(alt.layer(ticks, point, title=title).resolve_scale(color="independent"))
     if not panels:
         return _empty("No construct with a published norm in this selection")
     return alt.vconcat(*panels)

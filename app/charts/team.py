@@ -56,32 +56,31 @@ def released_rows(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def wellbeing_chart(series: pd.DataFrame, *, title: str = "Wellbeing (WHO-5, 0-100)") -> alt.Chart:
-    """The released weekly means with their 95% interval; colour says the basis (team, pooled,
-    rolled up) so a pooled or rolled-up point never passes for a weekly team figure."""
-    rows = released_rows(series)[["week", "mean", "ci_low", "ci_high", "n", "basis"]].copy()
+    """The released weekly means; colour says the basis (team, pooled, rolled up) so a pooled or
+    rolled-up point never passes for a weekly team figure. No interval: a small cell's own spread
+    would help undo it (the privacy rules)."""
+    rows = released_rows(series)[["week", "mean", "n", "basis"]].copy()
     rows["n"] = rows["n"].astype(str)
-    base = alt.Chart(rows, title=title).encode(x=alt.X("week:O", title="ISO week"))
-    band = base.mark_area(opacity=0.2).encode(
-        y=alt.Y("ci_low:Q", title="Mean", scale=alt.Scale(domain=[0, 100])), y2="ci_high:Q"
+    return (
+        alt.Chart(rows, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:O", title="ISO week"),
+            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("basis:N", title="Basis", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("week:O", title="Week"),
+                alt.Tooltip("mean:Q", title="Mean", format=".0f"),
+                alt.Tooltip("n:N", title="People"),
+                alt.Tooltip("basis:N", title="Basis"),
+            ],
+        )
     )
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("basis:N", title="Basis", legend=alt.Legend(orient="bottom")),
-        tooltip=[
-            alt.Tooltip("week:O", title="Week"),
-            alt.Tooltip("mean:Q", title="Mean", format=".1f"),
-            alt.Tooltip("ci_low:Q", title="95% low", format=".1f"),
-            alt.Tooltip("ci_high:Q", title="95% high", format=".1f"),
-            alt.Tooltip("n:N", title="Responses"),
-            alt.Tooltip("basis:N", title="Basis"),
-        ],
-    )
-    return alt.layer(band, line)
 
 
 def pattern_mix_chart(mix: pd.DataFrame) -> alt.Chart:
-    """Share of responses per work pattern, only if the gate released the slice."""
-    rows = mix[~mix["suppressed"].astype(bool)] if not mix.empty else mix
+    """Share of people per work pattern, only if the gate released the slice with exact counts."""
+    rows = mix[~mix["suppressed"].astype(bool) & mix["share"].notna()] if not mix.empty else mix
     rows = rows[["work_pattern", "share", "n", "basis"]].copy()
     rows["n"] = rows["n"].astype(str)
     return (
@@ -93,7 +92,7 @@ def pattern_mix_chart(mix: pd.DataFrame) -> alt.Chart:
             tooltip=[
                 alt.Tooltip("work_pattern:N", title="Pattern"),
                 alt.Tooltip("share:Q", title="Share", format=".0%"),
-                alt.Tooltip("n:N", title="Responses"),
+                alt.Tooltip("n:N", title="People"),
                 alt.Tooltip("basis:N", title="Basis"),
             ],
         )

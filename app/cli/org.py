@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from analytics.privacy import release_due
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import PROJECT_ROOT, Settings
 from models.db import read_session, write_session
@@ -88,7 +90,7 @@ def export_org_command(
 def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSummary:
     engine = open_engine(settings)
     try:
-        return seed_demo(
+        summary = seed_demo(
             engine,
             participation_key=settings.participation_key.get_secret_value().encode(),
             seed=seed,
@@ -96,6 +98,14 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
             weeks=weeks,
             progress=typer.echo,
         )
+        released = release_due(
+            engine,
+            now=datetime.now(UTC),
+            rules=settings.privacy_rules(),
+            schedule=settings.release_schedule(),
+        )
+        typer.echo(f"Released {len(released)} closed period(s).")
+        return summary
     except DemoError as error:
         fail(str(error))
     except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)

@@ -1,17 +1,23 @@
-"""``wellbeing export aggregates``: an open-data release of gated aggregates (audited as "cli")."""
+"""``wellbeing release`` (freeze closed periods) and ``wellbeing export aggregates`` (publish them).
+
+Exports read only the store of frozen releases: whole calendar periods that have closed, never a
+free range of weeks (a range and the range one week shorter differ by one person's week).
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from analytics.export import build_release, default_range, metadata_json, record_export, to_csv, to_json
-from analytics.gate import SYSTEM_VIEWER
-from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
-from models.base import week_monday
+from analytics.export import build_release, metadata_json, record_export, to_csv, to_json
+from analytics.privacy import SYSTEM_VIEWER, release_due
+from analytics.privacy.release import as_of_moment
+from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
+from models import calendar
 from models.db import read_session, write_session
 
 
@@ -26,19 +32,50 @@ class Format(StrEnum):
     json = "json"
 
 
-class By(StrEnum):
+class Period(StrEnum):
     week = "week"
-    window = "window"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
 
 
-def _week(label: str | None, option: str) -> str | None:
-    if label is None:
-        return None
+def _as_of(text: str | None, time_zone: str) -> datetime:
+    if text is None:
+        return datetime.now(as_of_moment(date.today(), time_zone).tzinfo)
     try:
-        week_monday(label)
+        return as_of_moment(date.fromisoformat(text), time_zone)
     except ValueError:
-        fail(f"{option} {label!r} is not an ISO week such as 2026-W01")
-    return label
+        fail(f"--as-of {text!r} is not a date such as 2026-12-02")
+
+
+@cli.command("release")
+def release(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Release what is due by the start of this day (default: now)"),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Release every closed period whose grace period has passed: computed once, then frozen.
+
+    Meant for cron or a timer (hourly is plenty); running it again releases only what is new."""
+    settings = load_settings(database_url)
+    schedule = settings.release_schedule()
+    now = _as_of(as_of, schedule.time_zone)
+    engine = open_engine(settings)
+    try:
+        done = release_due(
+            engine,
+            now=now,
+            rules=settings.privacy_rules(),
+            schedule=schedule,
+            progress=lambda organisation, period: typer.echo(
+                f"Released {period} for {organisation}", err=True
+            ),
+        )
+    finally:
+        engine.dispose()
+    typer.echo(f"Released {len(done)} period(s).")
 
 
 @export_cli.command("aggregates")
@@ -46,6 +83,9 @@ def export_aggregates(
     level: Annotated[
         Level, typer.Option("--level", help="team, unit (between organisation and team) or organisation")
     ],
+    period: Annotated[
+        Period, typer.Option("--period", help="week, month, quarter or year (default: week)")
+    ] = Period.week,
     fmt: Annotated[Format, typer.Option("--format", help="csv or json")] = Format.csv,
     output: Annotated[
         Path | None,
@@ -55,37 +95,48 @@ def export_aggregates(
             "FILE.metadata.json, or to stderr when writing to stdout.",
         ),
     ] = None,
-    from_week: Annotated[
-        str | None, typer.Option("--from", help="First ISO week, e.g. 2026-W01")
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First period, a label of the --period kind: 2026-W10, 2026-03, 2026-Q1, 2026"
+        ),
     ] = None,
-    to_week: Annotated[str | None, typer.Option("--to", help="Last ISO week, e.g. 2026-W20")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last period, a label of the --period kind")
+    ] = None,
     by: Annotated[
-        By, typer.Option("--by", help="week: one figure per week; window: one per range")
-    ] = By.week,
+        str | None,
+        typer.Option("--by", hidden=True, help="Retired: figures exist only per calendar period"),
+    ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Export gated aggregates with their metadata; only figures the privacy gate releases."""
+    """Export every released figure at one level for one period kind, with its metadata."""
+    if by is not None:
+        fail(
+            "--by is no longer accepted: figures exist only for whole calendar periods; use "
+            f"--period week|month|quarter|year and --from/--to labels such as {calendar.allowed_forms()}"
+        )
+    kind = period.value
+    for option, label in (("--from", start), ("--to", end)):
+        if label is not None:
+            try:
+                calendar.parse(label, kind)  # type: ignore[arg-type]
+            except calendar.PeriodError as error:
+                fail(f"{option}: {error}")
+    if start is not None and end is not None and start > end:
+        fail(f"--from {start} is after --to {end}")
     settings = load_settings(database_url)
-    rules = settings.privacy_rules()
-    start, end = _week(from_week, "--from"), _week(to_week, "--to")
     engine = open_engine(settings)
     try:
         with read_session(engine) as session:
-            known = default_range(session)
-            if known is None and (start is None or end is None):
-                fail("there are no pulse periods on record; give --from and --to")
-            start = start or known[0]  # type: ignore[index]
-            end = end or known[1]  # type: ignore[index]
-            if start > end:
-                fail(f"--from {start} is after --to {end}")
             release = build_release(
                 session=session,
                 viewer=SYSTEM_VIEWER,
-                rules=rules,
+                rules=settings.privacy_rules(),
                 level=level.value,
-                start_week=start,
-                end_week=end,
-                by=by.value,
+                kind=kind,  # type: ignore[arg-type]
+                start=start,
+                end=end,
             )
         text = to_json(release) if fmt is Format.json else to_csv(release)
         destination = str(output) if output else "stdout"

@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import col, select
 
-from analytics.gate import BASIS_TEAM, team_figures
 from analytics.objectives import (
     ActionView,
     KeyResultView,
@@ -26,15 +25,18 @@ from analytics.objectives import (
     team_delivery,
     team_objectives,
 )
+from analytics.privacy import BASIS_TEAM
+from analytics.privacy.views import latest_released_weeks, team_figures
 from app import ui
 from app.charts.team import released_rows
-from app.warmup import DASHBOARD_CONSTRUCTS
 from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids
 from models.db import read_session
 from models.org import Unit
 
 TTL = "10m"
 MAX_ENTRIES = 512
+DASHBOARD_CONSTRUCTS = ("wellbeing",)
+WEEKS_SHOWN = 12  # the latest released weeks a team dashboard shows
 MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=&\"'")
 
 
@@ -51,8 +53,8 @@ def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
     weeks = len(series)
     if released.empty:
         return (
-            f"No wellbeing figure is released for this team: fewer than {min_group_size} answers lie "
-            "behind every week, even pooled or rolled up."
+            f"No wellbeing figure is released for this team: fewer than {min_group_size} people lie "
+            "behind every week, even pooled into a month or quarter or rolled up."
         )
     other = released[released["basis"] != BASIS_TEAM]
     suppressed = weeks - len(released)
@@ -61,7 +63,7 @@ def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
         bases = ", ".join(sorted(set(other["basis"])))
         parts.append(
             f"This team is small: no weekly figure for the team alone is released. The figures shown "
-            f"are {bases}, so that at least {min_group_size} answers lie behind each."
+            f"are {bases}, so that at least {min_group_size} people lie behind each."
         )
     elif not other.empty:
         bases = ", ".join(sorted(set(other["basis"])))
@@ -70,7 +72,7 @@ def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
             f"are {bases}."
         )
     if suppressed:
-        parts.append(f"{suppressed} week(s) are not shown at all (too few answers).")
+        parts.append(f"{suppressed} week(s) are not shown at all (too few people).")
     return " ".join(parts) or None
 
 
@@ -131,19 +133,19 @@ def load_actions(email: str, team_id: int) -> list[ActionView]:
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_wellbeing(
-    email: str, team_id: int, start_week: str, end_week: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The gate's WHO-5 series, work-pattern mix and response rate for the team (all gated)."""
+def load_wellbeing(email: str, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The team's released WHO-5 series over the latest released weeks, its work-pattern mix and
+    its response rate (all read from the store of frozen releases)."""
     with read_session(ui.engine()) as session:
+        viewer = _viewer(session, email)
+        weeks = latest_released_weeks(session, unit_id=team_id, count=WEEKS_SHOWN)
         figures = team_figures(
             session=session,
-            viewer=_viewer(session, email),
-            rules=ui.settings().privacy_rules(),
+            viewer=viewer,
             team_id=team_id,
-            start_week=start_week,
-            end_week=end_week,
+            weeks=weeks,
             constructs=DASHBOARD_CONSTRUCTS,
+            pooling_period=ui.settings().pooling_period,
         )
     return figures.series, figures.mix, figures.rates
 

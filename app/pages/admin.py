@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics.gate import FLOOR_MIN_COMMENT_GROUP_SIZE, FLOOR_MIN_GROUP_SIZE, PrivacyRules
+from analytics.privacy import FLOOR_MIN_COMMENT_GROUP_SIZE, FLOOR_MIN_GROUP_SIZE, PrivacyRules
+from analytics.privacy.rules import POOLING_PERIODS
 from app import ui
 from models import admin
 from models.access import AccessDenied, Viewer
@@ -86,7 +87,7 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
     defaults = {
         "min_group_size": settings.min_group_size,
         "min_comment_group_size": settings.min_comment_group_size,
-        "pooling_weeks": settings.pooling_weeks,
+        "pooling_period": settings.pooling_period,
     }
     today = date.today()
     this_week = iso_week(today)
@@ -109,9 +110,10 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
             session, organisation_id=organisation_id, keys=admin.PRIVACY_KEYS, today=today
         )
     st.write(
-        f"In force this week ({this_week}): at least **{in_force['min_group_size']}** answers behind "
+        f"In force this week ({this_week}): at least **{in_force['min_group_size']}** people behind "
         f"any figure, **{in_force['min_comment_group_size']}** behind any comment, small teams pooled "
-        f"over **{in_force['pooling_weeks']}** weeks. Changes apply from next week and are audited. "
+        f"into their **{in_force['pooling_period']}**. Changes apply from next week (a period released "
+        "later uses the strictest value in force in any of its weeks) and are audited. "
         f"The floors ({FLOOR_MIN_GROUP_SIZE} and {FLOOR_MIN_COMMENT_GROUP_SIZE}) cannot be lowered."
     )
     if pending:
@@ -119,31 +121,32 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
         st.dataframe(pd.DataFrame(pending), hide_index=True)
     with st.form("privacy_thresholds", enter_to_submit=False):
         k = st.number_input(
-            "Fewest answers behind any figure",
+            "Fewest people behind any figure",
             min_value=FLOOR_MIN_GROUP_SIZE,
             max_value=50,
             value=int(upcoming["min_group_size"]),
             step=1,
         )
         comment_k = st.number_input(
-            "Fewest answers behind any comment",
+            "Fewest people behind any comment",
             min_value=FLOOR_MIN_COMMENT_GROUP_SIZE,
             max_value=100,
             value=int(upcoming["min_comment_group_size"]),
             step=1,
         )
-        pooling = st.number_input(
-            "Weeks pooled for a small team",
-            min_value=1,
-            max_value=13,
-            value=int(upcoming["pooling_weeks"]),
+        pooling = st.selectbox(
+            "Period a small team is pooled into",
+            list(POOLING_PERIODS),
+            index=list(POOLING_PERIODS).index(str(upcoming["pooling_period"]))
+            if str(upcoming["pooling_period"]) in POOLING_PERIODS
+            else 0,
         )
         submitted = st.form_submit_button("Schedule from next week", type="primary")
     if submitted:
         values = {
             "min_group_size": int(k),
             "min_comment_group_size": int(comment_k),
-            "pooling_weeks": int(pooling),
+            "pooling_period": str(pooling),
         }
         try:
             PrivacyRules(**values)  # the floors live in the gate

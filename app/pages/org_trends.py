@@ -12,17 +12,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics.aggregates import known_weeks, load_tree
-from analytics.export import RECORD_COLUMNS
-from analytics.gate import (
-    PrivacyRules,
-    organisation_figures,
-    organisation_pattern_figures,
-    organisation_quadrant,
-    organisation_response_rates,
-)
+from analytics.aggregates import load_tree
 from analytics.norms import with_norms
 from analytics.outcomes import QUADRANT_RULE, QuadrantPoint
+from analytics.privacy import PARTICIPATION, RECORD_COLUMNS, organisation_figures, released_periods
+from analytics.privacy.quadrant import organisation_quadrant
+from analytics.privacy.rules import SLICE_PERIOD
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
 from app.charts.team import quadrant_chart
@@ -31,7 +26,8 @@ from models.audit import record
 from models.db import read_session, write_session
 
 VIEWS_KEY = "org_trends_views_recorded"
-DEFAULT_WEEKS = 12
+DEFAULT_PERIODS = {"week": 12, "month": 6, "quarter": 4}
+KIND_LABELS = {"week": "Weeks", "month": "Months", "quarter": "Quarters"}
 
 
 def _engine(url: str):  # type: ignore[no-untyped-def]
@@ -50,7 +46,6 @@ def _hr_viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
 def _units(url: str) -> pd.DataFrame:
     with read_session(_engine(url)) as session:
         tree = load_tree(session)
-        weeks = known_weeks(session)
     rows = [
         {
             "id": unit.id,
@@ -63,55 +58,58 @@ def _units(url: str) -> pd.DataFrame:
         for unit_id in tree.postorder[::-1]
         for unit in [tree.units[unit_id]]
     ]
-    return pd.DataFrame(rows).assign(weeks=[weeks] * len(rows)) if rows else pd.DataFrame()
+    return pd.DataFrame(rows)
 
 
-@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=300, show_spinner=False)
+def _released(url: str, kind: str) -> list[str]:
+    with read_session(_engine(url)) as session:
+        return released_periods(session, kind=kind)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=16, ttl=300, show_spinner=False)
 def _figures(
-    url: str, email: str, start: str, end: str, by: str, k: int, k_comments: int, pooling: int
+    url: str, email: str, kind: str, periods: tuple[str, ...], slices: bool = False
 ) -> pd.DataFrame:
-    rules = PrivacyRules(k, k_comments, pooling)
+    """Released cells of the chosen periods (read from the store; cached by what was released)."""
     with read_session(_engine(url)) as session:
         viewer = _hr_viewer(session, email)
         return organisation_figures(
-            session=session, viewer=viewer, rules=rules, start_week=start, end_week=end, by=by
+            session=session,
+            viewer=viewer,
+            kind=kind,
+            periods=list(periods),
+            slices=slices,  # type: ignore[arg-type]
         )
 
 
 @st.cache_data(max_entries=8, ttl=300, show_spinner=False)
-def _rates(
-    url: str, email: str, start: str, end: str, k: int, k_comments: int, pooling: int
-) -> pd.DataFrame:
-    rules = PrivacyRules(k, k_comments, pooling)
+def _quadrant(url: str, email: str, today: str, released: tuple[str, ...]) -> list[QuadrantPoint]:
+    del released  # keys the cache: a new release is a new entry
     with read_session(_engine(url)) as session:
         viewer = _hr_viewer(session, email)
-        return organisation_response_rates(
-            session=session, viewer=viewer, rules=rules, start_week=start, end_week=end, by="window"
+        return organisation_quadrant(session=session, viewer=viewer, today=date.fromisoformat(today))
+
+
+def _rates_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """Participation cells in words, with the range each rate allows for the chart."""
+    rows = []
+    for row in cells.itertuples(index=False):
+        rate = None if row.suppressed else row.rate
+        low = high = None
+        if rate:
+            parts = rate.rstrip("%").split("-")
+            low, high = float(parts[0]) / 100, float(parts[-1]) / 100
+        rows.append(
+            {
+                "unit_name": row.unit_name,
+                "rate_label": rate or f"not shown ({row.reason})",
+                "low": low,
+                "high": high,
+                "people": row.n or "",
+            }
         )
-
-
-@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
-def _patterns(
-    url: str, email: str, start: str, end: str, k: int, k_comments: int, pooling: int
-) -> pd.DataFrame:
-    rules = PrivacyRules(k, k_comments, pooling)
-    with read_session(_engine(url)) as session:
-        viewer = _hr_viewer(session, email)
-        return organisation_pattern_figures(
-            session=session, viewer=viewer, rules=rules, start_week=start, end_week=end
-        )
-
-
-@st.cache_data(max_entries=8, ttl=300, show_spinner=False)
-def _quadrant(
-    url: str, email: str, end: str, today: str, k: int, k_comments: int, pooling: int
-) -> list[QuadrantPoint]:
-    rules = PrivacyRules(k, k_comments, pooling)
-    with read_session(_engine(url)) as session:
-        viewer = _hr_viewer(session, email)
-        return organisation_quadrant(
-            session=session, viewer=viewer, rules=rules, end_week=end, today=date.fromisoformat(today)
-        )
+    return pd.DataFrame(rows, columns=["unit_name", "rate_label", "low", "high", "people"])
 
 
 def _team_names_below(units: pd.DataFrame, code: str) -> set[str]:
@@ -138,20 +136,20 @@ def _record_view(viewer: Viewer, unit_code: str, start: str, end: str) -> None:
             actor=viewer.email,
             action="view.org_trends",
             target=f"unit:{unit_code}",
-            detail={"start_week": start, "end_week": end},
+            detail={"from": start, "to": end},
         )
     seen.append(key)
 
 
 def _record_download(email: str, unit_code: str, start: str, end: str, records: int) -> None:
-    """Audit a CSV download of gated figures."""
+    """Audit a CSV download of released figures."""
     with write_session(ui.engine()) as session:
         record(
             session,
             actor=email,
             action="export_aggregates",
             target=f"download unit:{unit_code}",
-            detail={"start_week": start, "end_week": end, "by": "week", "record_count": records},
+            detail={"from": start, "to": end, "record_count": records},
         )
 
 
@@ -167,54 +165,61 @@ def main() -> None:
         st.stop()
     url = ui.settings().database_url
     units = _units(url)
-    if units.empty or not units.iloc[0]["weeks"]:
-        st.info("No pulse results yet.")
-        return
-    weeks: list[str] = list(units.iloc[0]["weeks"])
     rules = ui.settings().privacy_rules()
-    thresholds = (rules.min_group_size, rules.min_comment_group_size, rules.pooling_weeks)
     st.caption(
-        f"Anonymised: a figure needs at least {rules.min_group_size} responses; counts under 10 are "
-        "shown as a band; cells hidden to protect a neighbouring group say so. Grey = suppressed."
+        f"Anonymised: a figure needs at least {rules.min_group_size} different people; counts under "
+        "10 are shown as a band; a period appears only once it has closed and been released, and "
+        "never changes after that. Cells hidden to protect a neighbouring group or period say so. "
+        "Grey = suppressed."
     )
-
-    parents = units[units["kind"] != "team"]
-    filters = st.columns([2, 2, 1])
+    parents = units[units["kind"] != "team"] if not units.empty else units
+    filters = st.columns([1, 2, 2])
     with filters[0]:
-        start, end = st.select_slider(
-            "Period",
-            options=weeks,
-            value=(weeks[max(0, len(weeks) - DEFAULT_WEEKS)], weeks[-1]),
-            key="org_trends_period",
+        kind = st.radio(
+            "Periods",
+            list(KIND_LABELS),
+            format_func=KIND_LABELS.get,
+            key="org_trends_kind",
+            horizontal=True,
         )
+    released = _released(url, kind)
+    if units.empty or not released:
+        st.info("No released figures yet: a week is released a few days after it closes.")
+        return
     with filters[1]:
+        default_start = released[max(0, len(released) - DEFAULT_PERIODS[kind])]
+        if len(released) > 1:
+            start, end = st.select_slider(
+                "Released periods",
+                options=released,
+                value=(default_start, released[-1]),
+                key=f"org_trends_{kind}",
+            )
+        else:
+            start = end = released[0]
+            st.text(f"Released period: {start}")
+    with filters[2]:
         chosen = st.selectbox(
             "Unit (drill down by directorate)",
             options=list(parents["code"]),
             format_func={row["code"]: _label(row) for _, row in parents.iterrows()}.get,
             key="org_trends_unit",
         )
-    with filters[2]:
-        by = st.radio(
-            "Trend figures",
-            ["rolling", "week"],
-            format_func={"rolling": "Rolling window", "week": "Weekly"}.get,
-            key="org_trends_by",
-        )
+    periods = tuple(p for p in released if start <= p <= end)
     unit_row = units[units["code"] == chosen].iloc[0]
     shown_codes = [chosen, *unit_row["children"]]
     _record_view(viewer, chosen, start, end)
-
     try:
-        trend = _figures(url, viewer.email, start, end, by, *thresholds)
-        window = _figures(url, viewer.email, start, end, "window", *thresholds)
-        rates = _rates(url, viewer.email, start, end, *thresholds)
-        slices = _patterns(url, viewer.email, start, end, *thresholds)
+        figures = _figures(url, viewer.email, kind, periods)
+        quarters = _released(url, SLICE_PERIOD)
+        slices = _figures(url, viewer.email, SLICE_PERIOD, tuple(quarters[-1:]), True)
     except AccessDenied as error:
         st.error(str(error))
         st.stop()
-    in_view = window[window["unit"].isin(shown_codes)]
-    trend_in_view = trend[trend["unit"].isin(shown_codes)]
+    in_view = figures[figures["unit"].isin(shown_codes)]
+    latest = in_view[in_view["period"] == periods[-1]]
+    constructs_view = in_view[in_view["construct"] != PARTICIPATION]
+    latest_constructs = latest[latest["construct"] != PARTICIPATION]
 
     tabs = st.tabs(
         [
@@ -228,46 +233,61 @@ def main() -> None:
         ]
     )
     with tabs[0]:
-        constructs = sorted(set(trend_in_view["construct"])) or ["wellbeing"]
+        constructs = sorted(set(constructs_view["construct"])) or ["wellbeing"]
         construct = st.selectbox(
             "Construct",
             constructs,
             index=constructs.index("wellbeing") if "wellbeing" in constructs else 0,
             key="org_trends_construct",
         )
-        st.altair_chart(trend_chart(trend_in_view, construct), width="stretch")
-        hidden = trend_in_view[(trend_in_view["construct"] == construct) & trend_in_view["suppressed"]]
+        st.altair_chart(trend_chart(constructs_view, construct), width="stretch")
+        hidden = constructs_view[
+            (constructs_view["construct"] == construct) & constructs_view["suppressed"]
+        ]
         if not hidden.empty:
             st.caption(
                 f"{len(hidden)} unit-periods are suppressed and not drawn: "
                 + ", ".join(f"{r} ({c})" for r, c in hidden["reason"].value_counts().items())
             )
     with tabs[1]:
-        st.altair_chart(heatmap_chart(in_view), width="stretch")
+        st.caption(f"Latest released period: {periods[-1]}.")
+        st.altair_chart(heatmap_chart(latest_constructs), width="stretch")
     with tabs[2]:
-        rates_in_view = rates[rates["unit"].isin(shown_codes)]
-        st.altair_chart(participation_chart(rates_in_view), width="stretch")
+        rates = _rates_table(latest[latest["construct"] == PARTICIPATION])
+        st.caption(f"Latest released period: {periods[-1]}. A rate under 10 people is shown as a range.")
+        if rates["low"].notna().any():
+            st.altair_chart(participation_chart(rates[rates["low"].notna()]), width="stretch")
         st.dataframe(
-            rates_in_view[["unit_name", "rate_label", "responses", "members", "reason"]].astype(str),
+            rates.rename(
+                columns={"unit_name": "Unit", "rate_label": "Response rate", "people": "People"}
+            )[["Unit", "Response rate", "People"]],
             hide_index=True,
         )
     with tabs[3]:
+        st.caption(f"Latest released quarter: {quarters[-1] if quarters else 'none yet'}.")
         slices_in_view = slices[slices["unit"].isin(shown_codes)]
         st.altair_chart(pattern_chart(slices_in_view), width="stretch")
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
             st.caption(f"{row.unit_name}: work-pattern breakdown withheld ({row.reason}).")
     with tabs[4]:
-        st.altair_chart(norms_chart(with_norms(in_view)), width="stretch")
-        table = with_norms(in_view)
+        table = with_norms(latest_constructs)
+        st.altair_chart(norms_chart(table), width="stretch")
+        shown = table[~table["suppressed"]][["unit_name", "construct", "mean", "n", "norm"]]
         st.dataframe(
-            table[~table["suppressed"]][
-                ["unit_name", "construct", "mean", "ci_low", "ci_high", "n", "norm"]
-            ].astype({"n": str}),
+            shown.astype({"n": str}).rename(
+                columns={
+                    "unit_name": "Unit",
+                    "construct": "Measure",
+                    "mean": "Mean",
+                    "n": "People",
+                    "norm": "Norm",
+                }
+            ),
             hide_index=True,
         )
     with tabs[5]:
-        points = _quadrant(url, viewer.email, end, date.today().isoformat(), *thresholds)
+        points = _quadrant(url, viewer.email, date.today().isoformat(), tuple(_released(url, "week")))
         names = _team_names_below(units, chosen)
         points = [point for point in points if point.team in names]
         st.altair_chart(quadrant_chart(points), width="stretch")
@@ -275,20 +295,19 @@ def main() -> None:
         unplaced = [point for point in points if point.quadrant is None]
         if unplaced:
             st.dataframe(
-                pd.DataFrame([{"team": p.team, "why not shown": p.note} for p in unplaced]),
+                pd.DataFrame([{"Team": p.team, "Why not shown": p.note} for p in unplaced]),
                 hide_index=True,
             )
     with tabs[6]:
-        st.write("Gated figures for the selected unit and the units below it, one per week.")
-        weekly = trend if by == "week" else _figures(url, viewer.email, start, end, "week", *thresholds)
-        weekly = weekly[weekly["unit"].isin(shown_codes)]
+        st.write(f"Released figures for the selected unit and the units below it, {start} to {end}.")
+        export = constructs_view[list(RECORD_COLUMNS)]
         st.download_button(
             "Download CSV",
-            data=weekly[list(RECORD_COLUMNS)].to_csv(index=False),
+            data=export.to_csv(index=False),
             file_name=f"wellbeing-{chosen}-{start}-{end}.csv",
             mime="text/csv",
             on_click=_record_download,
-            args=(viewer.email, chosen, start, end, len(weekly)),
+            args=(viewer.email, chosen, start, end, len(export)),
             key="org_trends_download",
         )
 

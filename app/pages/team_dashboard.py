@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
-from analytics.gate import BASIS_TEAM
 from analytics.objectives import ACTION_STATUSES, TeamDelivery, record_action, set_action_status
 from analytics.outcomes import (
     QUADRANT_RULE,
@@ -23,6 +22,7 @@ from analytics.outcomes import (
     action_effect,
     quadrant_point,
 )
+from analytics.privacy import BASIS_TEAM
 from app import ui
 from app.charts.team import (
     delivery_chart,
@@ -42,7 +42,6 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import render_team_strain
-from app.warmup import dashboard_weeks
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -87,10 +86,11 @@ def _delivery_section(delivery: TeamDelivery) -> None:
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
     st.subheader("Wellbeing")
     rules = ui.settings().privacy_rules()
-    series, mix, rates = load_wellbeing(viewer.email, team_id, start_week, end_week)
+    series, mix, rates = load_wellbeing(viewer.email, team_id)
     st.caption(
-        f"WHO-5 (0-100, higher is better), {start_week} to {end_week}, through the privacy gate: a "
-        f"figure needs at least {rules.min_group_size} answers behind it."
+        f"WHO-5 (0-100, higher is better), released weeks {start_week} to {end_week}: a figure "
+        f"needs at least {rules.min_group_size} people behind it, and a week is shown only once it "
+        "has closed and been released."
     )
     note = wellbeing_note(series, rules.min_group_size)
     if note:
@@ -102,15 +102,15 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
         with st.container(key="wellbeing_latest"):
             st.metric(
                 f"Latest released figure ({latest['week']})",
-                f"{latest['mean']:.1f}",
-                help=f"Basis: {latest['basis']}; answers behind it: {latest['n']}",
+                f"{latest['mean']:g}",
+                help=f"Basis: {latest['basis']}; people behind it: {latest['n']}",
             )
-            st.caption(f"Basis: {latest['basis']} · answers behind it: {latest['n']}")
+            st.caption(f"Basis: {latest['basis']} · people behind it: {latest['n']}")
         st.altair_chart(wellbeing_chart(series), width="stretch")
     left, right = st.columns(2)
     with left:
         if mix.empty or bool(mix["suppressed"].all()):
-            st.caption("Work pattern mix: not released (too few answers).")
+            st.caption("Work pattern mix: not released (too few people).")
         else:
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
@@ -124,7 +124,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.metric(f"Response rate ({last['week']})", str(last["rate_label"]))
             if rates["response_rate"].notna().any():
                 st.altair_chart(response_rate_chart(rates), width="stretch")
-            st.caption("Rates under 10 answers are shown as a range.")
+            st.caption("Rates under 10 people are shown as a range.")
 
 
 def _slipping_section(delivery: TeamDelivery) -> None:
@@ -172,7 +172,7 @@ def _quadrant_section(
     points: list[QuadrantPoint] = []
     for team_id, name in teams.items():
         delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
-        series, _, _ = load_wellbeing(viewer.email, team_id, start_week, end_week)
+        series, _, _ = load_wellbeing(viewer.email, team_id)
         points.append(quadrant_point(name, delivery.delivery, series.to_dict("records")))
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
@@ -181,12 +181,10 @@ def _quadrant_section(
     st.caption(QUADRANT_RULE)
 
 
-def _actions_section(
-    viewer: Viewer, delivery: TeamDelivery, today: date, start_week: str, end_week: str
-) -> None:
+def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
     st.subheader("Actions (closing the loop)")
     actions = load_actions(viewer.email, delivery.team_id)
-    series, _, _ = load_wellbeing(viewer.email, delivery.team_id, start_week, end_week)
+    series, _, _ = load_wellbeing(viewer.email, delivery.team_id)
     released = series.to_dict("records")
     history = delivery.history.to_dict("records")
     if actions:
@@ -298,7 +296,8 @@ def main() -> None:
         team_id = next(iter(teams))
         st.text(f"Team: {teams[team_id]}")
     today = date.today()
-    start_week, end_week = dashboard_weeks(today)  # the range the warmer keeps ready
+    shown = load_wellbeing(viewer.email, team_id)[0]["week"].tolist()
+    start_week, end_week = (shown[0], shown[-1]) if shown else ("none", "none")
     _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
     delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")
@@ -309,7 +308,7 @@ def main() -> None:
     _slipping_section(delivery)
     st.subheader("Strain")
     render_team_strain(viewer, team_id)
-    _actions_section(viewer, delivery, today, start_week, end_week)
+    _actions_section(viewer, delivery, today)
     _quadrant_section(viewer, teams, today, start_week, end_week)
 
 

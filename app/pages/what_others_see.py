@@ -1,32 +1,30 @@
-"""What others can see: for the signer's own team, exactly the figures the privacy gate releases
-to their manager and HR (same gate functions, same rules), and what it withholds and why.
+"""What others can see: for the signer's own team, exactly the figures released to their manager
+and HR (read from the same store of frozen releases), and what is withheld and why.
 
-The gate's answers are cached per viewer, team and week range (seconds per rerun at 1,000 teams),
-keyed also by the team's stored response and comment counts, so a new answer in the team, the
-viewer's own included, shows at once; changes elsewhere (a larger unit's figures) within the TTL.
+Figures appear only for periods that have closed and been released, so nothing on this page moves
+while the week is being answered: a figure that grew answer by answer would tell whoever watched it
+what each new answer was. Comments likewise appear only with their released month.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func
-from sqlmodel import Session, select
 
-from analytics.gate import released_comments, team_figures
 from analytics.objectives import team_actions
+from analytics.privacy import released_comments
+from analytics.privacy.rules import COMMENT_PERIOD
+from analytics.privacy.views import latest_released_weeks, released_periods, team_figures
 from app import ui
 from models.access import load_viewer
-from models.base import iso_week
 from models.db import read_session
 from models.org import Unit
-from models.pulse import TeamWeekResponses
 from surveys.submit import composition_for, organisation_of
 
 WEEKS_SHOWN = 12
+COMMENT_PERIODS_SHOWN = 3
 CACHE_SECONDS = 300
 CACHE_ENTRIES = 500
 
@@ -36,7 +34,7 @@ def _construct_names(composition) -> dict[str, str]:  # type: ignore[no-untyped-
 
 
 def _figures_table(series: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """The gate's rows in words: a released mean with its interval, or why it is not shown."""
+    """The released rows in words: a released mean, or why it is not shown."""
     rows = []
     for row in series.itertuples(index=False):
         released = not bool(row.suppressed) and pd.notna(row.mean)
@@ -44,72 +42,42 @@ def _figures_table(series: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
             {
                 "Week": row.week,
                 "Measure": names.get(row.construct, row.construct),
-                "Average": round(float(row.mean), 1) if released else None,
-                "95% range": f"{row.ci_low:.1f} to {row.ci_high:.1f}"
-                if released and pd.notna(row.ci_low) and pd.notna(row.ci_high)
-                else "",
-                "Answers behind it": str(row.n) if released else "",
-                "Shown as": row.basis if released else f"Not shown: {row.reason or 'too few answers'}",
+                "Average": float(row.mean) if released else None,
+                "People behind it": str(row.n) if released else "",
+                "Shown as": row.basis if released else f"Not shown: {row.reason or 'too few people'}",
             }
         )
     return pd.DataFrame(rows)
 
 
-def _team_data_version(
-    session: Session, team_id: int, start_week: str, end_week: str
-) -> tuple[int, int]:
-    """Responses and comments stored for the team in the range (one look-up in the maintained
-    counts): any new answer in the team changes it, and with it the cache key."""
-    row = session.exec(
-        select(
-            func.coalesce(func.sum(TeamWeekResponses.n), 0),
-            func.coalesce(func.sum(TeamWeekResponses.comments), 0),
-        )  # type: ignore[call-overload]
-        .where(TeamWeekResponses.team_id == team_id)
-        .where(TeamWeekResponses.week >= start_week, TeamWeekResponses.week <= end_week)
-    ).one()
-    return int(row[0]), int(row[1])
-
-
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _released_to_others(
-    database_url: str,
-    email: str,
-    team_id: int,
-    start_week: str,
-    end_week: str,
-    constructs: tuple[str, ...],
-    data_version: tuple[int, int],
+    database_url: str, email: str, team_id: int, constructs: tuple[str, ...], released: tuple[str, ...]
 ) -> dict[str, Any]:
-    """What the gate releases about the team, computed for this viewer (access checked by the gate
-    for the viewer loaded from ``email``). ``database_url`` and ``data_version`` only key the cache."""
-    del database_url, data_version
-    rules = ui.settings().privacy_rules()
+    """What is released about the team, read for this viewer (access checked by the gate for the
+    viewer loaded from ``email``). ``database_url`` and ``released`` (the organisation's released
+    periods) only key the cache: a new release is a new entry."""
+    del database_url, released
     with read_session(ui.engine()) as session:
         viewer = load_viewer(session, email)
         if viewer is None or viewer.team_id != team_id:
             raise PermissionError("The signed-in person is no longer in this team.")
+        weeks = latest_released_weeks(session, unit_id=team_id, count=WEEKS_SHOWN)
         figures = team_figures(
-            session=session,
-            viewer=viewer,
-            rules=rules,
-            team_id=team_id,
-            start_week=start_week,
-            end_week=end_week,
-            constructs=list(constructs),
+            session=session, viewer=viewer, team_id=team_id, weeks=weeks, constructs=list(constructs)
         )
+        organisation = organisation_of(session, team_id)
+        months = released_periods(session, organisation_id=organisation, kind=COMMENT_PERIOD)[
+            -COMMENT_PERIODS_SHOWN:
+        ]
+        comments = released_comments(session=session, viewer=viewer, unit_id=team_id, periods=months)
         return {
+            "weeks": weeks,
             "series": figures.series,
             "rates": figures.rates,
             "mix": figures.mix,
-            "comments": released_comments(
-                session=session,
-                viewer=viewer,
-                rules=rules,
-                unit_id=team_id,
-                start_week=start_week,
-                end_week=end_week,
-            ),
+            "comments": comments,
+            "months": months,
         }
 
 
@@ -120,35 +88,28 @@ def main() -> None:
         st.info("You are not in a team, so nothing about a team of yours is shown to anyone.")
         return
     rules = ui.settings().privacy_rules()
-    today = date.today()
-    end_week = iso_week(today)
-    start_week = iso_week(today - timedelta(weeks=WEEKS_SHOWN - 1))
     with read_session(ui.engine()) as session:
         team = session.get(Unit, viewer.team_id)
-        composition = composition_for(
-            session, organisation_id=organisation_of(session, viewer.team_id), week=end_week
-        )
+        organisation = organisation_of(session, viewer.team_id)
+        released = tuple(released_periods(session, organisation_id=organisation))
+        composition = composition_for(session, organisation_id=organisation, week=_latest_week(released))
         names = _construct_names(composition)
         actions = team_actions(session=session, viewer=viewer, team_id=viewer.team_id)
-        data_version = _team_data_version(session, viewer.team_id, start_week, end_week)
     released_figures = _released_to_others(
-        ui.settings().database_url,
-        viewer.email,
-        viewer.team_id,
-        start_week,
-        end_week,
-        tuple(sorted(names)),
-        data_version,
+        ui.settings().database_url, viewer.email, viewer.team_id, tuple(sorted(names)), released
     )
     series, rates, mix = released_figures["series"], released_figures["rates"], released_figures["mix"]
-    comments = released_figures["comments"]
+    comments, weeks = released_figures["comments"], released_figures["weeks"]
     st.text(f"Team: {team.name if team else viewer.team_id}")  # plain text: names are data, not markdown
+    shown = (
+        f"the last {len(weeks)} released weeks ({weeks[0]} to {weeks[-1]})" if weeks else "no weeks yet"
+    )
     st.write(
-        f"This is what your manager and HR can see about your team for the last {WEEKS_SHOWN} weeks "
-        f"({start_week} to {end_week}). It comes from the same privacy gate they use: a figure is only "
-        f"shown when at least {rules.min_group_size} people's answers are behind it. A small team's "
-        f"figures are combined over up to {rules.pooling_weeks} weeks, or shown for a larger unit. "
-        "Counts under 10 are shown as a range. Nobody can see individual answers."
+        f"This is what your manager and HR can see about your team: {shown}. A week appears only "
+        "once it has closed and been released, and never changes after that. A figure is only shown "
+        f"when at least {rules.min_group_size} different people are behind it; a small team's figures "
+        f"are combined over its {rules.pooling_period} (or quarter), or shown for a larger unit. Counts "
+        "under 10 are shown as a range. Nobody can see individual answers."
     )
     table = _figures_table(series, names)
     released = int(table["Average"].notna().sum()) if not table.empty else 0
@@ -163,21 +124,20 @@ def main() -> None:
             {"Week": rates["week"], "Response rate": rates["rate_label"], "Shown as": rates["basis"]}
         )
         st.dataframe(rate_rows, hide_index=True)
-    st.subheader("Where people worked (whole period)")
+    st.subheader("Where people worked (latest released quarter)")
     if mix.empty or mix["suppressed"].astype(bool).all():
-        reason = (
-            mix["reason"].dropna().iloc[0] if not mix.empty and mix["reason"].notna().any() else None
-        )
-        st.write(f"No work-pattern mix is shown ({reason or 'too few answers'}).")
+        st.write("No work-pattern mix is shown (too few people).")
     else:
-        shown = mix[~mix["suppressed"].astype(bool)]
+        released_mix = mix[~mix["suppressed"].astype(bool)]
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Work pattern": shown["work_pattern"],
-                    "Share of answers": [f"{share:.0%}" for share in shown["share"]],
-                    "Answers": shown["n"].astype(str),
-                    "Shown as": shown["basis"],
+                    "Work pattern": released_mix["work_pattern"],
+                    "Share of people": [
+                        f"{share:.0%}" if pd.notna(share) else "" for share in released_mix["share"]
+                    ],
+                    "People": released_mix["n"].astype(str),
+                    "Shown as": released_mix["basis"],
                 }
             ),
             hide_index=True,
@@ -200,16 +160,24 @@ def main() -> None:
     else:
         st.write("Your manager has not recorded any actions for your team yet.")
     st.subheader("Comments")
-    if comments.released:
+    months = released_figures["months"]
+    if comments:
         st.write(
-            f"These comments ({comments.responses} answers behind them) are visible, no week or name:"
+            f"These comments from released months ({', '.join(months)}) are visible, in alphabetical "
+            "order, with no week or name:"
         )
-        st.dataframe(pd.DataFrame({"Comment": comments.comments}), hide_index=True)
+        st.dataframe(pd.DataFrame({"Comment": comments}), hide_index=True)
     else:
         st.write(
-            f"No comments are shown: fewer than {rules.min_comment_group_size} answers lie behind them "
-            f"({comments.reason or 'too few answers'})."
+            "No comments are shown: comments appear only with their closed, released month, and only "
+            f"when at least {rules.min_comment_group_size} people answered in it."
         )
+
+
+def _latest_week(released: tuple[str, ...]) -> str:
+    """The last released week (the pulse composition in force then names the measures)."""
+    weeks = [label for label in released if "-W" in label]
+    return max(weeks) if weeks else "2000-W01"
 
 
 main()
