@@ -140,7 +140,7 @@ def rules_in_force(
             organisation_id=organisation_id,
             key="pooling_weeks",
             week=end_week,
-            default=defaults.pooling_weeks,
+            default=getattr(defaults, "pooling_weeks", 4),
         )
     )
     return PrivacyRules(

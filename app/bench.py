@@ -38,7 +38,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from app.warmup import DASHBOARD_CONSTRUCTS, WEEKS_SHOWN, freeze_startup_objects
+from app.components.outcomes_data import DASHBOARD_CONSTRUCTS, WEEKS_SHOWN
+from app.warmup import freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.base import iso_week, week_monday
 from models.db import is_sqlite, read_session, write_session
@@ -997,23 +998,26 @@ def _viewer(engine: Engine, email: str) -> Viewer:
 
 
 def _rules() -> Any:
-    return _function("analytics.gate", "PrivacyRules")()
+    return _function("analytics.privacy", "PrivacyRules")()
 
 
-def hr_overview(engine: Engine, plan: BenchPlan, org: BenchOrg) -> int:
-    """The HR overview's data: every unit x week x construct of the organisation through the gate
-    (the heatmap, the trends and the export all read this), as an HR viewer."""
-    organisation_figures = _function("analytics.gate", "organisation_figures")
+def release_everything(engine: Engine, plan: BenchPlan) -> int:
+    """Release every period of the build that has closed by the plan's today (what the server's
+    background thread or ``wellbeing release`` does once per period); how many were released."""
+    release_due = _function("analytics.privacy", "release_due")
+    schedule = _function("analytics.privacy", "ReleaseSchedule")()
+    moment = _function("analytics.privacy.release", "as_of_moment")(plan.today, schedule.time_zone)
+    return len(release_due(engine, now=moment, rules=_rules(), schedule=schedule))
+
+
+def hr_overview(engine: Engine, org: BenchOrg) -> int:
+    """The HR overview's data: every unit x released week x construct of the organisation, read from
+    the store of frozen releases (the heatmap, the trends and the export all read this), as HR."""
+    organisation_figures = _function("analytics.privacy", "organisation_figures")
     viewer = _viewer(engine, org.hr_email)
     with read_session(engine) as session:
         frame = organisation_figures(
-            session=session,
-            viewer=viewer,
-            rules=_rules(),
-            start_week=plan.first_week,
-            end_week=plan.last_week,
-            by="week",
-            organisation_id=org.root_id,
+            session=session, viewer=viewer, kind="week", organisation_id=org.root_id
         )
     return len(frame)
 
@@ -1024,39 +1028,19 @@ PAGE_WEEKS, PAGE_CONSTRUCTS = WEEKS_SHOWN, DASHBOARD_CONSTRUCTS  # what the team
 def team_dashboard(
     engine: Engine, plan: BenchPlan, org: BenchOrg, weeks: int | None = None, constructs: Any = None
 ) -> int:
-    """A manager's team dashboard data for one team: gated series, pattern mix, response rate and
-    delivery. By default the whole year and every construct (more than the page asks for)."""
-    team_figures = _function("analytics.gate", "team_figures")  # as the page's load_wellbeing
+    """A manager's team dashboard data for one team: released series, pattern mix, response rate
+    and delivery. By default every released week and construct (more than the page asks for)."""
+    team_figures = _function("analytics.privacy.views", "team_figures")  # as the page's load_wellbeing
+    latest = _function("analytics.privacy.views", "latest_released_weeks")
     team_delivery = _function("analytics.objectives", "team_delivery")
     viewer = _viewer(engine, org.manager_email)
     team_id = org.team_ids[0]
-    first = plan.week_labels[-weeks] if weeks else plan.first_week
     with read_session(engine) as session:
+        shown = latest(session, unit_id=team_id, count=weeks or len(plan.week_labels))
         common = {"session": session, "viewer": viewer, "team_id": team_id}
-        figures = team_figures(
-            **common, rules=_rules(), start_week=first, end_week=plan.last_week, constructs=constructs
-        )
+        figures = team_figures(**common, weeks=shown, constructs=constructs)
         team_delivery(**common, today=plan.today)
     return len(figures.series)
-
-
-def warm_then_first_page(engine: Engine, plan: BenchPlan, org: BenchOrg) -> tuple[float, float]:
-    """Seconds of a dashboard warmer round from nothing shared (``app/warmup.py``, for the page's
-    range), then of a manager's first page call after it."""
-    _function("analytics.gate", "clear_decision_cache")()
-    warm_team_results = _function("analytics.gate", "warm_team_results")
-    started = time.perf_counter()
-    with read_session(engine) as session:
-        warm_team_results(
-            session=session,
-            rules=_rules(),
-            start_week=plan.week_labels[-PAGE_WEEKS],
-            end_week=plan.last_week,
-            constructs=PAGE_CONSTRUCTS,
-        )
-    warmed = time.perf_counter()
-    team_dashboard(engine, plan, org, weeks=PAGE_WEEKS, constructs=list(PAGE_CONSTRUCTS))
-    return warmed - started, time.perf_counter() - warmed
 
 
 def strain_detection(engine: Engine, plan: BenchPlan, org: BenchOrg) -> int:
@@ -1085,11 +1069,9 @@ def _timed(
     cold_key: str | None = None,
 ) -> Any:
     """Median seconds of ``action`` into ``report[key]``, or None and the reason it could not run.
-    With ``cold_key``, also the first call's seconds, after the gate's shared results are dropped
-    (what a manager waits for after a new answer), since the median is of warm calls."""
+    With ``cold_key``, also the first call's seconds (the median is of warm calls)."""
     try:
         if cold_key is not None:
-            _function("analytics.gate", "clear_decision_cache")()
             started = time.perf_counter()
         result = action()  # warm-up, and the size of what it returns
         if cold_key is not None:
@@ -1181,9 +1163,17 @@ def run_benchmark(
         lambda: _fetch_all(engine, MAINTAINED_GROUP_BY, plan),
         repeats,
     )
-    log("timing the HR overview through the gate")
+    log("releasing every closed period (once per build: a reused build has them already)")
+    try:
+        started = time.perf_counter()
+        report["periods_released"] = release_everything(engine, plan)
+        report["release_seconds"] = round(time.perf_counter() - started, 4)
+    except Exception as error:  # noqa: BLE001  (reported, never hidden)
+        report["periods_released"] = report["release_seconds"] = None
+        unavailable["release_seconds"] = f"failed: {type(error).__name__}: {error}"
+    log("timing the HR overview, read from the released store")
     report["hr_overview_rows"] = _timed(
-        report, unavailable, "hr_overview_seconds", lambda: hr_overview(engine, plan, org), repeats
+        report, unavailable, "hr_overview_seconds", lambda: hr_overview(engine, org), repeats
     )
     report["hr_overview_to_group_by_ratio"] = (
         round(report["hr_overview_seconds"] / report["bare_group_by_seconds"], 4)
@@ -1209,17 +1199,6 @@ def run_benchmark(
         max(repeats, 5),
         cold_key="team_dashboard_as_page_cold_seconds",
     )
-    log("timing the dashboard warmer, then a manager's first page call after it")
-    try:
-        rounds = [warm_then_first_page(engine, plan, org) for _ in range(repeats)]
-        report["dashboard_warmup_seconds"] = round(statistics.median(r[0] for r in rounds), 4)
-        report["team_dashboard_as_page_after_warmup_seconds"] = round(
-            statistics.median(r[1] for r in rounds), 4
-        )
-    except Exception as error:  # noqa: BLE001  (reported, never hidden)
-        for key in ("dashboard_warmup_seconds", "team_dashboard_as_page_after_warmup_seconds"):
-            report[key] = None
-            unavailable[key] = f"failed: {type(error).__name__}: {error}"
     log("timing strain detection over all teams")
     report["strain_teams_assessed"] = _timed(
         report, unavailable, "strain_seconds", lambda: strain_detection(engine, plan, org), repeats
