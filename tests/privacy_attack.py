@@ -545,8 +545,9 @@ def band_of(n: Any) -> tuple[float, float] | None:
 def count_problems(
     cells: Sequence[Cell], attack_of: Callable[[str], Attack], k: int, exact_from: int = 10
 ) -> list[str]:
-    """Released n below k, n below ``exact_from`` given exactly, bands that do not hold the truth,
-    and cells standing on fewer than k distinct people (whatever n says)."""
+    """Released n below k, n below ``exact_from`` given exactly, n above the people behind the
+    cell (a lower bound is fine: the gate cannot link weeks of one person), and cells standing on
+    fewer than k distinct people (whatever n says)."""
     problems = []
     for cell in cells:
         attack = attack_of(cell.construct)
@@ -565,10 +566,11 @@ def count_problems(
             problems.append(f"{cell.label()}: released n {cell.n!r} is below k = {k}")
         if low == high and low < exact_from:
             problems.append(f"{cell.label()}: n {cell.n!r} is exact below {exact_from} (must be a band)")
-        if not (low <= people <= high or low <= len(behind) <= high):
+        if low > people:  # a lower bound on people is safe; more than there are is not
             problems.append(
-                f"{cell.label()}: n {cell.n!r} holds neither its {people} people nor its "
-                f"{len(behind)} responses (the harness's model of the cell is wrong, or n is)"
+                f"{cell.label()}: n {cell.n!r} claims more than its {people} distinct people "
+                f"({len(behind)} responses): responses counted as people, or the harness's "
+                "model of the cell is wrong"
             )
     return problems
 

@@ -10,9 +10,11 @@ cell x response matrix.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
+from attack_precision import decimals_of, own_spread_problems, score_lattice, undone_bands
 from privacy_attack import (
     Attack,
     Cell,
@@ -28,6 +30,7 @@ from privacy_attack import (
 )
 
 from models import calendar
+from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
 
 K = 5
 
@@ -202,3 +205,26 @@ def test_mean_check_catches_a_cell_the_harness_models_wrongly() -> None:
 )
 def test_band_reading(shown: object, band: tuple[float, float] | None) -> None:
     assert band_of(shown) == band
+
+
+def test_band_undone_by_an_exact_mean_is_caught_and_a_whole_number_is_not() -> None:
+    """Issue 16, leak 4: WHO-5 totals are multiples of 4, so 400 / 7 = 57.14 fits n = 7 only."""
+    lattice = score_lattice(get_composition(DEFAULT_COMPOSITION_ID), "wellbeing")
+    assert lattice == (Fraction(4), Fraction(0), Fraction(100))
+    record = {
+        "unit": "t",
+        "period_start": "2026-W10",
+        "period_end": "2026-W10",
+        "construct": "wellbeing",
+    }
+    exact = {**record, "mean": round(400 / 7, 2), "n": "5-9"}
+    assert decimals_of([exact["mean"]]) == 2
+    assert undone_bands([exact], {"wellbeing": lattice}, {"wellbeing": 2}) != []
+    whole = {**record, "mean": float(round(400 / 7)), "n": "5-9"}
+    assert undone_bands([whole], {"wellbeing": lattice}, {"wellbeing": 0}) == []
+
+
+def test_spread_on_a_small_cell_is_caught() -> None:
+    small = {"unit": "t", "period_start": "2026-W10", "construct": "wellbeing", "n": "5-9"}
+    assert own_spread_problems([{**small, "ci_low": 40.0}]) != []
+    assert own_spread_problems([{**small, "ci_low": None}, {**small, "n": 12, "sd": 3.0}]) == []
