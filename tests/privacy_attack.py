@@ -36,7 +36,7 @@ import itertools
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -116,10 +116,10 @@ def is_released(record: Mapping[str, Any]) -> bool:
     suppressed = record.get("suppressed")
     if isinstance(suppressed, str):
         suppressed = suppressed.strip().lower() in {"true", "1", "yes"}
-    return not suppressed or _present(record.get("mean")) or _present(record.get("n"))
+    return not suppressed or present(record.get("mean")) or present(record.get("n"))
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
 
 
@@ -136,7 +136,7 @@ def cells_from_records(records: Iterable[Mapping[str, Any]], source: str) -> lis
                 first_week=str(record["period_start"]),
                 last_week=str(record["period_end"]),
                 construct=str(record["construct"]),
-                mean=float(mean) if _present(mean) else None,
+                mean=float(mean) if present(mean) else None,
                 n=record.get("n"),
                 source=source,
             )
@@ -487,6 +487,16 @@ def smallest_leak(attack: Attack, *, attempts: int = 5) -> Leak | None:
     return None
 
 
+def distinct(attacks: Iterable[Attack]) -> list[Attack]:
+    """One attack per distinct system: constructs scored by the same responses and released
+    alike give the same answers (weekly-core scores all five constructs on every response)."""
+    kept: dict[bytes, Attack] = {}
+    for attack in attacks:
+        system = repr((attack.atoms, attack.atom_people)).encode() + attack.matrix.tobytes()
+        kept.setdefault(system, attack)
+    return list(kept.values())
+
+
 def attack_all(
     responses: Sequence[Response],
     cells: Sequence[Cell],
@@ -500,12 +510,7 @@ def attack_all(
 ) -> list[Leak]:
     """Every construct: the enumerated candidates, then (``complete``) the mixed-integer search."""
     leaks: list[Leak] = []
-    systems: set[bytes] = set()
-    for attack in build_attacks(responses, cells, tree, k).values():
-        system = repr((attack.atoms, attack.atom_people)).encode() + attack.matrix.tobytes()
-        if system in systems:  # constructs scored by the same responses and released alike
-            continue
-        systems.add(system)
+    for attack in distinct(build_attacks(responses, cells, tree, k).values()):
         found = find_leaks(
             attack, seed=seed, exhaustive_size=exhaustive_size, random_unions=random_unions
         )
@@ -522,84 +527,32 @@ def describe(leaks: Sequence[Leak], limit: int = 6) -> str:
     )
 
 
-# --- counts, bands and precision -------------------------------------------------------------
-
-
-def band_of(n: Any) -> tuple[float, float] | None:
-    """A released n as (low, high): an exact count, a band such as '5-9', or 'N+'; None if unreadable."""
-    if isinstance(n, bool) or not _present(n):
+def smallest_combination(attack: Attack) -> Leak | None:
+    """Stronger than the issue's property: any non-zero combination of released cells that rests
+    on the answers of fewer than k people only, such as one person's change from one week to the
+    next (no whole set isolated, yet something about that person alone). For each small group of
+    people (those of one small atom, or of two together), the atoms they alone answered in: a
+    combination exists when the released row space meets the span of those atoms."""
+    small = [i for i, people in enumerate(attack.atom_people) if len(people) < attack.k]
+    if not small:
         return None
-    if isinstance(n, int | float):
-        return (float(n), float(n))
-    text = str(n).strip()
-    for low_high in (text.split("-"), text.split("–")):
-        if len(low_high) == 2 and all(part.strip().isdigit() for part in low_high):
-            return (float(low_high[0]), float(low_high[1]))
-    if text.endswith("+") and text[:-1].strip().isdigit():
-        return (float(text[:-1]), math.inf)
-    if text.replace(".", "", 1).isdigit():
-        return (float(text), float(text))
-    return None
-
-
-def count_problems(
-    cells: Sequence[Cell], attack_of: Callable[[str], Attack], k: int, exact_from: int = 10
-) -> list[str]:
-    """Released n below k, n below ``exact_from`` given exactly, n above the people behind the
-    cell (a lower bound is fine: the gate cannot link weeks of one person), and cells standing on
-    fewer than k distinct people (whatever n says)."""
-    problems = []
-    for cell in cells:
-        attack = attack_of(cell.construct)
-        behind = attack.cell_responses(cell)
-        people = len({r.person for r in behind})
-        if people < k:
-            problems.append(f"{cell.label()} is released on {people} distinct people (k = {k})")
-        if not _present(cell.n):
+    outside = np.eye(len(attack.atoms)) - attack.basis.T @ attack.basis  # projects off the row space
+    groups = {attack.atom_people[i] for i in small}
+    groups |= {a | b for a, b in itertools.combinations(list(groups), 2) if len(a | b) < attack.k}
+    for group in sorted(groups, key=lambda g: (len(g), sorted(map(str, g)))):
+        support = [i for i in small if attack.atom_people[i] <= group]
+        _, singular, vt = np.linalg.svd(outside[:, support], full_matrices=False)
+        if singular.min() > TOLERANCE * max(1.0, singular.max()):
             continue
-        band = band_of(cell.n)
-        if band is None:
-            problems.append(f"{cell.label()}: n {cell.n!r} is neither a count nor a band")
-            continue
-        low, high = band
-        if low < k:
-            problems.append(f"{cell.label()}: released n {cell.n!r} is below k = {k}")
-        if low == high and low < exact_from:
-            problems.append(f"{cell.label()}: n {cell.n!r} is exact below {exact_from} (must be a band)")
-        if low > people:  # a lower bound on people is safe; more than there are is not
-            problems.append(
-                f"{cell.label()}: n {cell.n!r} claims more than its {people} distinct people "
-                f"({len(behind)} responses): responses counted as people, or the harness's "
-                "model of the cell is wrong"
-            )
-    return problems
-
-
-def mean_problems(
-    cells: Sequence[Cell], attack_of: Callable[[str], Attack], tolerance: float = 0.5 + 1e-6
-) -> list[str]:
-    """Cells whose released mean is not the mean of the responses the harness says they cover (up
-    to rounding and one affine change of scale per construct, e.g. 1-5 shown as 0-100). A cover
-    model that is wrong would make the rank test prove nothing, so it must agree with the figures."""
-    problems = []
-    by_construct: dict[str, list[tuple[Cell, float]]] = defaultdict(list)
-    for cell in cells:
-        if cell.mean is None:
-            continue
-        behind = attack_of(cell.construct).cell_responses(cell)
-        if not behind:
-            problems.append(f"{cell.label()}: a mean {cell.mean} is released over no responses at all")
-            continue
-        by_construct[cell.construct].append(
-            (cell, float(np.mean([r.scores[cell.construct] for r in behind])))
+        weights = vt[-1] / vt[-1][np.abs(vt[-1]).argmax()]  # the largest weight is +1
+        combination = np.zeros(len(attack.atoms))
+        combination[support] = np.where(np.abs(weights) > 1e-6, weights, 0.0)
+        terms = " ".join(
+            f"{combination[i]:+.3g} x {attack.atoms[i][0]} {attack.atoms[i][1]}"
+            for i in np.flatnonzero(combination)
         )
-    for pairs in by_construct.values():
-        model = np.array([m for _, m in pairs])
-        shown = np.array([c.mean for c, _ in pairs], dtype=float)
-        scale, offset = 1.0, 0.0
-        if np.abs(shown - model).max() > tolerance and len(pairs) > 1 and np.ptp(model) > 0:
-            scale, offset = np.polyfit(model, shown, 1)
-        for (cell, m), s in zip(pairs, shown, strict=True):
-            if abs(scale * m + offset - s) > tolerance:
-                problems.append(f"{cell.label()}: released mean {s} but its responses' mean is {m:.3f}")
-    return problems
+        found = attack.leak(combination, f"a combination of their answers only: {terms}")
+        return Leak(
+            found.construct, found.how_found, tuple(sorted(map(str, group))), found.atoms, found.witness
+        )
+    return None

@@ -14,18 +14,24 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from attack_precision import decimals_of, own_spread_problems, score_lattice, undone_bands
+from attack_precision import (
+    band_of,
+    count_problems,
+    decimals_of,
+    mean_problems,
+    own_spread_problems,
+    score_lattice,
+    undone_bands,
+)
 from privacy_attack import (
     Attack,
     Cell,
     Response,
     Tree,
     attack_all,
-    band_of,
     build_attacks,
-    count_problems,
     find_leaks,
-    mean_problems,
+    smallest_combination,
     smallest_leak,
 )
 
@@ -228,3 +234,30 @@ def test_spread_on_a_small_cell_is_caught() -> None:
     small = {"unit": "t", "period_start": "2026-W10", "construct": "wellbeing", "n": "5-9"}
     assert own_spread_problems([{**small, "ci_low": 40.0}]) != []
     assert own_spread_problems([{**small, "ci_low": None}, {**small, "n": 12, "sd": 3.0}]) == []
+
+
+def test_one_persons_change_is_found_though_no_set_is_isolated() -> None:
+    """svc W12 - svc W10, with b's and c's other cells taken off, is a.p0's W12 answer minus their
+    W10 answer: nothing whole is isolated (the issue's property holds), yet one person's change
+    from one week to another is out. The stronger search must see it."""
+    tree = Tree({"org": None, "svc": "org", "a": "svc", "b": "svc", "c": "svc"})
+    responses = [*team_answers("a", 1, weeks(10, 12))]
+    responses += team_answers("b", 6, weeks(10, 12)) + team_answers("c", 6, weeks(10, 12))
+    cells = [
+        cell("svc", "2026-W10"),
+        cell("svc", "2026-W12"),
+        cell("b", "2026-W10"),
+        cell("b", "2026-W11"),
+        cell("b", "2026-W11", "2026-W12"),
+        cell("c", "2026-W10", "2026-W11"),
+        cell("c", "2026-W11", "2026-W12"),
+    ]
+    attack = only(responses, cells, tree)
+    assert find_leaks(attack) == [] and smallest_leak(attack) is None
+    change = smallest_combination(attack)
+    assert change is not None and change.people == ("a.p0",)
+    assert {(unit, week) for unit, week, _ in change.atoms} == {("a", "2026-W10"), ("a", "2026-W12")}
+    safe = only(
+        responses, [cell("svc", "2026-W10"), cell("svc", "2026-W12"), cell("b", "2026-W11")], tree
+    )
+    assert smallest_combination(safe) is None

@@ -20,7 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from attack_precision import decimals_of, own_spread_problems, score_lattice, undone_bands
+from attack_precision import (
+    band_of,
+    count_problems,
+    decimals_of,
+    mean_problems,
+    own_spread_problems,
+    score_lattice,
+    undone_bands,
+)
 from attack_world import (
     FORMATS,
     LEVELS,
@@ -42,11 +50,10 @@ from hypothesis import strategies as st
 from privacy_attack import (
     Response,
     attack_all,
-    band_of,
     build_attacks,
-    count_problems,
     describe,
-    mean_problems,
+    distinct,
+    smallest_combination,
 )
 from sqlmodel import Session
 
@@ -181,6 +188,21 @@ def test_the_adversarial_organisation_isolates_nobody(closed_world: tuple[World,
     for kind in PERIOD_KINDS:  # a gate that releases nothing would pass trivially
         assert by_export[f"organisation-{kind}.json"], f"nothing released for the organisation by {kind}"
     assert_no_leak(world, exports)
+
+
+def test_no_combination_rests_on_fewer_than_k_people(closed_world: tuple[World, Path]) -> None:
+    """Stronger than (a): no non-zero combination of released figures may rest on the answers of
+    fewer than k people only, whole sets or not (one person's change from one week to the next
+    says what they answered, without isolating any set of answers)."""
+    require_release_calendar()
+    world, folder = closed_world
+    exports = every_export(world, folder / "combinations", formats=("json",))
+    found = []
+    for attack in distinct(build_attacks(world.responses, exports.cells(), world.tree, K).values()):
+        change = smallest_combination(attack)
+        if change is not None:
+            found.append(change)
+    assert not found, "released figures combine to answers of fewer than k people:\n" + describe(found)
 
 
 def test_counts_and_precision_reveal_nothing_extra(closed_world: tuple[World, Path]) -> None:
