@@ -93,7 +93,7 @@ def test_good_upload_is_imported(app_database: Engine) -> None:
 
 def test_threshold_change_is_scheduled_for_next_week(app_database: Engine) -> None:
     at = _admin_page()
-    next(n for n in at.number_input if n.label == "Fewest answers behind any figure").set_value(8)
+    next(n for n in at.number_input if n.label == "Fewest people behind any figure").set_value(8)
     next(b for b in at.button if b.label == "Schedule from next week").click().run()
     assert not at.exception, at.exception
     with read_session(app_database) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -28,8 +29,6 @@ def _series(rows: list[tuple[str, float | None, str, bool]]) -> pd.DataFrame:
             {
                 "week": week,
                 "mean": mean,
-                "ci_low": None if mean is None else mean - 5,
-                "ci_high": None if mean is None else mean + 5,
                 "n": None if suppressed else "5-9",
                 "suppressed": suppressed,
                 "reason": "too few responses" if suppressed else None,
@@ -52,9 +51,10 @@ def test_wellbeing_chart_leaves_out_what_the_gate_suppressed() -> None:
     assert {row["week"] for row in rows} == {"2026-W01", "2026-W03"}
     assert {row["basis"] for row in rows} == {"pooled over 4 weeks", "rolled up into Housing"}
     spec = wellbeing_chart(series).to_dict()
-    line = spec["layer"][1]
-    assert line["encoding"]["color"]["field"] == "basis"
-    assert line["encoding"]["y"]["field"] == "mean"
+    assert spec["encoding"]["color"]["field"] == "basis"
+    assert spec["encoding"]["y"]["field"] == "mean"
+    # no interval: a cell's own spread is never released
+    assert "ci_low" not in json.dumps(spec) and "y2" not in spec["encoding"]
 
 
 def test_delivery_chart_has_progress_and_expected_per_objective() -> None:

@@ -14,11 +14,12 @@ def make(**values: object) -> Settings:
 
 def test_defaults_are_the_documented_privacy_rules() -> None:
     settings = make()
-    assert (settings.min_group_size, settings.min_comment_group_size, settings.pooling_weeks) == (
+    assert (settings.min_group_size, settings.min_comment_group_size, settings.pooling_period) == (
         5,
         10,
-        4,
+        "month",
     )
+    assert (settings.release_grace_days, settings.time_zone) == (2, "Europe/London")
     assert settings.database_url.startswith("sqlite:///")
 
 
@@ -54,5 +55,28 @@ def test_environment_variables_use_the_prefix(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_privacy_rules_carry_the_configured_thresholds() -> None:
-    rules = make(min_group_size=7, min_comment_group_size=12, pooling_weeks=6).privacy_rules()
-    assert (rules.min_group_size, rules.min_comment_group_size, rules.pooling_weeks) == (7, 12, 6)
+    rules = make(min_group_size=7, min_comment_group_size=12, pooling_period="quarter").privacy_rules()
+    assert (rules.min_group_size, rules.min_comment_group_size, rules.pooling_period) == (
+        7,
+        12,
+        "quarter",
+    )
+
+
+def test_the_retired_rolling_window_setting_is_refused_with_what_replaces_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """An old .env that still pools over a rolling window must not start with another rule."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("WELLBEING_POOLING_WEEKS=4\n")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="POOLING_WEEKS is no longer used.*POOLING_PERIOD"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not a time zone"):
+        make(time_zone="Mars/Olympus")

@@ -1,8 +1,6 @@
-"""The dashboard warmer (app/warmup.py): after a round, a manager's first dashboard call is served
-from the shared results and equals a fresh computation; a change in the data behind the range is
-recomputed by the next round; the comment-scrubbing name index is built by the warmer, not by a
-submitter, and rebuilt before it expires; a failing round is logged and the thread carries on
-(both backends).
+"""The server's background thread (app/warmup.py): it releases closed periods as they fall due
+(once: a later round releases nothing twice), keeps going after a failing round, and builds the
+comment-scrubbing name index before a submitter needs it (both backends).
 """
 
 from __future__ import annotations
@@ -10,95 +8,78 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from test_gate_cache import RULES, assert_same, dashboard, fresh
 from test_gate_support import small_team_org
 
 import surveys.submit as submit_module
-from analytics.gate import clear_decision_cache, decision_cache_stats
-from app.warmup import DashboardWarmer, dashboard_weeks, warm_dashboards
+from analytics.privacy import PrivacyRules, ReleaseSchedule
+from app.warmup import DashboardWarmer, release_what_is_due
 from models.db import make_engine
 from models.org import Person
+from models.releases import PeriodRelease, ReleasedFigure
 from surveys.composition import get_composition
 from surveys.submit import NAME_INDEX_MAX_AGE_SECONDS, refresh_name_index, submit_pulse
 
 KEY = b"test-participation-key-for-the-warmer"
-# small_team_org holds answers for 2026-W01..W06: the dashboard of a Wednesday in week 7 shows
-# the 12 weeks ending with week 6.
-TODAY = date(2026, 2, 11)
-START, END = dashboard_weeks(TODAY)
+RULES = PrivacyRules()
+SCHEDULE = ReleaseSchedule(grace_days=2, time_zone="Europe/London")
+# small_team_org holds answers for 2026-W01..W06 (29 December 2025 to 8 February 2026).
+WEDNESDAY_OF_WEEK_7 = datetime(2026, 2, 11, 12, tzinfo=UTC)
+END = "2026-W06"
 
 
 @pytest.fixture
 def org(engine: Engine) -> dict[str, int]:
-    clear_decision_cache()
     with Session(engine) as session:
         return small_team_org(session)
 
 
-def test_dashboard_range_is_the_last_twelve_complete_weeks() -> None:
-    assert (START, END) == ("2025-W47", "2026-W06")
-    assert dashboard_weeks(date(2026, 2, 16)) == ("2025-W48", "2026-W07")  # Monday: a new week
-
-
-def test_after_warming_the_first_dashboard_call_is_shared_and_correct(
-    engine: Engine, org: dict[str, int]
-) -> None:
-    expected = fresh(engine, org["three"], start=START, end=END)
-    clear_decision_cache()
-    assert warm_dashboards(engine, RULES, TODAY) == 3  # series, mix and rate of the organisation
-    assert warm_dashboards(engine, RULES, TODAY) == 0  # nothing changed: nothing recomputed
-    stats = decision_cache_stats()
-    first = dashboard(engine, org["three"], start=START, end=END)
-    assert decision_cache_stats()["hits"] == stats["hits"] + 3
-    assert decision_cache_stats()["misses"] == stats["misses"]
-    assert_same(first, expected)
-
-
-def test_a_change_behind_the_range_is_recomputed_by_the_next_round(
-    engine: Engine, org: dict[str, int]
-) -> None:
-    warm_dashboards(engine, RULES, TODAY)
+def _released(engine: Engine) -> list[str]:
     with Session(engine) as session:
-        people = session.exec(select(Person.id).where(Person.team_id == org["three"])).all()
-    composition = get_composition()
-    for person_id in people:  # a late answer in the last week shown
-        submit_pulse(
-            engine,
-            person_id=person_id,
-            team_id=org["three"],
-            week=END,
-            answers={item.id: item.scale.max for _, item in composition.items},
-            participation_key=KEY,
-        )
-    assert warm_dashboards(engine, RULES, TODAY) == 3
-    stats = decision_cache_stats()
-    after = dashboard(engine, org["three"], start=START, end=END)
-    assert decision_cache_stats()["misses"] == stats["misses"]  # served from the new round
-    assert_same(after, fresh(engine, org["three"], start=START, end=END))
+        return sorted(session.exec(select(PeriodRelease.period)).all())
 
 
-def test_the_thread_warms_at_once_and_survives_a_failing_round(
+def test_a_round_releases_what_has_fallen_due_and_a_later_round_nothing_again(
+    engine: Engine, org: dict[str, int]
+) -> None:
+    del org
+    # Tuesday of week 7: week 6 closed on Sunday but is still inside its two days of grace.
+    tuesday = datetime(2026, 2, 10, 12, tzinfo=UTC)
+    assert release_what_is_due(engine, RULES, SCHEDULE, tuesday) == 6  # W01-W05, January
+    assert "2026-W06" not in _released(engine)
+    assert release_what_is_due(engine, RULES, SCHEDULE, WEDNESDAY_OF_WEEK_7) == 1
+    with Session(engine) as session:
+        cells = len(session.exec(select(ReleasedFigure)).all())
+    assert release_what_is_due(engine, RULES, SCHEDULE, WEDNESDAY_OF_WEEK_7) == 0
+    with Session(engine) as session:
+        assert len(session.exec(select(ReleasedFigure)).all()) == cells
+    assert _released(engine) == ["2026-01", *[f"2026-W0{w}" for w in range(1, 7)]]
+
+
+def test_the_thread_releases_at_once_and_survives_a_failing_round(
     engine: Engine, org: dict[str, int], tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:  # type: ignore[no-untyped-def]
     del org
-    clear_decision_cache()
-    warmer = DashboardWarmer(engine, RULES, interval=3600, today=lambda: TODAY)
+    warmer = DashboardWarmer(
+        engine, RULES, schedule=SCHEDULE, interval=3600, now=lambda: WEDNESDAY_OF_WEEK_7
+    )
     warmer.start()
     try:
-        assert warmer.ready.wait(30)
-        assert decision_cache_stats()["entries"] == 3
+        assert warmer.ready.wait(60)
+        assert END in _released(engine)
     finally:
         warmer.stop()
         warmer.join(10)
     assert not warmer.is_alive()
 
     broken = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables at all
-    failing = DashboardWarmer(broken, RULES, interval=0.05, today=lambda: TODAY)
+    failing = DashboardWarmer(
+        broken, RULES, schedule=SCHEDULE, interval=0.05, now=lambda: WEDNESDAY_OF_WEEK_7
+    )
     with caplog.at_level(logging.ERROR, logger="app.warmup"):
         failing.start()
         try:
@@ -113,7 +94,7 @@ def test_the_thread_warms_at_once_and_survives_a_failing_round(
             failing.stop()
             failing.join(10)
             broken.dispose()
-    assert "warming the dashboards failed" in caplog.text
+    assert "warming the releases failed" in caplog.text
 
 
 @pytest.fixture
@@ -141,7 +122,9 @@ def test_a_warmer_round_builds_the_name_index_so_no_submitter_does(
         session.add(Person(email="zq@council.test", display_name="Zelda Quince", team_id=org["big"]))
         session.commit()
         people = session.exec(select(Person.id).where(Person.team_id == org["big"])).all()
-    warmer = DashboardWarmer(engine, RULES, interval=3600, today=lambda: TODAY)
+    warmer = DashboardWarmer(
+        engine, RULES, schedule=SCHEDULE, interval=3600, now=lambda: WEDNESDAY_OF_WEEK_7
+    )
     warmer.start()
     try:
         assert warmer.ready.wait(30)

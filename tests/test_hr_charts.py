@@ -22,11 +22,10 @@ def figure(unit: str, construct: str, mean: float | None, week: str = "2026-W10"
         "period_end": week,
         "construct": construct,
         "mean": mean,
-        "ci_low": None if suppressed else mean - 2,
-        "ci_high": None if suppressed else mean + 2,
+        "period": week,
         "n": None if suppressed else 12,
         "suppressed": suppressed,
-        "reason": "too few responses" if suppressed else None,
+        "reason": "too few people" if suppressed else None,
         "basis": "team",
         **extra,
     }
@@ -37,7 +36,7 @@ def datasets(chart) -> list[dict]:  # type: ignore[no-untyped-def]
     return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
-def test_trend_chart_draws_only_released_means_with_bands() -> None:
+def test_trend_chart_draws_only_released_means_and_no_interval() -> None:
     frame = pd.DataFrame(
         [
             figure("Alpha", "wellbeing", 61.0),
@@ -50,12 +49,9 @@ def test_trend_chart_draws_only_released_means_with_bands() -> None:
     rows = datasets(chart)
     assert sorted(r["mean"] for r in rows) == [61.0, 63.0]
     spec = chart.to_dict()
-    marks = [
-        layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
-        for layer in spec["layer"]
-    ]
-    assert marks == ["area", "line"]
-    assert spec["layer"][0]["encoding"]["y2"]["field"] == "ci_high"
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["x"]["field"] == "period"
+    assert "ci_" not in json.dumps(spec)
 
 
 def test_heatmap_shows_suppressed_cells_grey_with_their_reason() -> None:
@@ -65,7 +61,7 @@ def test_heatmap_shows_suppressed_cells_grey_with_their_reason() -> None:
     assert len(grey) == 1
     hidden_rows = spec["datasets"][grey[0]["data"]["name"]]
     assert [(r["unit_name"], r["shown"], r["why"]) for r in hidden_rows] == [
-        ("Beta", "suppressed", "too few responses")
+        ("Beta", "suppressed", "too few people")
     ]
     assert "why" in json.dumps(grey[0]["encoding"]["tooltip"])
     coloured = [layer for layer in spec["layer"] if layer["encoding"].get("color")]
@@ -73,28 +69,23 @@ def test_heatmap_shows_suppressed_cells_grey_with_their_reason() -> None:
     assert [(r["unit_name"], r["position"]) for r in coloured_rows] == [("Alpha", 70.0)]
 
 
-def test_participation_chart_plots_exact_rates_only() -> None:
+def test_participation_chart_draws_a_band_as_the_range_it_allows() -> None:
     rates = pd.DataFrame(
         [
-            {
-                "unit_name": "Alpha",
-                "response_rate": 0.8,
-                "rate_label": "80%",
-                "members": 15,
-                "basis": "unit",
-            },
-            {
-                "unit_name": "Beta",
-                "response_rate": None,
-                "rate_label": "42-75%",
-                "members": 12,
-                "basis": "unit",
-            },
+            {"unit_name": "Alpha", "rate_label": "80%", "low": 0.8, "high": 0.8},
+            {"unit_name": "Beta", "rate_label": "42-75%", "low": 0.42, "high": 0.75},
         ]
     )
-    rows = datasets(participation_chart(rates))
-    assert {r["unit_name"]: r["rate"] for r in rows}["Alpha"] == 0.8
-    assert {r["unit_name"]: r["rate_label"] for r in rows}["Beta"] == "42-75%"
+    spec = participation_chart(rates).to_dict()
+    rows = {r["unit_name"]: r for rows in spec["datasets"].values() for r in rows}
+    assert (rows["Alpha"]["low"], rows["Alpha"]["high"]) == (0.8, 0.8)
+    assert (rows["Beta"]["low"], rows["Beta"]["high"], rows["Beta"]["rate_label"]) == (
+        0.42,
+        0.75,
+        "42-75%",
+    )
+    # one layer draws "at least", one the band's range: nothing claims an exact rate for Beta
+    assert [layer["encoding"].get("x2", {}).get("field") for layer in spec["layer"]] == [None, "high"]
 
 
 def test_norm_bands_follow_the_published_cut_offs() -> None:
