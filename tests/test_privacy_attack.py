@@ -34,6 +34,7 @@ from attack_world import (
     LEVELS,
     NEEDS_RELEASE,
     PERIOD_KINDS,
+    ExportSet,
     World,
     comparable,
     every_export,
@@ -147,6 +148,14 @@ def closed_world(
         yield world, folder
 
 
+@pytest.fixture(scope="module")
+def closed_exports(closed_world: tuple[World, Path]) -> ExportSet:
+    """Every export of the closed world, JSON and CSV, read once for the tests that attack it."""
+    require_release_calendar()
+    world, folder = closed_world
+    return every_export(world, folder / "all")
+
+
 def assert_no_leak(world: World, exports: Any) -> None:
     """The property, and the checks that keep it meaningful: the harness's model of every cell
     agrees with the released means and counts, and nothing stands on fewer than k people."""
@@ -171,11 +180,13 @@ def assert_records_follow_the_calendar(records: dict[str, list[dict[str, Any]]],
             assert (row["period_start"], row["period_end"]) == (weeks[0], weeks[-1]), f"{name}: {row}"
 
 
-def test_the_adversarial_organisation_isolates_nobody(closed_world: tuple[World, Path]) -> None:
+def test_the_adversarial_organisation_isolates_nobody(
+    closed_world: tuple[World, Path], closed_exports: ExportSet
+) -> None:
     """(a) Every level x period kind x format, all released at once: the rank test finds nothing."""
     require_release_calendar()
-    world, folder = closed_world
-    exports = every_export(world, folder / "all")
+    world, _ = closed_world
+    exports = closed_exports
     assert_records_follow_the_calendar(exports.records, world)
     cells = exports.cells()
     by_export = {
@@ -190,13 +201,15 @@ def test_the_adversarial_organisation_isolates_nobody(closed_world: tuple[World,
     assert_no_leak(world, exports)
 
 
-def test_no_combination_rests_on_fewer_than_k_people(closed_world: tuple[World, Path]) -> None:
+def test_no_combination_rests_on_fewer_than_k_people(
+    closed_world: tuple[World, Path], closed_exports: ExportSet
+) -> None:
     """Stronger than (a): no non-zero combination of released figures may rest on the answers of
     fewer than k people only, whole sets or not (one person's change from one week to the next
     says what they answered, without isolating any set of answers)."""
     require_release_calendar()
-    world, folder = closed_world
-    exports = every_export(world, folder / "combinations", formats=("json",))
+    world, _ = closed_world
+    exports = closed_exports
     found = []
     for attack in distinct(build_attacks(world.responses, exports.cells(), world.tree, K).values()):
         change = smallest_combination(attack)
@@ -205,13 +218,16 @@ def test_no_combination_rests_on_fewer_than_k_people(closed_world: tuple[World, 
     assert not found, "released figures combine to answers of fewer than k people:\n" + describe(found)
 
 
-def test_counts_and_precision_reveal_nothing_extra(closed_world: tuple[World, Path]) -> None:
+def test_counts_and_precision_reveal_nothing_extra(closed_exports: ExportSet) -> None:
     """(e) No released n below k, n below 10 only as a band that the mean cannot undo, no spread
     statistic on a small cell."""
     require_release_calendar()
-    world, folder = closed_world
-    exports = every_export(world, folder / "precision", formats=("json",))
-    rows = [row for records in exports.records.values() for row in records]
+    rows = [
+        row
+        for name, records in closed_exports.records.items()
+        if name.endswith(".json")
+        for row in records
+    ]
     composition = get_composition(DEFAULT_COMPOSITION_ID)
     constructs = {construct.id for construct, _ in composition.scored_constructs}
     lattices = {c: score_lattice(composition, c) for c in constructs}
@@ -226,78 +242,52 @@ def test_counts_and_precision_reveal_nothing_extra(closed_world: tuple[World, Pa
 
 
 def test_ranges_select_whole_periods_and_free_ranges_are_refused(
-    closed_world: tuple[World, Path],
+    closed_world: tuple[World, Path], closed_exports: ExportSet
 ) -> None:
-    """--from/--to take labels of the chosen kind only; anything else, and --by window, is refused
-    with a message naming what is allowed; a valid range is a subset of the full release."""
+    """--from/--to take labels of the chosen kind only and select exactly the released records of
+    those whole periods; anything else, and --by window, is refused with a message naming what is
+    allowed. Writing to stdout releases the same records as writing to a file."""
     require_release_calendar()
     world, folder = closed_world
-    full = parse_export(
-        _ok(
-            export(
-                world,
-                "--level",
-                "team",
-                "--period",
-                "month",
-                "--format",
-                "json",
-                output=folder / "m.json",
-            ),
-            folder / "m.json",
-        ),
-        "json",
-    )
-    ranged_file = folder / "m-range.json"
-    ranged = parse_export(
-        _ok(
-            export(
-                world,
-                "--level",
-                "team",
-                "--period",
-                "month",
-                "--format",
-                "json",
-                "--from",
-                "2026-03",
-                "--to",
-                "2026-04",
-                output=ranged_file,
-            ),
-            ranged_file,
-        ),
-        "json",
-    )
-    assert ranged and all(
-        row["period_start"] >= "2026-W10" and row["period_end"] <= "2026-W18" for row in ranged
-    )
-    assert all(row in full for row in ranged)
+    for kind, first, last in [
+        ("week", "2026-W12", "2026-W14"),
+        ("month", "2026-03", "2026-04"),
+        ("quarter", "2026-Q1", "2026-Q1"),
+        ("year", "2026", "2026"),
+    ]:
+        target = folder / f"range-{kind}.json"
+        done = export(world, "--level", "unit", "--period", kind, "--format", "json",
+                      "--from", first, "--to", last, output=target)  # fmt: skip
+        assert done.code == 0, done.said
+        ranged = parse_export(target.read_bytes(), "json")
+        wanted = [
+            row
+            for row in closed_exports.records[f"unit-{kind}.json"]
+            if first <= calendar.period_of(row["period_start"], kind) <= last  # type: ignore[arg-type]
+        ]
+        assert ranged and ranged == wanted, f"{kind} {first}..{last}"
+    for fmt in FORMATS:
+        done = export(world, "--level", "team", "--period", "month", "--format", fmt)
+        assert done.code == 0, done.said
+        streamed = parse_export(done.stdout.encode(), fmt)
+        assert streamed == closed_exports.records[f"team-month.{fmt}"], fmt
     for kind, wrong in [
         ("month", ("--from", "2026-W10", "--to", "2026-W13")),  # weeks for months
         ("week", ("--from", "2026-03-02", "--to", "2026-03-29")),  # dates
         ("quarter", ("--from", "2026-02", "--to", "2026-04")),  # months for quarters
         ("week", ("--from", "2026-W12", "--to", "2026-W10")),  # backwards
-        (
-            "year",
-            (
-                "--from",
-                "2026-Q1",
-            ),
-        ),
+        ("year", ("--from", "2026-Q1")),  # a quarter for a year
+        ("month", ("--to", "2026-3")),  # not a label at all
     ]:
         done = export(world, "--level", "team", "--period", kind, "--format", "json", *wrong)
         assert done.code != 0, f"{kind} {wrong} was accepted"
-        assert calendar.LABEL_EXAMPLES[kind] in done.said or kind in done.said, done.said  # type: ignore[index]
+        allowed = (calendar.LABEL_EXAMPLES[kind], kind)  # type: ignore[index]
+        assert any(text in done.said for text in allowed), done.said
+        assert not done.stdout.strip(), f"{kind} {wrong}: records written anyway"
     for by in (("--by", "window"), ("--by", "window", "--from", "2026-W10", "--to", "2026-W17")):
         done = export(world, "--level", "team", *by)
         assert done.code != 0, f"{by} was accepted"
         assert "period" in done.said.lower(), done.said
-
-
-def _ok(done: Any, target: Path) -> bytes:
-    assert done.code == 0, done.said
-    return target.read_bytes()
 
 
 @pytest.fixture
