@@ -136,19 +136,6 @@ def _sub_periods(period: str) -> list[str]:
     return found
 
 
-def people_in_weeks(inputs: PeriodInputs, unit_ids: Collection[int], weeks: Collection[str]) -> int:
-    """A lower bound on the distinct people of these units over some weeks of the period: the
-    largest single week, or the receipts of any shorter period lying wholly inside those weeks."""
-    chosen = set(weeks)
-    best = 0
-    for week in chosen:
-        best = max(best, sum(inputs.cap(u, inputs.responses.get((u, week), 0)) for u in unit_ids))
-    for label in _sub_periods(inputs.period):
-        if calendar.kind_of(label) != "week" and set(calendar.weeks_in(label)) <= chosen:
-            best = max(best, sum(inputs.cap(u, inputs.people.get((u, label), 0)) for u in unit_ids))
-    return best
-
-
 def count_responses(session: Session, *, start_week: str, end_week: str) -> int:
     """Responses stored in a range of weeks (to tell an empty period from a quiet one)."""
     total = session.exec(

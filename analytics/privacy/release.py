@@ -22,11 +22,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from analytics.aggregates import WORK_PATTERNS, OrgTree, comments_for, load_tree, organisation_tree
-from analytics.privacy.inputs import PeriodInputs, count_responses, people_in_weeks, read_period
+from analytics.privacy.inputs import PeriodInputs, count_responses, read_period
+from analytics.privacy.periods import decide_period
 from analytics.privacy.rules import (
     COMMENT_PERIOD,
     PARTICIPATION,
-    REASON_PERIOD,
     SLICE_PERIOD,
     PrivacyRules,
     band,
@@ -145,39 +145,6 @@ def _frozen(session: Session, *, root: int, period: str) -> dict[tuple[int, str,
     return {(int(u), str(p), str(c)): not suppressed for u, p, c, suppressed in rows}
 
 
-def _covered_weeks(
-    frozen: dict[tuple[int, str, str], bool], unit_id: int, period: str, construct: str
-) -> set[str]:
-    """Weeks of ``period`` covered by the unit's maximal released cells of shorter periods."""
-    covered: set[str] = set()
-    stack = calendar.children(period)
-    while stack:
-        label = stack.pop()
-        if frozen.get((unit_id, label, construct)):
-            covered.update(calendar.weeks_in(label))
-        else:
-            stack.extend(calendar.children(label))
-    return covered
-
-
-def _time_forced(
-    tree: OrgTree, inputs: PeriodInputs, frozen: dict[tuple[int, str, str], bool], construct: str, k: int
-) -> dict[int, str]:
-    """Rule 3: a longer period's cell minus the unit's released shorter cells must leave no one or
-    at least k people; otherwise it is withheld."""
-    if calendar.kind_of(inputs.period) == "week":
-        return {}
-    forced: dict[int, str] = {}
-    for unit_id in tree.postorder:
-        rest = set(inputs.weeks) - _covered_weeks(frozen, unit_id, inputs.period, construct)
-        if not rest or len(rest) == len(inputs.weeks):
-            continue
-        people = people_in_weeks(inputs, tree.subtree(unit_id), rest)
-        if 0 < people < k:
-            forced[unit_id] = REASON_PERIOD
-    return forced
-
-
 def release_period(
     session: Session, *, tree: OrgTree, root: int, period: str, defaults: PrivacyRules, today: date
 ) -> None:
@@ -207,10 +174,13 @@ def release_period(
         own = {
             u: inputs.vector(u, None if construct == PARTICIPATION else construct) for u in tree.units
         }
-        forced = _time_forced(tree, inputs, frozen, construct, k)
-        key = (tuple(sorted(own.items())), tuple(sorted(forced.items())))
+        # Constructs answered by the same people share their vectors, and so their decisions
+        # (the released counts of one are the counts of the other: they must agree).
+        key = tuple(sorted(own.items()))
         if key not in memo:
-            memo[key] = decide(tree, own, k, forced)
+            memo[key] = decide_period(
+                tree, own, k, inputs, frozen, None if construct == PARTICIPATION else construct
+            )
         reasons = total_reasons[construct] = memo[key]
         people = subtree_vectors(tree, own)
         for unit_id in tree.postorder:

@@ -41,9 +41,11 @@ REASON_HEADCOUNT = "team smaller than the minimum group"
 
 # The cell that carries participation (people and response rate) beside the construct cells.
 PARTICIPATION = "responses"
-# Work-pattern slices are released for one period kind only, so no slice differs from another
-# slice of the same unit by a shorter period.
-SLICE_PERIOD: calendar.PeriodKind = "quarter"
+# Work-pattern slices are released for weeks only: a week's slices are checked exactly against
+# that week's unit totals, and a longer period's totals then hold them whole (nested). A slice
+# over a quarter beside weekly totals is a two-way table with both margins known, where one
+# person's week can be the only link between two groups and so be solved for.
+SLICE_PERIOD: calendar.PeriodKind = "week"
 # Comments are released for one period kind only, for the same reason.
 COMMENT_PERIOD: calendar.PeriodKind = "month"
 
