@@ -103,10 +103,17 @@ class World:
             session.commit()
         self.team_of[person] = team
 
-    def answer_week(self, week: str, people: Sequence[str], rng: random.Random) -> None:
-        """Everyone in ``people`` answers ``week`` from their current team (one transaction)."""
+    def answer_week(
+        self,
+        week: str,
+        people: Sequence[str],
+        rng: random.Random,
+        composition_id: str = DEFAULT_COMPOSITION_ID,
+    ) -> None:
+        """Everyone in ``people`` answers ``week`` from their current team (one transaction), on
+        the given composition (another one scores other constructs: cells differ by construct)."""
         key = participation_key()
-        composition = get_composition(DEFAULT_COMPOSITION_ID)
+        composition = get_composition(composition_id)
         with Session(self.engine) as session:
             for person in people:
                 answers = {
@@ -119,6 +126,7 @@ class World:
                     week=week,
                     answers=answers,
                     participation_key=key,
+                    composition=composition,
                     known_names=(),
                 )
                 self.responses.append(Response(person, self.team_of[person], week, dict(result.scores)))

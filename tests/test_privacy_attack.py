@@ -455,7 +455,8 @@ def test_every_export_of_the_interface_is_covered() -> None:
 def histories(draw: st.DrawFn) -> dict[str, Any]:
     """An organisation tree (depth 1-3, 1-8 teams of 1-15 people) and an answer history: weeks
     across a month, quarter or year boundary, people answering some weeks, whole team-weeks
-    missing, a few people moving team."""
+    missing, a few people moving team, and perhaps a switch from WHO-5 to ONS4 (so constructs
+    are answered in different weeks)."""
     depth = draw(st.integers(1, 3))
     units: list[tuple[str, str, str | None]] = [("org", "organisation", None)]
     if depth >= 2:
@@ -477,6 +478,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
             max_size=3,
         )
     )
+    switch = draw(st.one_of(st.none(), st.integers(1, count - 1)))
     return {
         "units": units,
         "teams": teams,
@@ -485,6 +487,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         "gap": draw(st.sampled_from([0.0, 0.2])),
         "moves": moves,
         "seed": draw(st.integers(0, 2**16)),
+        "ons4_from": switch,  # the organisation asks ONS4 instead of WHO-5 from this week on
     }
 
 
@@ -505,7 +508,8 @@ def build_history(world: World, history: dict[str, Any]) -> None:
         answering = [
             p for p in people if world.team_of[p] not in missing and rng.random() < history["rate"]
         ]
-        world.answer_week(week, answering, rng)
+        switched = history.get("ons4_from") is not None and index >= history["ons4_from"]
+        world.answer_week(week, answering, rng, "weekly-ons4" if switched else DEFAULT_COMPOSITION_ID)
 
 
 # Found by this test (shrunk) on main at 53ff2c0: one person's week, from a team's year minus its
