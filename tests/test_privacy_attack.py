@@ -7,6 +7,15 @@ issue's adversarial organisation (teams of 14, 9, 6, 5, 4, 3, 2 and 1; a service
 children are tiny; a team directly under the organisation; twelve weeks across a month and a
 quarter boundary; people moving), Hypothesis-generated trees and answer histories, late answers,
 the open period, and the counts and precision of what is released. On SQLite and PostgreSQL.
+
+A failure names the smallest set found, its people, and the released cells that combine to it,
+e.g. ``t1.p0 isolated: +1 x [t1 W10..W17] -1 x [t1 W10..W16]``. Run it with
+
+    WELLBEING_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python -m pytest -q tests/test_privacy_attack.py tests/test_attack_harness.py
+
+``WELLBEING_ATTACK_EXAMPLES`` (default 4) sets how many organisations Hypothesis generates;
+``WELLBEING_ATTACK_SHRINK=1`` lets it shrink a failing one (slow: each try is a whole world).
 """
 
 from __future__ import annotations
