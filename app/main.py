@@ -65,6 +65,7 @@ def run() -> None:
                 default=not (viewer.is_staff or viewer.is_manager),
             ),
             st.Page(PAGES / "strain.py", title="Teams under strain", icon=":material/warning:"),
+            st.Page(PAGES / "reminders.py", title="Pulse reminders", icon=":material/notifications:"),
         ]
     if viewer.is_admin:
         sections["Settings"] = [

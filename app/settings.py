@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     # Recompute the team dashboards' shared gate results in the background, and keep the
     # comment-scrubbing name index built (app/warmup.py).
     warm_dashboards: bool = True
+    # Pulse invitations and reminders (``wellbeing remind``). SMTP credentials and webhook URLs
+    # come from here only, never from the database. Security when unset: by port (465 tls,
+    # 587 starttls, otherwise none).
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "wellbeing@localhost"
+    public_url: str = "http://localhost:8501"  # the address staff open; the pulse link is built on it
+    webhook_url: SecretStr | None = None  # Teams Workflows / Slack incoming webhook, every organisation
+    webhook_urls: dict[str, SecretStr] = {}  # per organisation code, as JSON: {"WVC": "https://..."}
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""
@@ -63,6 +75,11 @@ class Settings(BaseSettings):
         from analytics.privacy import ReleaseSchedule
 
         return ReleaseSchedule(grace_days=self.release_grace_days, time_zone=self.time_zone)
+
+    @field_validator("smtp_security", mode="before")
+    @classmethod
+    def _security_in_lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _time_zone_is_known(self) -> Settings:

@@ -25,12 +25,22 @@ from models.pulse import (
     TeamWeekScore,
 )
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
+from models.reminders import (
+    ChannelPost,
+    ChannelWebhook,
+    ReminderCount,
+    ReminderOptOut,
+    ReminderRun,
+    ReminderSent,
+)
 
 __all__ = [
     "ROLES",
     "Action",
     "AuditEntry",
     "CheckIn",
+    "ChannelPost",
+    "ChannelWebhook",
     "CheckInCreate",
     "KeyResult",
     "KeyResultCreate",
@@ -47,6 +57,10 @@ __all__ = [
     "PulseResponse",
     "ReleasedComment",
     "ReleasedFigure",
+    "ReminderCount",
+    "ReminderOptOut",
+    "ReminderRun",
+    "ReminderSent",
     "RoleGrant",
     "TeamWeekResponses",
     "TeamWeekScore",

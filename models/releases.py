@@ -12,10 +12,11 @@ never the exact sums behind them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Connection, Index
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import calendar
@@ -95,6 +96,20 @@ def released_weeks(session: Session, *, organisation_ids: Iterable[int]) -> dict
     for organisation_id, period in rows:
         result[organisation_id].update(calendar.weeks_in(period))
     return result
+
+
+def released_weeks_among(connection: Connection, weeks: Collection[str]) -> set[str]:
+    """Which of these weeks lie inside a released period (one small query for a whole batch of
+    submissions; every organisation is released on the same calendar)."""
+    if not weeks:
+        return set()
+    table = PeriodRelease.__table__  # type: ignore[attr-defined]
+    rows = connection.execute(
+        sa_select(table.c.first_week, table.c.last_week).where(
+            table.c.first_week <= max(weeks), table.c.last_week >= min(weeks)
+        )
+    ).all()
+    return {week for week in weeks for first, last in rows if first <= week <= last}
 
 
 def refuse_released(session: Session, *, organisation_id: int, weeks: Iterable[str]) -> None:

@@ -50,6 +50,7 @@ from models.group_commit import GroupWriter
 from models.org import PeopleChanges, Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.pulse import ParticipationReceipt, PulseResponse, TeamWeekResponses, TeamWeekScore
+from models.releases import released_weeks_among
 from surveys.comments import (
     MAX_COMMENT_LENGTH,
     NameIndex,
@@ -731,7 +732,12 @@ def write_prepared_batch(
     and claim their receipts (``_check_teams_then_claim``; on PostgreSQL one statement), then
     write the responses whose receipt was new. Per submission, its result, or the
     ``SubmissionError`` (``AlreadyAnswered``, or a team that does not exist) saying why nothing of
-    that one was written."""
+    that one was written. An answer for a week already released is refused: a released figure
+    never changes."""
+    closed = released_weeks_among(connection, {prepared.week for prepared in asked})
+    if closed:
+        kept = iter(write_prepared_batch(connection, [p for p in asked if p.week not in closed]))
+        return [_released(p.week) if p.week in closed else next(kept) for p in asked]
     asked = _scrub_with_current_names(connection, asked)
     if connection.dialect.name == "postgresql":
         known, claimed = _claim_in_one_statement(connection, asked)
@@ -750,6 +756,11 @@ def write_prepared_batch(
             continue
         outcomes.append(prepared.result())
     return outcomes
+
+
+def _released(week: str) -> SubmissionError:
+    problem = f"{week} has closed and its figures have been released, so it takes no more answers"
+    return SubmissionError(f"Your answers were not saved: {problem}", [problem])
 
 
 def _check_teams_then_claim(

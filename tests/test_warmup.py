@@ -137,7 +137,7 @@ def test_a_warmer_round_builds_the_name_index_so_no_submitter_does(
         engine,
         person_id=people[0],
         team_id=org["big"],
-        week=END,
+        week="2026-W07",  # still open: a released week takes no answers
         answers={item.id: item.scale.max for _, item in composition.items},
         comment="Zelda Quince covered for me",
         participation_key=KEY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.cli import bench, org, outcomes, privacy, pulse, strain  # noqa: F401  (register commands)
+from app.cli import bench, bench_remind, org, outcomes, privacy, pulse, remind, strain  # noqa: F401
 from app.cli.common import cli
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from analytics.privacy import FLOOR_MIN_COMMENT_GROUP_SIZE, FLOOR_MIN_GROUP_SIZE, PrivacyRules
 from analytics.privacy.rules import POOLING_PERIODS
 from app import ui
+from app.components import reminder_settings
 from models import admin
 from models.access import AccessDenied, Viewer
 from models.base import iso_week
@@ -230,7 +231,9 @@ def main() -> None:
         return
     organisation_id, name = organisation
     st.caption(name)
-    tabs = st.tabs(["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log"])
+    tabs = st.tabs(
+        ["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log", "Reminders"]
+    )
     with tabs[0]:
         _organisation_tab(viewer)
     with tabs[1]:
@@ -241,6 +244,8 @@ def main() -> None:
         _pulse_tab(viewer, organisation_id)
     with tabs[4]:
         _audit_tab(viewer)
+    with tabs[5]:
+        reminder_settings.render(viewer, organisation_id)
 
 
 main()

@@ -9,9 +9,11 @@ import streamlit as st
 
 from app import ui
 from models.base import iso_week
-from models.db import read_session
+from models.db import read_session, write_session
 from surveys.composition import Composition
 from surveys.instruments import Item
+from surveys.reminders.message import OPT_OUT_LABEL
+from surveys.reminders.preferences import is_opted_out, set_opt_out
 from surveys.submit import (
     AlreadyAnswered,
     SubmissionError,
@@ -111,6 +113,28 @@ def _form(composition: Composition, week: str) -> dict | None:
     }
 
 
+def _save_reminder_choice(person_id: int, key: str) -> None:
+    with write_session(ui.engine()) as session:
+        set_opt_out(session, person_id=person_id, opted_out=not st.session_state[key])
+    st.toast("Pulse e-mails turned " + ("on." if st.session_state[key] else "off."))
+
+
+def _reminder_choice(person_id: int) -> None:
+    """The person's own switch for invitations and reminders; it takes effect at once."""
+    key = f"pulse_reminders_{person_id}"
+    if key not in st.session_state:
+        with read_session(ui.engine()) as session:
+            st.session_state[key] = not is_opted_out(session, person_id)
+    st.toggle(
+        OPT_OUT_LABEL,
+        key=key,
+        on_change=_save_reminder_choice,
+        args=(person_id, key),
+        help="A reminder only ever goes to people who have not answered yet, and nobody is told "
+        "who that is. Turn this off to get no pulse e-mails at all.",
+    )
+
+
 def main() -> None:
     st.title("Weekly pulse")
     viewer = ui.require_viewer()
@@ -127,6 +151,7 @@ def main() -> None:
             icon=":material/group_off:",
         )
         return
+    _reminder_choice(viewer.person_id)
     key = settings.participation_key.get_secret_value().encode()
     done = st.session_state.get(DONE_KEY)
     if done and done.get("week") == week and done.get("person_id") == viewer.person_id:

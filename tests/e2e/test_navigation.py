@@ -8,7 +8,7 @@ from tests.e2e.helpers import nav_links, sign_in, wait_for_app
 
 STAFF = {"Weekly pulse", "What others can see"}
 MANAGER = {"Team dashboard", "Objectives"}
-HR = {"Organisation trends", "Teams under strain"}
+HR = {"Organisation trends", "Teams under strain", "Pulse reminders"}
 ADMIN = {"Admin"}
 SIGN_OUT = {"Sign out"}
 
@@ -46,10 +46,16 @@ def test_staff_member_sees_only_the_staff_pages(page: Page, app_url: str) -> Non
 
 def test_staff_member_cannot_open_another_roles_page_by_url(page: Page, app_url: str) -> None:
     sign_in(page, app_url, "Staff in")
-    for path in ("/org_trends", "/strain", "/team_dashboard", "/admin"):
+    for path in ("/org_trends", "/strain", "/reminders", "/team_dashboard", "/admin"):
         _go_within_session(page, path)
         headings = " ".join(page.get_by_test_id("stHeading").all_inner_texts())
-        for title in ("Organisation trends", "Teams under strain", "Team dashboard", "Admin"):
+        for title in (
+            "Organisation trends",
+            "Teams under strain",
+            "Pulse reminders",
+            "Team dashboard",
+            "Admin",
+        ):
             assert title not in headings, f"{path} showed {title!r} to a staff member"
         assert set(nav_links(page)) == STAFF | SIGN_OUT
     # A fresh visit to the URL (new session) lands on the sign-in page, not on the HR page.
