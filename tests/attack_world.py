@@ -206,12 +206,18 @@ class ExportSet:
         return found
 
 
-def every_export(world: World, folder: Path, formats: Sequence[str] = FORMATS) -> ExportSet:
-    """Run every export the CLI offers for a world into ``folder``; each must succeed."""
+def every_export(
+    world: World,
+    folder: Path,
+    formats: Sequence[str] = FORMATS,
+    levels: Sequence[str] = LEVELS,
+) -> ExportSet:
+    """Run every export the CLI offers for a world (or those of some levels) into ``folder``;
+    each must succeed."""
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     records: dict[str, list[dict[str, Any]]] = {}
-    for level in LEVELS:
+    for level in levels:
         for kind in PERIOD_KINDS:
             for fmt in formats:
                 name = f"{level}-{kind}.{fmt}"
