@@ -592,3 +592,44 @@ def test_generated_organisations_isolate_nobody_postgres(
 ) -> None:
     """(b) on PostgreSQL."""
     generated_world_isolates_nobody(("postgres", postgres_server_url), tmp_path, history)
+
+
+def import_history(world: World, folder: Path, team: str, weeks: list[str], per_week: int) -> None:
+    """Import ``per_week`` WHO-5 rows a week for a team (``wellbeing import-responses``); the
+    attacker's worst case: the same ``per_week`` people wrote them every week."""
+    who5 = get_instrument("who5")
+    rng = random.Random(team)
+    lines = []
+    for week in weeks:
+        for i in range(per_week):
+            answers = [rng.randint(item.scale.min, item.scale.max) for item in who5.items]
+            lines.append(f"{team},{week},{','.join(map(str, answers))}")
+            values = dict(zip((item.id for item in who5.items), answers, strict=True))
+            scores = {c.id: construct_score(c, who5.items_of(c.id), values) for c in who5.constructs}
+            world.responses.append(Response(f"{team}.import{i}", team, week, scores))
+    file = folder / f"history-{team}.csv"
+    file.write_text("team,period," + ",".join(i.id for i in who5.items) + "\n" + "\n".join(lines) + "\n")
+    done = run_cli("import-responses", str(file), "--instrument", "who5", "--database-url", world.url)
+    assert done.code == 0, done.said
+
+
+def test_imported_history_of_a_team_without_people_isolates_nobody(
+    backend: tuple[str, str | None], tmp_path: Path
+) -> None:
+    """History imported for a team nobody is attached to any more (an old team kept in the tree):
+    two answers a week. The gate cannot count its people; it must still not let the organisation
+    minus the other teams give those answers back."""
+    require_release_calendar()
+    weeks = [f"2026-W{w}" for w in range(10, 14)]
+    with fresh_world(backend[0], tmp_path, backend[1]) as world:
+        world.add_unit("org", "organisation", None)
+        for team, size in (("t0", 12), ("old", 0), ("t2", 8)):
+            world.add_unit(team, "team", "org")
+            world.add_people(team, size)
+        rng = random.Random(16)
+        for week in weeks:
+            world.answer_week(week, sorted(world.person_ids), rng)
+        import_history(world, tmp_path, "old", weeks, per_week=2)
+        done = release(world, CLOSED_AS_OF)
+        assert done.code == 0, done.said
+        assert_no_leak(world, every_export(world, tmp_path / "exports", formats=("json",)))
