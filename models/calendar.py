@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,7 @@ def allowed_forms(kind: PeriodKind | None = None) -> str:
     return ", ".join(f"{LABEL_EXAMPLES[k]} ({k})" for k in kinds)
 
 
+@lru_cache(maxsize=4096)
 def kind_of(label: str) -> PeriodKind:
     """The kind of a period label; raises PeriodError when it is not a calendar period."""
     parse(label)
@@ -90,6 +92,7 @@ def _thursday(week: str) -> date:
     return week_monday(week) + timedelta(days=3)
 
 
+@lru_cache(maxsize=65536)
 def period_of(week: str, kind: PeriodKind) -> str:
     """The period of ``kind`` that holds an ISO week (by its Thursday)."""
     if kind == "week":
@@ -122,8 +125,13 @@ def _months(label: str) -> list[tuple[int, int]]:
 
 def weeks_in(label: str) -> list[str]:
     """The ISO weeks of a period, in time order."""
+    return list(_weeks(label))
+
+
+@lru_cache(maxsize=4096)
+def _weeks(label: str) -> tuple[str, ...]:
     if kind_of(label) == "week":
-        return [label]
+        return (label,)
     months = _months(label)
     first_year, first_month = months[0]
     last_year, last_month = months[-1]
@@ -135,15 +143,15 @@ def weeks_in(label: str) -> list[str]:
     while thursday <= end:
         weeks.append(iso_week(thursday))
         thursday += timedelta(days=7)
-    return weeks
+    return tuple(weeks)
 
 
 def first_week(label: str) -> str:
-    return weeks_in(label)[0]
+    return _weeks(label)[0]
 
 
 def last_week(label: str) -> str:
-    return weeks_in(label)[-1]
+    return _weeks(label)[-1]
 
 
 def children(label: str) -> list[str]:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from models import calendar
 from models.org import Person
-from models.pulse import TeamWeekResponses, TeamWeekScore
+from models.pulse import PulseResponse, TeamWeekResponses, TeamWeekScore
 
 try:  # receipts per period kind (people counts); absent on databases older than that schema
     from models.participation import people_counts as _people_counts
@@ -160,3 +160,23 @@ def headcounts(session: Session, *, unit_ids: Collection[int], period: str) -> d
         .group_by(Person.team_id)
     ).all()
     return {int(team_id): int(count) for team_id, count in rows}
+
+
+def comments_by_team(
+    session: Session, *, team_ids: Collection[int], weeks: Sequence[str]
+) -> dict[int, list[str]]:
+    """The written comments of the period per own unit (one query for the whole organisation)."""
+    wanted = set(team_ids)
+    rows = session.exec(
+        select(PulseResponse.team_id, PulseResponse.comment).where(
+            PulseResponse.week >= weeks[0],
+            PulseResponse.week <= weeks[-1],
+            col(PulseResponse.comment).is_not(None),
+            PulseResponse.comment != "",
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for team_id, text in rows:
+        if team_id in wanted:
+            found.setdefault(int(team_id), []).append(str(text))
+    return found

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
-from analytics.aggregates import WORK_PATTERNS, OrgTree, comments_for, load_tree, organisation_tree
-from analytics.privacy.inputs import PeriodInputs, count_responses, read_period
+from analytics.aggregates import WORK_PATTERNS, OrgTree, load_tree, organisation_tree
+from analytics.privacy.inputs import PeriodInputs, comments_by_team, count_responses, read_period
 from analytics.privacy.periods import decide_period
 from analytics.privacy.rules import (
     COMMENT_PERIOD,
@@ -167,7 +167,7 @@ def release_period(
     inputs = read_period(session, period=period, unit_ids=list(tree.units))
     frozen = _frozen(session, root=root, period=period)
     k = rules.min_group_size
-    cells: list[ReleasedFigure] = []
+    cells: list[dict[str, object]] = []
     total_reasons: dict[str, dict[int, str | None]] = {}
     memo: dict[tuple, dict[int, str | None]] = {}
     for construct in [PARTICIPATION, *inputs.constructs]:
@@ -188,27 +188,20 @@ def release_period(
             if count == 0:
                 continue
             reason = reasons.get(unit_id)
-            cell = ReleasedFigure(
-                organisation_id=root,
-                period=period,
-                unit_id=unit_id,
-                construct_id=construct,
-                kind=kind,
-                suppressed=reason is not None,
-                reason=reason,
-            )
+            cell = _cell(root, period, unit_id, construct, "", kind, reason)
             if reason is None:
-                cell.n = band(count)
+                cell["n"] = band(count)
                 if construct == PARTICIPATION:
                     headcount = sum(inputs.headcount.get(u, 0) for u in tree.subtree(unit_id))
-                    cell.rate = rate_text(count, headcount)
+                    cell["rate"] = rate_text(count, headcount)
                 else:
                     n, total, _ = _subtree_sums(inputs, tree, unit_id, construct)
-                    cell.mean = released_mean(construct, total, n)
+                    cell["mean"] = released_mean(construct, total, n)
             cells.append(cell)
     if kind == SLICE_PERIOD:
         cells.extend(_slices(tree, inputs, root, period, k, total_reasons))
-    session.add_all(cells)
+    if cells:
+        session.connection().execute(insert(ReleasedFigure.__table__), cells)  # type: ignore[attr-defined]
     if kind == COMMENT_PERIOD:
         _release_comments(session, tree, inputs, root, period, rules.min_comment_group_size)
 
@@ -230,11 +223,11 @@ def _slices(
     period: str,
     k: int,
     totals: dict[str, dict[int, str | None]],
-) -> list[ReleasedFigure]:
+) -> list[dict[str, object]]:
     """Work-pattern slices: a unit's slice is released whole or not at all, only where its total
     is released, and checked exactly against every released total (``analytics.privacy.slices``).
     People per pattern are bounded by the largest single week of that pattern."""
-    cells: list[ReleasedFigure] = []
+    cells: list[dict[str, object]] = []
     for construct in inputs.constructs:
         vectors = {
             unit_id: tuple(
@@ -263,23 +256,14 @@ def _slices(
                 if n == 0:
                     continue
                 reason = reasons.get(unit_id)
-                cell = ReleasedFigure(
-                    organisation_id=root,
-                    period=period,
-                    unit_id=unit_id,
-                    construct_id=construct,
-                    work_pattern=pattern,
-                    kind=calendar.kind_of(period),
-                    suppressed=reason is not None,
-                    reason=reason,
-                )
+                cell = _cell(root, period, unit_id, construct, pattern, calendar.kind_of(period), reason)
                 if reason is None:
                     people = sum(vectors[m][index] for m in members)
                     total = sum(
                         inputs.pattern_sums.get((m, construct, pattern), (0, 0.0, 0.0))[1]
                         for m in members
                     )
-                    cell.n, cell.mean = band(people), released_mean(construct, total, n)
+                    cell["n"], cell["mean"] = band(people), released_mean(construct, total, n)
                 cells.append(cell)
     return cells
 
@@ -291,21 +275,43 @@ def _release_comments(
     the residual rule at that threshold), stored under random ids: their order carries no time."""
     own = {u: inputs.vector(u) for u in tree.units}
     reasons = decide(tree, own, k_comments)
-    for unit_id in tree.postorder:
-        if reasons.get(unit_id) is not None:
-            continue
-        texts = comments_for(
-            session,
-            team_ids=sorted(tree.subtree(unit_id)),
-            start_week=inputs.weeks[0],
-            end_week=inputs.weeks[-1],
-        )
-        session.add_all(
-            ReleasedComment(
-                id=secrets.token_hex(16), organisation_id=root, period=period, unit_id=unit_id, text=text
-            )
-            for text in texts
-        )
+    released = [unit_id for unit_id in tree.postorder if reasons.get(unit_id) is None]
+    if not released:
+        return
+    texts = comments_by_team(session, team_ids=list(tree.units), weeks=inputs.weeks)
+    rows = [
+        {
+            "id": secrets.token_hex(16),
+            "organisation_id": root,
+            "period": period,
+            "unit_id": unit_id,
+            "text": text,
+        }
+        for unit_id in released
+        for member in tree.subtree(unit_id)
+        for text in texts.get(member, [])
+    ]
+    secrets.SystemRandom().shuffle(rows)
+    if rows:
+        session.connection().execute(insert(ReleasedComment.__table__), rows)  # type: ignore[attr-defined]
+
+
+def _cell(
+    root: int, period: str, unit_id: int, construct: str, pattern: str, kind: str, reason: str | None
+) -> dict[str, object]:
+    return {
+        "organisation_id": root,
+        "period": period,
+        "unit_id": unit_id,
+        "construct_id": construct,
+        "work_pattern": pattern,
+        "kind": kind,
+        "mean": None,
+        "n": None,
+        "rate": None,
+        "suppressed": reason is not None,
+        "reason": reason,
+    }
 
 
 def next_release_check(now: datetime) -> datetime:

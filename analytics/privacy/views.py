@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from analytics.aggregates import OrgTree, load_tree
@@ -74,6 +75,21 @@ def released_periods(
     return [period for period, _ in sorted(set(rows), key=lambda row: (row[1], row[0]))]
 
 
+CELL_COLUMNS: tuple[str, ...] = (
+    "organisation_id",
+    "period",
+    "unit_id",
+    "construct_id",
+    "work_pattern",
+    "kind",
+    "mean",
+    "n",
+    "rate",
+    "suppressed",
+    "reason",
+)
+
+
 def stored_cells(
     session: Session,
     *,
@@ -84,54 +100,60 @@ def stored_cells(
     constructs: Sequence[str] | None = None,
     slices: bool = False,
 ) -> pd.DataFrame:
-    """Released cells as stored (no access check: callers check first)."""
-    query = select(ReleasedFigure).where(
-        (ReleasedFigure.work_pattern != "") if slices else (ReleasedFigure.work_pattern == "")
+    """Released cells as stored (no access check: callers check first). Read as plain columns:
+    the HR overview reads tens of thousands of cells."""
+    table = ReleasedFigure.__table__  # type: ignore[attr-defined]
+    query = sa_select(*(table.c[name] for name in CELL_COLUMNS)).where(
+        (table.c.work_pattern != "") if slices else (table.c.work_pattern == "")
     )
     if organisation_ids is not None:
-        query = query.where(col(ReleasedFigure.organisation_id).in_(list(organisation_ids)))
+        query = query.where(table.c.organisation_id.in_(list(organisation_ids)))
     if kind is not None:
-        query = query.where(ReleasedFigure.kind == kind)
+        query = query.where(table.c.kind == kind)
     if periods is not None:
-        query = query.where(col(ReleasedFigure.period).in_(list(periods)))
+        query = query.where(table.c.period.in_(list(periods)))
     if unit_ids is not None:
-        query = query.where(col(ReleasedFigure.unit_id).in_(list(unit_ids)))
+        query = query.where(table.c.unit_id.in_(list(unit_ids)))
     if constructs is not None:
-        query = query.where(col(ReleasedFigure.construct_id).in_(list(constructs)))
-    rows = [row.model_dump() for row in session.exec(query).all()]
-    columns = list(ReleasedFigure.model_fields)
-    return pd.DataFrame(rows, columns=columns)
+        query = query.where(table.c.construct_id.in_(list(constructs)))
+    rows = session.connection().execute(query).all()
+    # Column by column: pandas probes every SQLAlchemy row for names when given rows.
+    frame = pd.DataFrame(
+        dict(zip(CELL_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else None,
+        columns=list(CELL_COLUMNS),
+    )
+    return frame.astype({"suppressed": bool}) if not frame.empty else frame
 
 
 def _records(tree: OrgTree, cells: pd.DataFrame) -> pd.DataFrame:
     """Stored cells as published records (the export's columns, plus period label and unit id)."""
+    extra = ["period", "unit_id", "work_pattern", "rate"]
     if cells.empty:
-        return pd.DataFrame(columns=[*RECORD_COLUMNS, "period", "unit_id", "work_pattern", "rate"])
-    rows = []
-    for cell in cells.itertuples(index=False):
-        unit = tree.units[int(cell.unit_id)]
-        parent_id = tree.parent(unit.id)
-        weeks = calendar.weeks_in(cell.period)
-        rows.append(
-            {
-                "unit": unit.code,
-                "unit_name": unit.name,
-                "parent": tree.units[parent_id].code if parent_id is not None else None,
-                "level": unit.kind,
-                "period_start": weeks[0],
-                "period_end": weeks[-1],
-                "construct": cell.construct_id,
-                "mean": None if cell.suppressed or pd.isna(cell.mean) else float(cell.mean),
-                "n": None if cell.suppressed else cell.n,
-                "suppressed": bool(cell.suppressed),
-                "reason": cell.reason,
-                "period": cell.period,
-                "unit_id": unit.id,
-                "work_pattern": cell.work_pattern,
-                "rate": None if cell.suppressed else cell.rate,
-            }
-        )
-    frame = pd.DataFrame(rows)
+        return pd.DataFrame(columns=[*RECORD_COLUMNS, *extra])
+    units = pd.DataFrame(
+        [
+            (
+                unit.id,
+                unit.code,
+                unit.name,
+                tree.units[unit.parent_id].code if unit.parent_id in tree.units else None,
+                unit.kind,
+            )
+            for unit in tree.units.values()
+        ],
+        columns=["unit_id", "unit", "unit_name", "parent", "level"],
+    )
+    periods = pd.DataFrame(
+        [(p, calendar.first_week(p), calendar.last_week(p)) for p in cells["period"].unique()],
+        columns=["period", "period_start", "period_end"],
+    )
+    frame = cells.merge(units, on="unit_id", how="left").merge(periods, on="period", how="left")
+    shown = ~frame["suppressed"]
+    frame["mean"] = frame["mean"].where(shown & frame["mean"].notna(), None)
+    frame["n"] = frame["n"].where(shown, None)
+    frame["rate"] = frame["rate"].where(shown, None)
+    frame = frame.rename(columns={"construct_id": "construct"})
+    frame = frame[[*RECORD_COLUMNS, *extra]]
     return frame.sort_values(["construct", "period_start", "period_end", "unit"], ignore_index=True)
 
 

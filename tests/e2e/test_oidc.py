@@ -71,7 +71,12 @@ def test_oidc_sign_in_gives_the_roles_held_in_the_database(
 ) -> None:
     _sign_in_at_provider(page, oidc_app_url, _hr_email(demo_database))
     expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=30_000)
-    assert set(nav_links(page)) == {"Organisation trends", "Teams under strain", "Sign out"}
+    assert set(nav_links(page)) == {
+        "Organisation trends",
+        "Teams under strain",
+        "Pulse reminders",
+        "Sign out",
+    }
 
 
 def test_oidc_account_unknown_to_the_organisation_gets_no_pages(page: Page, oidc_app_url: str) -> None:
