@@ -3,6 +3,7 @@
 
     python3 run.py demo   # install, migrate, seed the demo organisation, serve http://localhost:8501
     python3 run.py test   # install (with test extras), lint, and run the whole test suite
+    python3 run.py security  # bandit and pip-audit; accepted findings live in .ci/security.toml
 
 Dependencies go into ./.venv; they are reinstalled only when pyproject.toml changes.
 """
@@ -66,6 +67,9 @@ def main(argv: list[str]) -> int:
             print("pytest collected no tests: treating that as a failure.", file=sys.stderr)
             return 1
         return code
+    if command == "security":
+        ensure_environment("test")
+        return subprocess.call([str(BIN / "python"), str(ROOT / ".ci" / "security.py")], cwd=ROOT)
     print(__doc__)
     return 2
 

@@ -33,6 +33,7 @@ from analytics.privacy import (
 from analytics.privacy.rules import rules_for_period
 from models import audit, calendar
 from models.access import Viewer
+from models.csv_safe import frame_to_csv
 
 LEVELS: tuple[str, ...] = ("team", "unit", "organisation")
 
@@ -157,7 +158,7 @@ def to_json(release: Release) -> str:
 
 
 def to_csv(release: Release) -> str:
-    return release.frame().to_csv(index=False)
+    return frame_to_csv(release.frame())  # spreadsheet-safe text cells
 
 
 def metadata_json(release: Release) -> str:

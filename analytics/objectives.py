@@ -41,6 +41,7 @@ from models.access import AccessDenied, Viewer, managed_team_ids, require_team_a
 from models.audit import record
 from models.org import Unit
 from models.outcomes import Action, CheckIn, KeyResult, Objective, ObjectiveTeam
+from models.text_rules import unsafe_character
 
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done")
 WRITE_DENIED = "You can only change objectives of teams you manage."
@@ -180,6 +181,8 @@ def _key_result_for_write(
 # ---------------------------------------------------------------------------------------------
 # Validation (before anything touches the session)
 
+MULTILINE_FIELDS = frozenset({"Description", "Note", "Reason"})  # the rest take one line
+
 
 def _clean_text(value: str, *, name: str, max_length: int, required: bool) -> str:
     text = (value or "").strip()
@@ -187,6 +190,9 @@ def _clean_text(value: str, *, name: str, max_length: int, required: bool) -> st
         raise OutcomeError(f"{name} is required.")
     if len(text) > max_length:
         raise OutcomeError(f"{name} is too long ({len(text)} characters; at most {max_length}).")
+    why = unsafe_character(text, multiline=name in MULTILINE_FIELDS)
+    if why:
+        raise OutcomeError(f"{name} {why}.")
     return text
 
 

@@ -42,6 +42,7 @@ from app.components.outcomes_data import DASHBOARD_CONSTRUCTS, WEEKS_SHOWN
 from app.warmup import freeze_startup_objects
 from models.access import Viewer, load_viewer
 from models.base import iso_week, week_monday
+from models.calendar import periods_of_week
 from models.db import is_sqlite, read_session, write_session
 from models.group_commit import GroupWriter
 from models.org import Person, RoleGrant, Unit
@@ -483,15 +484,41 @@ class ChunkRows:
     team_week_responses: dict[tuple[int, str], list[int]] = field(default_factory=dict)
 
 
+class FirstAnswers:
+    """Who has answered yet in the current month, quarter and year, as chunks arrive in week order:
+    a longer period's receipt is written with a person's first answer in it (as
+    ``models.participation`` does), so once per person and period. Holds one period per kind."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, set[int]]] = {}
+
+    def receipts(self, key: bytes, person_id: int, team_id: int, week: str) -> list[tuple[Any, ...]]:
+        """(period, receipt, team) of the week and of the longer periods not yet answered in."""
+        rows: list[tuple[Any, ...]] = [(week, participation_receipt(key, person_id, week), team_id)]
+        for kind, period in periods_of_week(week).items():
+            if kind == "week":
+                continue
+            label, people = self._seen.get(kind, ("", set()))
+            if label != period:
+                label, people = self._seen[kind] = (period, set())
+            if person_id not in people:
+                people.add(person_id)
+                rows.append((period, participation_receipt(key, person_id, period), team_id))
+        return rows
+
+
 def chunk_rows(
     chunk: Sequence[SyntheticSubmission],
     composition: Composition,
     key: bytes,
     names: tuple[str, ...],
     rng: np.random.Generator,
+    first_answers: FirstAnswers | None = None,
 ) -> ChunkRows:
     """What ``submit_pulse_in`` would store for each submission of the chunk, in the same order of
-    aggregation (so sums are bit-for-bit those of the submission path)."""
+    aggregation (so sums are bit-for-bit those of the submission path). ``first_answers`` carries
+    who has answered in the current month, quarter and year from chunk to chunk."""
+    first_answers = first_answers or FirstAnswers()
     rows = ChunkRows()
     ids = response_ids([sub.week for sub in chunk])
     comments: dict[str | None, str | None] = {}
@@ -504,7 +531,7 @@ def chunk_rows(
         response = NewResponse(
             sub.team_id, sub.week, composition, composition.validate(sub.answers), days, comment
         )
-        rows.receipts.append((participation_receipt(key, sub.person_id, sub.week), sub.week))
+        rows.receipts.extend(first_answers.receipts(key, sub.person_id, sub.team_id, sub.week))
         rows.responses.append(
             (
                 response_id,
@@ -540,7 +567,7 @@ RESPONSE_COLUMNS = (
 )
 PULSE_TABLES = (
     ("pulse_response", RESPONSE_COLUMNS),
-    ("participation_receipt", ("receipt", "week")),
+    ("participation_receipt", ("period", "receipt", "team_id")),
 )
 AGGREGATE_TABLES = (
     ("team_week_score", ("team_id", "week", "construct_id", "work_pattern", "n", "total", "total_sq")),
@@ -560,7 +587,7 @@ def _table_rows(rows: ChunkRows) -> list[list[tuple[Any, ...]]]:
 STAGE_PREFIX = "bench_stage_"
 PRIMARY_KEYS = {
     "pulse_response": ("id",),
-    "participation_receipt": ("week", "receipt"),
+    "participation_receipt": ("period", "receipt"),
     "team_week_score": ("team_id", "week", "construct_id", "work_pattern"),
     "team_week_responses": ("team_id", "week"),
 }
@@ -720,8 +747,9 @@ def build(
             raw.driver_connection.autocommit = True  # each chunk is its own transaction block
             _create_postgres_stages(raw)
         items = [item for _, item in composition.items]
+        first_answers = FirstAnswers()
         for chunk in synthetic_chunks(plan, org, items):
-            rows = chunk_rows(chunk, composition, key, names, rng)
+            rows = chunk_rows(chunk, composition, key, names, rng, first_answers)
             if sqlite:
                 _write_sqlite(raw, rows)
             else:
@@ -940,7 +968,7 @@ def run_submitters(
             session.exec(
                 select(func.count())
                 .select_from(ParticipationReceipt)
-                .where(ParticipationReceipt.week == plan.submit_week)
+                .where(ParticipationReceipt.period == plan.submit_week)
                 .where(ParticipationReceipt.receipt.in_(receipts))  # type: ignore[attr-defined]
             ).one()
         )

@@ -1,20 +1,176 @@
-"""Streamlit entry point: role-based navigation. Pages a role may not use are never registered,
-so they cannot be reached by URL either (and the services check roles again)."""
+"""Streamlit entry point: role-based navigation where every page path opens cleanly.
+
+Each page has its own URL for everyone: a role that may use it gets the page, anyone else a page
+that says plainly it is not for them (registered hidden, so the menu shows only one's own pages),
+and someone not signed in gets the sign-in page at any of these paths. The root URL sends each
+role on to its own first page, so that page also has its own path (a bookmark, a link in an
+e-mail). Hiding pages is only the menu: the services check the viewer on every call.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from app import ui
+from app import identity, ui
 from app.settings import SettingsError, get_settings
+from models.access import Viewer
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 
+@dataclass(frozen=True)
+class RolePage:
+    """A page one or more roles may use, at a fixed URL path."""
+
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    allowed: Callable[[Viewer], bool]
+
+
+ROLE_PAGES: tuple[RolePage, ...] = (
+    RolePage(
+        "pulse.py", "Weekly pulse", ":material/favorite:", "pulse", "My pulse", lambda v: v.is_staff
+    ),
+    RolePage(
+        "what_others_see.py",
+        "What others can see",
+        ":material/visibility:",
+        "what_others_see",
+        "My pulse",
+        lambda v: v.is_staff,
+    ),
+    RolePage(
+        "team_dashboard.py",
+        "Team dashboard",
+        ":material/dashboard:",
+        "team_dashboard",
+        "My teams",
+        lambda v: v.is_manager,
+    ),
+    RolePage(
+        "objectives.py",
+        "Objectives",
+        ":material/flag:",
+        "objectives",
+        "My teams",
+        lambda v: v.is_manager,
+    ),
+    RolePage(
+        "org_trends.py",
+        "Organisation trends",
+        ":material/monitoring:",
+        "org_trends",
+        "Organisation",
+        lambda v: v.is_hr,
+    ),
+    RolePage(
+        "strain.py",
+        "Teams under strain",
+        ":material/warning:",
+        "strain",
+        "Organisation",
+        lambda v: v.is_hr,
+    ),
+    RolePage(
+        "reminders.py",
+        "Pulse reminders",
+        ":material/notifications:",
+        "reminders",
+        "Organisation",
+        lambda v: v.is_hr,
+    ),
+    RolePage("admin.py", "Admin", ":material/settings:", "admin", "Settings", lambda v: v.is_admin),
+)
+SIGN_OUT_PATH = "sign_out"
+NOT_FOR_YOU_TITLE = "Not for your role"
+
+
+def _not_for_you(title: str) -> Callable[[], None]:
+    def page() -> None:
+        st.title(NOT_FOR_YOU_TITLE)
+        st.info(
+            f"The {title} page is not for your role, so there is nothing to show you here. "
+            "Your pages are in the menu.",
+            icon=":material/block:",
+        )
+
+    return page
+
+
+def _no_role() -> None:
+    st.title("Wellbeing & Outcomes Tracker")
+    st.info(
+        "You are signed in, but you have no role in this tool yet: you are not in a team and hold "
+        "no manager, HR or admin role. Ask an administrator to add you to your team in the "
+        "organisation file.",
+        icon=":material/person_off:",
+    )
+
+
 def _sign_out_page() -> None:
     ui.sign_out()
+
+
+def _signed_out_navigation() -> None:
+    """The sign-in page at the root and at every page path (a bookmark opens sign-in, not an error)."""
+    sign_in = PAGES / "sign_in.py"
+    pages = [
+        st.Page(sign_in, title="Sign in", icon=":material/login:", url_path="sign_in", default=True)
+    ]
+    pages += [
+        st.Page(sign_in, title="Sign in", url_path=path, visibility="hidden")
+        for path in (*(p.url_path for p in ROLE_PAGES), SIGN_OUT_PATH)
+    ]
+    st.navigation(pages).run()
+
+
+def _role_navigation(viewer: Viewer) -> None:
+    sections: dict[str, list[st.Page]] = {}
+    hidden: list[st.Page] = []
+    own: list[st.Page] = []
+    for spec in ROLE_PAGES:
+        if spec.allowed(viewer):
+            page = st.Page(PAGES / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path)
+            sections.setdefault(spec.section, []).append(page)
+            own.append(page)
+        else:
+            hidden.append(
+                st.Page(
+                    _not_for_you(spec.title),
+                    title=spec.title,
+                    url_path=spec.url_path,
+                    visibility="hidden",
+                )
+            )
+    if not own:  # known, but no team and no role: say so (signing out would end their IdP session)
+        no_role = st.Page(
+            _no_role, title="No role yet", icon=":material/person_off:", url_path="no_role"
+        )
+        sections["Wellbeing & Outcomes"] = [no_role]
+        own.append(no_role)
+    landing = own[0]
+
+    def home() -> None:
+        st.switch_page(landing)
+
+    hidden.append(st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"))
+    sections["Account"] = [
+        st.Page(_sign_out_page, title="Sign out", icon=":material/logout:", url_path=SIGN_OUT_PATH)
+    ]
+    with st.sidebar:
+        st.caption(f"Signed in as **{ui.escape_markdown(viewer.display_name)}**")
+    sections[""] = hidden
+    page = st.navigation(sections)
+    if st.session_state.pop(identity.LAND_KEY, False):
+        st.switch_page(landing)
+    page.run()
 
 
 def run() -> None:
@@ -33,53 +189,10 @@ def run() -> None:
         )
     viewer = ui.current_viewer()
     if viewer is None:
-        if settings.auth_mode == "demo" and ui.signed_in_email():
-            ui.sign_out()
-        st.navigation([st.Page(PAGES / "sign_in.py", title="Sign in", icon=":material/login:")]).run()
-        return
-
-    sections: dict[str, list[st.Page]] = {}
-    if viewer.is_staff:
-        sections["My pulse"] = [
-            st.Page(PAGES / "pulse.py", title="Weekly pulse", icon=":material/favorite:", default=True),
-            st.Page(
-                PAGES / "what_others_see.py", title="What others can see", icon=":material/visibility:"
-            ),
-        ]
-    if viewer.is_manager:
-        sections["My teams"] = [
-            st.Page(
-                PAGES / "team_dashboard.py",
-                title="Team dashboard",
-                icon=":material/dashboard:",
-                default=not viewer.is_staff,
-            ),
-            st.Page(PAGES / "objectives.py", title="Objectives", icon=":material/flag:"),
-        ]
-    if viewer.is_hr:
-        sections["Organisation"] = [
-            st.Page(
-                PAGES / "org_trends.py",
-                title="Organisation trends",
-                icon=":material/monitoring:",
-                default=not (viewer.is_staff or viewer.is_manager),
-            ),
-            st.Page(PAGES / "strain.py", title="Teams under strain", icon=":material/warning:"),
-            st.Page(PAGES / "reminders.py", title="Pulse reminders", icon=":material/notifications:"),
-        ]
-    if viewer.is_admin:
-        sections["Settings"] = [
-            st.Page(
-                PAGES / "admin.py",
-                title="Admin",
-                icon=":material/settings:",
-                default=not (viewer.is_staff or viewer.is_manager or viewer.is_hr),
-            ),
-        ]
-    sections["Account"] = [st.Page(_sign_out_page, title="Sign out", icon=":material/logout:")]
-    with st.sidebar:
-        st.caption(f"Signed in as **{ui.escape_markdown(viewer.display_name)}**")
-    st.navigation(sections).run()
+        _signed_out_navigation()
+    else:
+        _role_navigation(viewer)
 
 
-run()
+if __name__ == "__main__":  # Streamlit runs this file as __main__; tests import ROLE_PAGES
+    run()

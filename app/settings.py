@@ -15,12 +15,17 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import secret_strength
+
 if TYPE_CHECKING:
     from analytics.privacy import PrivacyRules, ReleaseSchedule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'wellbeing.db'}"
 DEFAULT_PARTICIPATION_KEY = "change-me-demo-participation-key"
+# Secrets the deployment generates itself, checked for strength at a production start
+# (``app.secret_strength``); secrets issued by others (an OIDC client secret) are not.
+GENERATED_SECRETS: tuple[str, ...] = ("participation_key",)
 
 
 class SettingsError(ValueError):
@@ -59,6 +64,8 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8501"  # the address staff open; the pulse link is built on it
     webhook_url: SecretStr | None = None  # Teams Workflows / Slack incoming webhook, every organisation
     webhook_urls: dict[str, SecretStr] = {}  # per organisation code, as JSON: {"WVC": "https://..."}
+    # Longest a sign-in lasts before the person must sign in again (OIDC; models/identity.py).
+    session_max_hours: float = Field(8, gt=0, le=24 * 30)
 
     def privacy_rules(self) -> PrivacyRules:
         """The deployment's thresholds for the gate (which also applies stricter organisation rules)."""
@@ -95,12 +102,13 @@ class Settings(BaseSettings):
             problems = []
             if self.auth_mode == "demo":
                 problems.append("WELLBEING_AUTH_MODE is 'demo' (set it to 'oidc')")
-            key = self.participation_key.get_secret_value()
-            if key == DEFAULT_PARTICIPATION_KEY or len(key) < 32:
-                problems.append(
-                    "WELLBEING_PARTICIPATION_KEY is the default or shorter than 32 characters "
-                    "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            for name in GENERATED_SECRETS:
+                value = getattr(self, name).get_secret_value()
+                weak = secret_strength.describe(
+                    f"WELLBEING_{name.upper()}", value, known_weak=(DEFAULT_PARTICIPATION_KEY,)
                 )
+                if weak:
+                    problems.append(weak)
             if problems:
                 raise ValueError("Refusing a production start: " + "; ".join(problems) + ".")
         return self

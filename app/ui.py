@@ -6,22 +6,34 @@ Pages call services in ``analytics``/``surveys`` with the viewer; they never com
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app import identity
 from app.settings import Settings, get_settings
 from app.warmup import DashboardWarmer, freeze_startup_objects
-from models.access import Viewer, load_viewer
-from models.db import make_engine, read_session
+from models.access import Viewer
+from models.db import make_engine
+from models.faults import TRY_AGAIN, is_transient
 
-DEMO_EMAIL_KEY = "demo_email"
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+DEMO_EMAIL_KEY = identity.DEMO_EMAIL_KEY
+# Every ASCII punctuation character that means something to Streamlit's Markdown (CommonMark, GFM
+# tables and strikethrough, LaTeX, :icon: and :color[...] directives) or to HTML; CommonMark lets
+# a backslash make any of them literal.
+_MARKDOWN_SPECIALS = re.compile(r"""([\\`*_{}\[\]()#+\-.!|<>~$:=&"'^%@/])""")
 
 
-def escape_markdown(text: str) -> str:
-    """User text made inert inside Markdown (no emphasis, links, HTML, LaTeX or :icons:)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+def escape_markdown(text: object) -> str:
+    """A user's text (a name, a title, a note, an error quoting one) shown exactly as typed wherever
+    Streamlit renders Markdown: ``st.markdown``, captions, alerts, headers and widget, tab,
+    expander and metric labels. The one helper every page uses for user text. Not for plain-text
+    places (select options, ``st.text``, dataframes, chart data), which would show the backslashes."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,6 +69,17 @@ def start_dashboard_warmer() -> None:
         _warmer_for(get_settings().database_url)
 
 
+def run_page(page: Callable[[], None]) -> None:
+    """Run a page's ``main``; a dropped connection or a locked database shows a polite "try again
+    in a moment" instead of an error (``models.faults.is_transient``); anything else is raised."""
+    try:
+        page()
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        st.warning(TRY_AGAIN, icon=":material/schedule:")
+
+
 def settings() -> Settings:
     return get_settings()
 
@@ -66,42 +89,65 @@ def engine() -> Engine:
     return _engine_for(get_settings().database_url)
 
 
-def signed_in_email() -> str | None:
-    """The email of whoever is signed in, through the one identity adapter (demo or OIDC)."""
-    if get_settings().auth_mode == "demo":
-        return st.session_state.get(DEMO_EMAIL_KEY)
-    if not st.user.get("is_logged_in", False):
-        return None
-    # Microsoft Entra ID often leaves out ``email`` for accounts without a mailbox; its
-    # ``preferred_username`` is then the user principal name, which councils set to the email.
-    for claim in ("email", "preferred_username"):
-        value = st.user.get(claim)
-        if value and "@" in str(value):
-            return str(value).strip().lower()
-    return None
+def sign_in_state() -> identity.SignInState:
+    """Who is signed in and with which roles now, or why nobody is (``app/identity.py``)."""
+    return identity.current(engine())
 
 
 def current_viewer() -> Viewer | None:
     """The signed-in viewer with roles from the database, or None."""
-    email = signed_in_email()
-    if not email:
-        return None
-    with read_session(engine()) as session:
-        return load_viewer(session, email)
+    return sign_in_state().viewer
 
 
 def sign_out() -> None:
-    if get_settings().auth_mode == "demo":
-        st.session_state.pop(DEMO_EMAIL_KEY, None)
+    identity.sign_out(engine())
+
+
+def through_navigation() -> None:
+    """Make sure this page runs under the entry point's navigation (``app/main.py``).
+
+    Streamlit runs a file of a ``pages/`` folder next to the entry point directly, in its older
+    multipage mode, until the entry point has called ``st.navigation`` once in the server process.
+    So the first visits after a start to ``/team_dashboard`` and the like ran that page alone,
+    without the sign-in and role navigation. Here that mode is switched off and the run starts
+    again through the entry point (Streamlit 1.67 internals; tests/e2e/test_oidc_access.py).
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    pages = ctx.pages_manager
+    if any(info.get("script_path") == pages.main_script_path for info in pages.get_pages().values()):
+        PagesManager.uses_pages_directory = False
         st.rerun()
-    else:
-        st.logout()
 
 
 def require_viewer() -> Viewer:
     """The current viewer, or stop the page (navigation should have prevented this)."""
+    through_navigation()
     viewer = current_viewer()
     if viewer is None:
         st.error("Please sign in.")
         st.stop()
     return viewer
+
+
+def pick_team(teams: dict[int, str], *, key: str) -> int:
+    """The team picker of the manager pages: a switcher for several teams, the name for one.
+
+    The browser sends the chosen value, so a forged one (or a team taken away since the page was
+    drawn) can arrive: it is refused plainly and the page stops before reading anything for it.
+    """
+    if len(teams) == 1:
+        team_id = next(iter(teams))
+        st.text(f"Team: {teams[team_id]}")  # plain text: names are data, not markdown
+        return team_id
+    label = partial(_team_label, teams)  # picklable: session state is checked for that
+    chosen = st.selectbox("Team", list(teams), format_func=label, key=key)
+    if chosen not in teams:
+        st.error("That is not one of your teams. Choose a team from the list.", icon=":material/block:")
+        st.stop()
+    return int(chosen)
+
+
+def _team_label(teams: dict[int, str], team_id: object) -> str:
+    return teams.get(team_id, str(team_id))  # type: ignore[call-overload]

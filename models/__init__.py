@@ -4,6 +4,8 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.base import iso_week, utcnow, week_monday
+from models.identity import IdentityLink, SignInSession
+from models.imports import ImportedFile
 from models.org import ROLES, PeopleChanges, Person, PersonCreate, RoleGrant, Unit, UnitCreate
 from models.outcomes import (
     Action,
@@ -23,6 +25,7 @@ from models.pulse import (
     PulseResponse,
     TeamWeekResponses,
     TeamWeekScore,
+    UnsealedWeek,
 )
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
 from models.reminders import (
@@ -42,6 +45,8 @@ __all__ = [
     "ChannelPost",
     "ChannelWebhook",
     "CheckInCreate",
+    "IdentityLink",
+    "ImportedFile",
     "KeyResult",
     "KeyResultCreate",
     "Objective",
@@ -62,10 +67,12 @@ __all__ = [
     "ReminderRun",
     "ReminderSent",
     "RoleGrant",
+    "SignInSession",
     "TeamWeekResponses",
     "TeamWeekScore",
     "Unit",
     "UnitCreate",
+    "UnsealedWeek",
     "iso_week",
     "utcnow",
     "week_monday",

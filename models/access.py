@@ -6,6 +6,7 @@ person with no grants is staff of their own team and nothing more; an unknown em
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -52,8 +53,17 @@ class Viewer:
 def load_viewer(session: Session, email: str) -> Viewer | None:
     """The viewer for ``email`` (case-insensitive), or None if nobody has that email."""
     person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
-    if person is None:
-        return None
+    return None if person is None else _viewer_for(session, person)
+
+
+def load_viewer_by_id(session: Session, person_id: int) -> Viewer | None:
+    """The viewer for a person found by their sign-in link (``models.identity``), or None."""
+    person = session.get(Person, person_id)
+    return None if person is None else _viewer_for(session, person)
+
+
+def _viewer_for(session: Session, person: Person) -> Viewer:
+    """The person's roles as they stand now: read on every page view, never kept."""
     grants = session.exec(select(RoleGrant).where(RoleGrant.person_id == person.id)).all()
     roles = {grant.role for grant in grants}
     if person.team_id is not None:
@@ -93,11 +103,23 @@ def managed_team_ids(session: Session, viewer: Viewer) -> set[int]:
     return below & set(teams)
 
 
+def _sees_every_team(viewer: Viewer) -> bool:
+    return viewer.is_hr or viewer.is_admin
+
+
 def require_team_access(session: Session, viewer: Viewer, team_id: int) -> None:
     """Refuse unless the viewer manages ``team_id`` or is HR/admin."""
-    if viewer.is_hr or viewer.is_admin:
+    if _sees_every_team(viewer):
         return
     if viewer.is_manager and _manages_team(session, viewer, team_id):
+        return
+    raise AccessDenied("You can only see teams you manage.")
+
+
+def require_teams_access(session: Session, viewer: Viewer, team_ids: Iterable[int]) -> None:
+    """``require_team_access`` for several teams at once: one read of the tree, not one per team."""
+    wanted = set(team_ids)
+    if _sees_every_team(viewer) or wanted <= managed_team_ids(session, viewer):
         return
     raise AccessDenied("You can only see teams you manage.")
 

@@ -81,7 +81,7 @@ def people_rows(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
     return rows
 
 
-def import_org_csv(session: Session, viewer: Viewer, text: str) -> ImportSummary:
+def import_org_csv(session: Session, viewer: Viewer, text: str | bytes) -> ImportSummary:
     """Import an organisation CSV as this admin (all-or-nothing; raises OrgImportError)."""
     viewer.require("admin")
     return import_org(session, text, actor=viewer.email)

@@ -30,6 +30,9 @@ from sqlmodel import Session, create_engine
 WAL_BACKSTOP_PAGES = 10_000
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
+    # Deleted content is overwritten with zeros, not left in free space and freelist pages for
+    # someone holding the file to read back (models.at_rest rewrites rows to seal them).
+    "secure_delete=ON",
     "busy_timeout=30000",
     "foreign_keys=ON",
     "synchronous=NORMAL",
@@ -45,7 +48,14 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; creates the folder of a SQLite file if needed."""
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=40)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=40,
+            hide_parameters=True,  # an error message or log never carries a comment or an e-mail
+        )
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         url,
         echo=echo,
         connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,
         pool_size=10,
         max_overflow=40,
         pool_use_lifo=True,  # warm page caches first (see open_writer_connection)

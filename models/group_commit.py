@@ -60,9 +60,11 @@ class GroupWriter(Generic[Item, Result]):
         max_batch: int = MAX_BATCH,
         quiet_seconds: float = QUIET_SECONDS,
         gather_seconds: float = GATHER_SECONDS,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.write_batch = write_batch
+        self.on_commit = on_commit  # after each committed batch (e.g. models.at_rest's sealer)
         self.max_batch = max_batch
         self.quiet_seconds = quiet_seconds
         self.gather_seconds = gather_seconds
@@ -167,6 +169,8 @@ class GroupWriter(Generic[Item, Result]):
                 self._write([pending])
             return
         after_write(self.engine)
+        if self.on_commit is not None:
+            self.on_commit()
         for pending, outcome in zip(batch, outcomes, strict=True):
             self._finish(pending, outcome)
 

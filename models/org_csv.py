@@ -18,8 +18,6 @@ at depth 1, so a small partner agency (organisation > teams) works without inven
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +25,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from models import audit
+from models.csv_input import Problem, decode, enough, quote, read_table, summarise
+from models.csv_safe import write_rows
 from models.org import Person, RoleGrant, Unit
 
 COLUMNS: tuple[str, ...] = ("type", "code", "name", "parent", "roles")
@@ -35,26 +35,21 @@ EMAIL_PATTERN = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 UNIT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem with one line of the file (line 1 is the header)."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+RowError = Problem  # one problem with one line of the file (line 1 is the header)
 
 
 class OrgImportError(ValueError):
-    """The file was refused as a whole; ``errors`` lists every bad row. Messages are safe to show."""
+    """The file was refused as a whole; ``errors`` lists every bad row. Messages are safe to show:
+    user values in them are cut short (``models.csv_input.quote``)."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        self.errors = sorted(errors, key=lambda error: (error.line, error.message))
+        self.errors = sorted(errors, key=lambda error: (error.line, error.column or "", error.message))
         count = len(self.errors)
         super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} found, nothing was changed:\n"
-            + "\n".join(str(error) for error in self.errors)
+            summarise(
+                self.errors,
+                f"{count} problem{'s' if count != 1 else ''} found, nothing was changed:",
+            )
         )
 
 
@@ -117,50 +112,19 @@ def unit_kinds(parent_of: dict[str, str | None]) -> dict[str, str]:
     return kinds
 
 
-def _read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-    """(line, row) pairs with stripped cells; a header problem is reported on line 1."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [RowError(1, "the file is empty; expected the header " + ",".join(COLUMNS))]
-    except csv.Error as error:
-        return [], [RowError(1, f"unreadable CSV: {error}")]
-    names = [cell.strip().lower() for cell in header]
-    missing = [column for column in COLUMNS if column not in names]
-    if missing:
-        return [], [
-            RowError(
-                1,
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the header must have {','.join(COLUMNS)})",
-            )
+def _read_rows(data: str | bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """(line, row) pairs with stripped cells, after the shared strict checks (``models.csv_input``);
+    cells are un-escaped from the spreadsheet-safe form ``export_org`` writes."""
+    text, problems = decode(data)
+    if not text:
+        return [], problems or [
+            RowError(1, "the file is empty; expected the header " + ",".join(COLUMNS))
         ]
-    index = {column: names.index(column) for column in COLUMNS}
-    rows: list[tuple[int, dict[str, str]]] = []
-    errors: list[RowError] = []
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            errors.append(RowError(reader.line_num, f"unreadable CSV: {error}"))
-            break
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) < len(names):
-            errors.append(
-                RowError(
-                    reader.line_num, f"has {len(cells)} values, the header has {len(names)} columns"
-                )
-            )
-            continue
-        rows.append((reader.line_num, {column: cells[i].strip() for column, i in index.items()}))
-    return rows, errors
+    table, table_problems = read_table(text, required=COLUMNS, unescape=True)
+    return [(row.line, row.values) for row in table.rows], problems + table_problems
 
 
-def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowError]]:
+def parse_org_csv(text: str | bytes) -> tuple[list[UnitRow], list[PersonRow], list[RowError]]:
     """Check each row on its own and against the other rows of the file (not the database)."""
     raw_rows, errors = _read_rows(text)
     units: list[UnitRow] = []
@@ -168,10 +132,12 @@ def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowEr
     first_unit_line: dict[str, int] = {}
     first_person_line: dict[str, int] = {}
     for line, row in raw_rows:
+        if enough(errors, line):
+            break
         kind, code, name = row["type"].lower(), row["code"], row["name"]
         parent = row["parent"] or None
         if kind not in ("unit", "person"):
-            errors.append(RowError(line, f"type must be 'unit' or 'person', not {row['type']!r}"))
+            errors.append(RowError(line, f"type must be 'unit' or 'person', not {quote(row['type'])}"))
             continue
         if not name:
             errors.append(RowError(line, "name is empty"))
@@ -182,7 +148,7 @@ def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowEr
                 errors.append(
                     RowError(
                         line,
-                        f"unit code {code!r} must be 1-64 letters, digits, '.', '_' or '-' "
+                        f"unit code {quote(code)} must be 1-64 letters, digits, '.', '_' or '-' "
                         "(starting with a letter or digit)",
                     )
                 )
@@ -190,7 +156,8 @@ def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowEr
             if code in first_unit_line:
                 errors.append(
                     RowError(
-                        line, f"duplicate unit code {code!r} (first on line {first_unit_line[code]})"
+                        line,
+                        f"duplicate unit code {quote(code)} (first on line {first_unit_line[code]})",
                     )
                 )
                 continue
@@ -198,16 +165,19 @@ def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowEr
             if row["roles"]:
                 errors.append(RowError(line, "a unit has no roles; leave the roles column empty"))
             if parent == code:
-                errors.append(RowError(line, f"unit {code!r} cannot be its own parent"))
+                errors.append(RowError(line, f"unit {quote(code)} cannot be its own parent"))
             units.append(UnitRow(line, code, name, parent))
             continue
         email = code.lower()
         if not EMAIL_PATTERN.match(email) or len(email) > 254:
-            errors.append(RowError(line, f"{code!r} is not an email address"))
+            errors.append(RowError(line, f"{quote(code)} is not an email address"))
             continue
         if email in first_person_line:
             errors.append(
-                RowError(line, f"duplicate email {email!r} (first on line {first_person_line[email]})")
+                RowError(
+                    line,
+                    f"duplicate email {quote(email)} (first on line {first_person_line[email]})",
+                )
             )
             continue
         first_person_line[email] = line
@@ -230,12 +200,29 @@ def parse_org_csv(text: str) -> tuple[list[UnitRow], list[PersonRow], list[RowEr
                 errors.append(RowError(line, "role 'manager' needs a unit: manager:UNITCODE"))
             else:
                 errors.append(
-                    RowError(line, f"unknown role {part!r} (use staff, hr, admin or manager:UNITCODE)")
+                    RowError(
+                        line,
+                        f"unknown role {quote(part)} (use staff, hr, admin or manager:UNITCODE)",
+                    )
                 )
         if "staff" in roles and parent is None:
             errors.append(RowError(line, "role 'staff' needs a team in the parent column"))
         people.append(PersonRow(line, email, name, parent, tuple(roles), tuple(managed)))
     return units, people, errors
+
+
+@dataclass(frozen=True)
+class ParsedOrg:
+    """A file read and checked on its own (``parse_org_file``), ready for ``import_org``."""
+
+    units: list[UnitRow]
+    people: list[PersonRow]
+    errors: list[RowError]
+
+
+def parse_org_file(data: str | bytes) -> ParsedOrg:
+    """``parse_org_csv`` as one value, so a caller can parse before opening a write transaction."""
+    return ParsedOrg(*parse_org_csv(data))
 
 
 def _check_against_database(
@@ -253,7 +240,7 @@ def _check_against_database(
         parent_of[row.code] = row.parent
     for row in units:
         if row.parent is not None and row.parent != row.code and row.parent not in parent_of:
-            errors.append(RowError(row.line, f"unknown parent unit {row.parent!r}"))
+            errors.append(RowError(row.line, f"unknown parent unit {quote(row.parent)}"))
 
     # Cycles: follow each imported unit's chain of parents; a chain that returns to a unit is a loop.
     in_cycle: set[str] = set()
@@ -282,17 +269,18 @@ def _check_against_database(
     for row in people:
         if row.team is not None:
             if row.team not in parent_of:
-                errors.append(RowError(row.line, f"unknown team {row.team!r}"))
+                errors.append(RowError(row.line, f"unknown team {quote(row.team)}"))
             elif row.team not in in_cycle and kinds[row.team] != "team":
                 errors.append(
                     RowError(
                         row.line,
-                        f"{row.team!r} has units below it, so it is not a team; people belong to teams",
+                        f"{quote(row.team)} has units below it, so it is not a team; "
+                        "people belong to teams",
                     )
                 )
         for unit_code in row.managed:
             if unit_code not in parent_of:
-                errors.append(RowError(row.line, f"unknown manager unit {unit_code!r}"))
+                errors.append(RowError(row.line, f"unknown manager unit {quote(unit_code)}"))
 
     # People already in the database and not in the file must still sit in a team afterwards.
     stranded: dict[str, list[str]] = {}
@@ -314,12 +302,13 @@ def _check_against_database(
     return errors
 
 
-def import_org(session: Session, text: str, *, actor: str) -> ImportSummary:
+def import_org(session: Session, text: str | bytes | ParsedOrg, *, actor: str) -> ImportSummary:
     """Check the whole file, then apply it in the caller's transaction (the caller commits).
 
     Raises OrgImportError listing every bad row, having changed nothing.
     """
-    units, people, errors = parse_org_csv(text)
+    parsed = text if isinstance(text, ParsedOrg) else parse_org_file(text)
+    units, people, errors = parsed.units, parsed.people, list(parsed.errors)
     if not units and not people and not errors:
         errors.append(RowError(2, "the file has a header but no rows"))
     errors += _check_against_database(session, units, people)
@@ -448,9 +437,7 @@ def _role_texts(
 
 
 def export_org(session: Session) -> str:
-    """The organisation in the import format, so ``import_org(export_org())`` changes nothing."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(export_rows(session))
-    return buffer.getvalue()
+    """The organisation in the import format, so ``import_org(export_org())`` changes nothing.
+
+    Text cells are spreadsheet-safe (``models.csv_safe``); the importer undoes that escape."""
+    return write_rows(COLUMNS, ([row[column] for column in COLUMNS] for row in export_rows(session)))

@@ -7,8 +7,9 @@
   tables of ten million rows, which is what a burst of 200 submissions spent its time on. The views
   ``pulse_answer`` and ``pulse_score`` list them one per row for SQL readers (analysts, the
   benchmark's reference GROUP BY, the tests' recomputations).
-- ``ParticipationReceipt`` is an HMAC of (person, week) under the participation key; it stops a
-  second answer and counts participation, and names nobody without the key.
+- ``ParticipationReceipt`` is an HMAC of (person, period) under the participation key, one per
+  period kind; the week's stops a second answer, and a team's receipts count its distinct people
+  per period. It names nobody without the key.
 - ``TeamWeekScore`` is the maintained weekly aggregate per team, construct and work pattern,
   updated in the submission's transaction so dashboards cost teams x weeks, not responses. Like
   ``TeamWeekResponses`` it is derived data, without foreign keys of its own.
@@ -78,17 +79,34 @@ class PulseResponse(SQLModel, table=True):
 
 
 class ParticipationReceipt(SQLModel, table=True):
-    """Proof that someone answered in a week: HMAC(participation key, person id, week).
+    """Proof that someone answered in a period: HMAC(participation key, person id, period label),
+    one per period kind (week, month, quarter, year; ``models.participation``).
 
-    Keyed by week first: the HMAC is random, so keyed by it alone every new receipt landed on a
-    random page of an index that grows by a million receipts a year, and a burst of 200 read 130
-    pages from disk (18 of a batch's 70 ms on PostgreSQL). A week's receipts sit together, and
-    the current week's few pages stay in memory. The HMAC alone is still unique (it covers the
-    week); the key says no more than the ``week`` column already does."""
+    The week's receipt refuses a second answer in a week; a longer period's receipt is written
+    with a person's first answer in it, under that answer's team, so a team's distinct people in a
+    period is a count of receipts. Imported history has none, and receipts from before migration
+    5b8e3d1f7a2c have no team (``team_id`` NULL: they cannot be, and are not, linked to one).
+
+    Keyed by period first: the HMAC is random, so keyed by it alone every new receipt landed on a
+    random page of an index that grows by a million receipts a year. A period's receipts sit
+    together, in the random order of their HMACs. On SQLite the table has no rowid (``WITHOUT
+    ROWID``): its one B-tree is the key, so nothing records the order receipts were written in."""
 
     __tablename__ = "participation_receipt"
-    week: str = Field(primary_key=True, foreign_key="pulse_period.week", max_length=8)
+    __table_args__ = {"sqlite_with_rowid": False}
+    period: str = Field(primary_key=True, max_length=8)
     receipt: str = Field(primary_key=True, max_length=64)
+    team_id: int | None = Field(default=None)
+
+
+class UnsealedWeek(SQLModel, table=True):
+    """A week with pulse rows written since its storage was last sealed (``models.at_rest``):
+    marked in the transaction that writes them, cleared by the seal that rewrites them. Says
+    nothing finer than the week; it is what lets any process (the next server, ``wellbeing
+    seal``, ``wellbeing backup``) finish a seal that another did not."""
+
+    __tablename__ = "unsealed_week"
+    week: str = Field(primary_key=True, max_length=8)
 
 
 class TeamWeekScore(SQLModel, table=True):

@@ -1,11 +1,12 @@
 """Submitting a weekly pulse: validate, then write everything in one transaction, or nothing.
 
-One transaction writes the participation receipt (HMAC of person and week: stops a second answer)
-and the anonymous response (id: week and random bits; team, week, composition version, days, work
-pattern, scrubbed comment, and its answers and construct scores as JSON in the same row), and adds
-the scores to the maintained aggregates ``team_week_score`` and ``team_week_responses`` with a portable
-upsert (SQLite and PostgreSQL ``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither
-collide nor lose a count.
+One transaction writes the participation receipts (HMAC of person and period, one per period
+kind: the week's stops a second answer; ``models.participation``) and the anonymous response (id:
+week and random bits; team, week, composition version, days, work pattern, scrubbed comment, and
+its answers and construct scores as JSON in the same row), and adds the scores to the maintained
+aggregates ``team_week_score`` and ``team_week_responses`` with a portable upsert (SQLite and
+PostgreSQL ``ON CONFLICT DO UPDATE``), so 200 people submitting at once neither collide nor lose a
+count.
 
 Everything that only reads (validation, comment scrubbing with the cached names) happens in
 ``prepare_submission`` before the write transaction opens: on SQLite a writer holds the one write
@@ -14,42 +15,48 @@ the few checks that must see the database as it is written (teams exist, receipt
 names that scrubbed a comment are still everyone's).
 
 Anonymity by architecture: the response carries no person, no timestamp and no sequential id. On
-SQLite every table with a text key still has a hidden ``rowid`` that would record insertion order
-and let someone line responses up against receipts, so rows of the pulse tables are written with a
-rowid that is their week, then random bits: their storage order within a week is random (and the
-week is in the row anyway). PostgreSQL has no rowid; its heap order (``ctid``)
-follows insertion and each row keeps its inserting transaction id (``xmin``), shared by a response
-and its receipt, until ``scramble_storage_order`` rewrites the tables: the README documents that
-residual risk.
+SQLite responses get a rowid that is their week, then random bits (their rowid order within a week
+is random; the week is in the row anyway), and receipts have no rowid. What insertion still leaves
+(cell order inside pages and the write-ahead log on SQLite; ``ctid`` and ``xmin`` on PostgreSQL)
+is removed shortly after by sealing: each batch marks its weeks unsealed, and the engine's
+``models.at_rest.StorageSealer`` rewrites them (docs/PRIVACY_AT_REST.md).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Table, bindparam, func, text
-from sqlalchemy.engine import Connection, CursorResult, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
+from models.access import Viewer
+from models.at_rest import mark_written, storage_sealer
 from models.base import iso_week, week_monday
+from models.batch_sql import existing as _existing
+from models.batch_sql import pipelined as _pipelined
+from models.batch_sql import shuffle as _shuffle
+from models.batch_sql import week_rowids as week_rowids  # re-exported (benchmark, tests)
+from models.batch_sql import write_rows as _write_rows
 from models.db import read_session
+from models.faults import TRY_AGAIN, is_transient
 from models.group_commit import GroupWriter
 from models.org import PeopleChanges, Person, Unit
 from models.org_settings import get_org_setting, set_org_setting
-from models.pulse import ParticipationReceipt, PulseResponse, TeamWeekResponses, TeamWeekScore
+from models.participation import Claim, claim_postgres, claim_sqlite, wider_receipts
+from models.participation import has_answered as has_answered  # re-exported for the pages
+from models.participation import participation_receipt as participation_receipt
+from models.pulse import PulseResponse, TeamWeekResponses, TeamWeekScore
 from models.releases import released_weeks_among
 from surveys.comments import (
     MAX_COMMENT_LENGTH,
@@ -73,7 +80,6 @@ _NAMES_KEY = "surveys.person_names"
 # to a name of the same length keeps its version (count, highest id, total length of names).
 NAME_INDEX_MAX_AGE_SECONDS = 300.0
 _RESPONSE = PulseResponse.__table__  # type: ignore[attr-defined]
-_RECEIPT = ParticipationReceipt.__table__  # type: ignore[attr-defined]
 _TEAM_WEEK_SCORE = TeamWeekScore.__table__  # type: ignore[attr-defined]
 _TEAM_WEEK_RESPONSES = TeamWeekResponses.__table__  # type: ignore[attr-defined]
 
@@ -90,6 +96,16 @@ class AlreadyAnswered(SubmissionError):
     """This person has already answered the pulse for this week."""
 
 
+class SubmissionUnavailable(SubmissionError):
+    """The database stayed unreachable or busy through every try; nothing was saved."""
+
+
+# A dropped connection or SQLite's "database is locked" is tried again after these pauses. A retry
+# cannot store a second copy: the participation receipt is claimed in the same transaction as the
+# answer, so if the first try did commit, the retry finds the receipt and says AlreadyAnswered.
+SUBMIT_RETRY_PAUSES: tuple[float, ...] = (0.2, 0.6)
+
+
 @dataclass(frozen=True)
 class SubmissionResult:
     """What the writer may be told. Deliberately no response id: nothing to link back."""
@@ -100,11 +116,6 @@ class SubmissionResult:
     work_pattern: str
     comment_stored: str | None = None
     comment_scrubbed: bool = False
-
-
-def participation_receipt(participation_key: bytes, person_id: int, week: str) -> str:
-    """HMAC-SHA256 of ``person_id:week``: names nobody without the key, unique per person-week."""
-    return hmac.new(participation_key, f"{person_id}:{week}".encode(), hashlib.sha256).hexdigest()
 
 
 def work_pattern(days_home: int | None, days_office: int | None, days_site: int | None) -> str:
@@ -284,46 +295,10 @@ def json_document(values: Mapping[str, Any]) -> str:
     return _JSON_DOCUMENT.encode(values)
 
 
-# A pulse row's storage keys say nothing but its week (which the row states anyway): the week comes
-# first, then randomness. Keyed by randomness alone, each new row landed on a random page of an
-# index or table that grows by a million rows a year, and a burst of 200 submissions read hundreds
-# of pages from disk. Keyed by week first, a week's rows sit together, in random order among
-# themselves, and the current week's pages stay in memory.
-_WEEK_ROWID_RANDOM_BITS = 44  # below the week's number; a clash (1 in 10^5 a week at 20,000 rows)
-# is a refused batch, retried row by row with new rowids (models.group_commit)
-
-
-def week_rowids(weeks: Sequence[str]) -> list[int]:
-    """SQLite rowids for pulse rows of these weeks: each row's week number, then 44 random bits
-    (rows are stored in rowid order, so by week, at random within it)."""
-    numbers = {week: week_monday(week).toordinal() // 7 for week in set(weeks)}
-    drawn = _random_words(len(weeks))
-    shift = 64 - _WEEK_ROWID_RANDOM_BITS
-    return [
-        numbers[week] << _WEEK_ROWID_RANDOM_BITS | word >> shift
-        for week, word in zip(weeks, drawn, strict=True)
-    ]
-
-
 def response_ids(weeks: Sequence[str]) -> list[str]:
     """New responses' ids: each one's week, then 96 random bits in hex (32 characters)."""
     drawn = secrets.token_hex(12 * len(weeks))
     return [week + drawn[24 * i : 24 * i + 24] for i, week in enumerate(weeks)]
-
-
-def _random_words(count: int) -> list[int]:
-    """``count`` random 64-bit numbers from one read of the system's secure source (drawing
-    them one at a time, a batch of 200 submissions made 770 system calls: 2-3 ms)."""
-    drawn = secrets.token_bytes(8 * count)
-    return [int.from_bytes(drawn[8 * i : 8 * i + 8], "big") for i in range(count)]
-
-
-def _shuffle(rows: list[Any]) -> None:
-    """Put ``rows`` in a uniformly random order, by one random 64-bit key per row from the secure
-    source (``random.SystemRandom().shuffle`` reads it once or more per row)."""
-    keys = _random_words(len(rows))
-    order = sorted(range(len(rows)), key=keys.__getitem__)
-    rows[:] = [rows[i] for i in order]
 
 
 # Plain SQL written once: ON CONFLICT upserts read the same on SQLite (3.24+) and PostgreSQL, and
@@ -346,78 +321,6 @@ _TEAM_WEEK_RESPONSES_UPSERT = (
 )
 
 
-def _write_rows(
-    connection: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    tail: str = "",
-) -> CursorResult[Any] | None:
-    """``INSERT INTO table (columns) <rows> tail``, in as few round trips as each database likes.
-
-    SQLite: one prepared statement run per row (``executemany``, a loop in C); one multi-row
-    VALUES statement measured slower. PostgreSQL: one statement that reads its rows from one array
-    per column (``unnest``), with the result (for ``RETURNING``); a multi-row VALUES statement of
-    1,000 upserts took 24-36 ms to plan and run, ``unnest`` 10-11 ms, and a statement per row costs
-    a round trip per row. The arrays go in binary (``%b``): psycopg's text format escapes every
-    element with a regular expression, 4 of a 200-submission batch's 30 ms. Rows must not repeat
-    an upsert's key."""
-    if not rows:
-        return None
-    listed = ", ".join(columns)
-    if connection.dialect.name == "sqlite":
-        marks = ", ".join("?" * len(columns))
-        connection.exec_driver_sql(
-            f"INSERT INTO {table.name} ({listed}) VALUES ({marks}){tail}", list(rows)
-        )
-        return None
-    # One array per column, of the column's type as PostgreSQL names it (VARCHAR(32), JSONB ...).
-    types = [table.c[column].type.compile(dialect=connection.dialect) for column in columns]
-    arrays = ", ".join(f"%b::{sql_type}[]" for sql_type in types)
-    return connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({listed}) SELECT * FROM unnest({arrays}){tail}",
-        tuple(list(values) for values in zip(*rows, strict=True)),
-    )
-
-
-@contextmanager
-def _pipelined(connection: Connection) -> Iterator[None]:
-    """PostgreSQL: send the statements inside one after another without waiting for each one's
-    result (psycopg's pipeline mode), for statements whose results nobody reads. The server runs
-    one while the next one's arrays are built, and the batch waits for the network (and then for
-    the interpreter lock, behind every other thread) once instead of three times: a batch of 200
-    submissions took a median of 31 ms before, 20 ms after. An error is raised at the end of the
-    block (as SQLAlchemy raises it), and the caller's transaction rolls back. SQLite: nothing to
-    do."""
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    try:
-        with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-            yield
-    except dbapi_error as error:  # as SQLAlchemy raises it outside a pipeline (IntegrityError ...)
-        raise DBAPIError.instance(None, None, error, dbapi_error) from error
-
-
-def _existing(
-    connection: Connection, table: str, column: str, values: Sequence[Any], *, week: str | None = None
-) -> set[Any]:
-    """Which of ``values`` are in ``table.column`` (among the rows of ``week``, if given): one
-    query, in the driver's own placeholders (an expanding SQLAlchemy IN is compiled again on every
-    call: 1.5 ms for 200 ids)."""
-    if not values:
-        return set()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    listed = ", ".join([mark] * len(values))
-    of_week = "" if week is None else f" AND week = {mark}"
-    found = connection.exec_driver_sql(
-        f"SELECT {column} FROM {table} WHERE {column} IN ({listed}){of_week}",
-        (*values, *([] if week is None else [week])),
-    )
-    return {row[0] for row in found}
-
-
 def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows of one of the pulse tables; on SQLite with ``week_rowids``, so storage order
     says nothing about time within a week."""
@@ -430,40 +333,6 @@ def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
         rowids = week_rowids([row["week"] for row in rows])
         values = [(rowid, *value) for rowid, value in zip(rowids, values, strict=True)]
     _write_rows(connection, table, columns, values)
-
-
-def _claim_receipts(connection: Connection, receipts: Sequence[tuple[str, str]]) -> list[bool]:
-    """SQLite: insert the (receipt, week) pairs that do not exist yet; per pair, whether it was
-    claimed here (False: this person already answered this week, or an earlier pair in the list is
-    theirs). Inserted in an order unrelated to the responses' (see ``write_responses``).
-
-    The receipts are looked up (per week: the key's first column), then the new ones inserted with
-    ``executemany`` (a third of the time of one multi-row ``INSERT ... RETURNING``). Safe because a
-    writer holds the database's one write lock (``BEGIN IMMEDIATE``) from its first statement. A
-    caller in a deferred transaction gets a failed insert instead, never a second answer: week and
-    receipt are the primary key. (PostgreSQL: ``_claim_in_one_statement``.)"""
-    if not receipts:
-        return []
-    rows: list[tuple[str, str]] = list(dict(receipts).items())  # first of a repeated receipt
-    _shuffle(rows)
-    taken: set[str] = set()
-    for week in {week for _, week in rows}:
-        of_week = [receipt for receipt, row_week in rows if row_week == week]
-        taken |= _existing(connection, "participation_receipt", "receipt", of_week, week=week)
-    fresh = [(receipt, week) for receipt, week in rows if receipt not in taken]
-    rowids = week_rowids([week for _, week in fresh])
-    _write_rows(
-        connection,
-        _RECEIPT,
-        ("rowid", "receipt", "week"),
-        [(rowid, *row) for rowid, row in zip(rowids, fresh, strict=True)],
-    )
-    new = {receipt for receipt, _ in fresh}
-    claimed: list[bool] = []
-    for receipt, _ in receipts:
-        claimed.append(receipt in new)
-        new.discard(receipt)  # a second submission of the same person-week in one batch
-    return claimed
 
 
 def ensure_period(connection: Connection, week: str) -> None:
@@ -526,10 +395,10 @@ def write_responses(connection: Connection, responses: Sequence[NewResponse]) ->
     imports have none). The periods' rows must exist.
 
     Responses are written in random order (with random ids, and random rowids on SQLite), so
-    storage order says nothing about who in a batch answered when (on PostgreSQL, where heap order
-    follows insertion until ``scramble_storage_order``, a batch's rows can then only be told apart
-    as a batch). The batch's scores are added up per aggregate row first (in the order given), then
-    added to the stored sums in key order (no deadlocks between writers).
+    storage order says nothing about who in a batch answered when (until the week is sealed,
+    ``models.at_rest``, a batch's rows can still be told apart as a batch). The batch's scores are
+    added up per aggregate row first (in the order given), then added to the stored sums in key
+    order (no deadlocks between writers).
     """
     rows: list[dict[str, Any]] = []
     sums: dict[tuple[int, str, str, str], list[float]] = {}
@@ -591,13 +460,15 @@ class PreparedSubmission(NewResponse):
     """A checked submission, ready to write: what ``prepare_submission`` read and worked out."""
 
     person_id: int
-    receipt: str
+    receipt: str  # the week's (refuses a second answer)
     comment_scrubbed: bool
     # The comment as written, and the people version whose names scrubbed it (None: the caller
     # gave the names). Kept in memory until the writer has checked that version in its write
     # transaction, and scrubbed again if anyone joined or was renamed meanwhile; never stored.
     written_comment: str | None = field(default=None, repr=False)
     scrubbed_with: _PeopleVersion | None = None
+    # (period, receipt) of the month, quarter and year: written with the first answer in each.
+    wider_receipts: tuple[tuple[str, str], ...] = ()
 
     def result(self) -> SubmissionResult:
         """What its submitter is told once it is stored."""
@@ -678,6 +549,7 @@ def prepare_submission(
         answers=clean_answers,
         days=(days_home, days_office, days_site),
         receipt=participation_receipt(participation_key, person_id, week),
+        wider_receipts=wider_receipts(participation_key, person_id, week),
         comment=stored_comment,
         comment_scrubbed=scrubbed,
         written_comment=comment if version is not None else None,
@@ -742,6 +614,7 @@ def write_prepared_batch(
     if connection.dialect.name == "postgresql":
         known, claimed = _claim_in_one_statement(connection, asked)
     else:
+        mark_written(connection, [prepared.week for prepared in asked])  # first: see there
         known, claimed = _check_teams_then_claim(connection, asked)
     write_responses(connection, [prepared for prepared, new in zip(asked, claimed, strict=True) if new])
     refused = {id(prepared) for prepared, new in zip(asked, claimed, strict=True) if not new}
@@ -763,55 +636,37 @@ def _released(week: str) -> SubmissionError:
     return SubmissionError(f"Your answers were not saved: {problem}", [problem])
 
 
+def _claims(batch: Sequence[PreparedSubmission]) -> list[Claim]:
+    return [Claim(p.week, p.receipt, p.team_id, p.wider_receipts) for p in batch]
+
+
 def _check_teams_then_claim(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> tuple[set[int], list[bool]]:
     """SQLite: which of the submissions' teams exist, then the weeks' periods and the receipts of
-    the submissions whose team exists: per submission, whether its receipt was claimed here."""
+    the submissions whose team exists: per submission, whether its receipts were claimed here."""
     known = _existing(connection, "unit", "id", sorted({prepared.team_id for prepared in asked}))
     batch = [prepared for prepared in asked if prepared.team_id in known]
     for week in sorted({prepared.week for prepared in batch}):
         ensure_period(connection, week)
-    claimed = _claim_receipts(connection, [(prepared.receipt, prepared.week) for prepared in batch])
+    claimed = claim_sqlite(connection, _claims(batch))
     in_batch = {id(prepared): new for prepared, new in zip(batch, claimed, strict=True)}
     return known, [in_batch.get(id(prepared), False) for prepared in asked]
-
-
-# PostgreSQL: the weeks' periods, and the receipts of submissions whose team exists, in one
-# statement (the periods' foreign-key checks run at its end, after both inserts).
-_CLAIM_SQL = (
-    "WITH period AS (INSERT INTO pulse_period (week, starts_on, ends_on) "
-    "SELECT * FROM unnest(%b::VARCHAR(8)[], %b::DATE[], %b::DATE[]) ON CONFLICT (week) DO NOTHING) "
-    "INSERT INTO participation_receipt (receipt, week) SELECT t.receipt, t.week "
-    "FROM unnest(%b::VARCHAR(64)[], %b::VARCHAR(8)[], %b::INTEGER[]) AS t(receipt, week, team_id) "
-    "WHERE EXISTS (SELECT 1 FROM unit WHERE unit.id = t.team_id) "
-    "ON CONFLICT (week, receipt) DO NOTHING RETURNING receipt"
-)
 
 
 def _claim_in_one_statement(
     connection: Connection, asked: Sequence[PreparedSubmission]
 ) -> tuple[set[int], list[bool]]:
-    """PostgreSQL: ``_check_teams_then_claim`` in one round trip instead of three. A receipt asked
-    twice is inserted once (``ON CONFLICT DO NOTHING`` within the statement). Only what the
-    statement cannot tell is looked up afterwards, rarely: whether the team of a submission whose
-    receipt was not claimed (or was asked twice) exists."""
+    """PostgreSQL: the week's unsealed mark and ``_check_teams_then_claim`` in one round trip
+    instead of four (``models.at_rest.mark_written``, ``models.participation.claim_postgres``).
+    A receipt asked twice is inserted once. Only what the statement cannot tell is looked up
+    afterwards, rarely: whether the team of a submission whose receipt was not claimed (or was
+    asked twice) exists."""
     if not asked:
         return set(), []
-    rows = [(prepared.receipt, prepared.week, prepared.team_id) for prepared in asked]
-    _shuffle(rows)  # inserted in an order unrelated to the responses' (see write_responses)
-    weeks = sorted({prepared.week for prepared in asked})
-    mondays = [week_monday(week) for week in weeks]
-    found = connection.exec_driver_sql(
-        _CLAIM_SQL,
-        (
-            weeks,
-            mondays,
-            [monday + timedelta(days=6) for monday in mondays],
-            *(list(column) for column in zip(*rows, strict=True)),
-        ),
-    )
-    new = {row[0] for row in found}
+    with _pipelined(connection):  # the week's unsealed mark first (see there), one round trip
+        mark_written(connection, [prepared.week for prepared in asked])
+        new = claim_postgres(connection, _claims(asked))
     asked_times = Counter(prepared.receipt for prepared in asked)
     known = {  # a receipt claimed for one submission only: its team exists
         prepared.team_id
@@ -850,7 +705,9 @@ def submission_writer(engine: Engine) -> GroupWriter[PreparedSubmission, Submiss
     with _writers_lock:
         writer = _writers.get(engine)
         if writer is None:
-            writer = _writers[engine] = GroupWriter(engine, write_prepared_batch)
+            sealer = storage_sealer(engine)
+            writer = _writers[engine] = GroupWriter(engine, write_prepared_batch, on_commit=sealer.nudge)
+            sealer.nudge()  # weeks a process before this one wrote and did not seal
         return writer
 
 
@@ -914,22 +771,36 @@ def submit_pulse(
     comment, to scrub it with everyone's names (making and closing one took half the preparing
     of a submission without a comment, 30 of 61 µs, and 200 submitters arriving at once share
     one interpreter). Submissions arriving together share one write transaction
-    (``models.group_commit``): each call still returns only once its own answers are committed."""
-    prepared = prepare_with_engine(
-        engine,
-        person_id=person_id,
-        team_id=team_id,
-        week=week,
-        answers=answers,
-        days_home=days_home,
-        days_office=days_office,
-        days_site=days_site,
-        comment=comment,
-        participation_key=participation_key,
-        composition=composition,
-        known_names=known_names,
-    )
-    return submission_writer(engine).write(prepared)
+    (``models.group_commit``): each call still returns only once its own answers are committed.
+
+    A transient failure (``models.faults.is_transient``) is tried again (``SUBMIT_RETRY_PAUSES``),
+    then raises ``SubmissionUnavailable`` with a polite message."""
+    for pause in (*SUBMIT_RETRY_PAUSES, None):
+        try:
+            prepared = prepare_with_engine(
+                engine,
+                person_id=person_id,
+                team_id=team_id,
+                week=week,
+                answers=answers,
+                days_home=days_home,
+                days_office=days_office,
+                days_site=days_site,
+                comment=comment,
+                participation_key=participation_key,
+                composition=composition,
+                known_names=known_names,
+            )
+            return submission_writer(engine).write(prepared)
+        except SubmissionError:
+            raise
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            if pause is None:
+                raise SubmissionUnavailable(TRY_AGAIN) from error
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def prepare_with_engine(engine: Engine, **submission: Any) -> PreparedSubmission:
@@ -938,12 +809,6 @@ def prepare_with_engine(engine: Engine, **submission: Any) -> PreparedSubmission
     needs_names = submission.get("known_names") is None and _is_written(submission.get("comment"))
     with read_session(engine) if needs_names else nullcontext() as session:
         return prepare_submission(session, **submission)
-
-
-def has_answered(session: Session, *, person_id: int, week: str, participation_key: bytes) -> bool:
-    """Whether this person's receipt for ``week`` exists (the "already answered" state)."""
-    receipt = participation_receipt(participation_key, person_id, week)
-    return session.get(ParticipationReceipt, (week, receipt)) is not None
 
 
 def organisation_of(session: Session, unit_id: int) -> int:
@@ -979,9 +844,18 @@ def composition_for(session: Session, *, organisation_id: int, week: str) -> Com
 
 
 def set_pulse_composition(
-    session: Session, *, organisation_id: int, composition_id: str, actor: str, today: date | None = None
+    session: Session,
+    *,
+    viewer: Viewer,
+    organisation_id: int,
+    composition_id: str,
+    today: date | None = None,
 ) -> str:
-    """Choose the organisation's composition from next week (audited); returns that week."""
+    """Choose the organisation's composition from next week (audited); returns that week.
+
+    Admins only, checked here (not only by the page): it changes every team's pulse.
+    """
+    viewer.require("admin")
     usable = available_compositions()
     if composition_id not in usable:
         raise ValueError(f"{composition_id!r} cannot be used; choose one of {', '.join(sorted(usable))}")
@@ -993,28 +867,6 @@ def set_pulse_composition(
         organisation_id=organisation_id,
         key=COMPOSITION_SETTING,
         value=composition_id,
-        actor=actor,
+        actor=viewer.email,
         today=today,
     )
-
-
-def scramble_storage_order(connection: Connection) -> None:
-    """PostgreSQL: rewrite the pulse tables so nothing physical links a response to its receipt.
-
-    Two system columns would otherwise do it: ``ctid`` (heap position, in insertion order) and
-    ``xmin`` (the id of the inserting transaction, which a response shares with its receipt). The
-    rows are copied aside, the tables truncated (new files: no dead tuples keep the old values)
-    and the rows written back in the order of their random keys, all by this one transaction.
-    Locks the tables while it runs: schedule it off hours (``wellbeing pulse-reorder``). On
-    SQLite there is nothing to do: rows get random rowids and SQLite keeps no transaction ids.
-    """
-    if connection.dialect.name != "postgresql":
-        return
-    tables = {"participation_receipt": "week, receipt", "pulse_response": "id"}  # key order
-    for table in tables:
-        connection.execute(
-            text(f"CREATE TEMP TABLE scramble_{table} ON COMMIT DROP AS SELECT * FROM {table}")
-        )
-    connection.execute(text(f"TRUNCATE {', '.join(tables)}"))
-    for table, order in tables.items():  # parents before children, for the foreign keys
-        connection.execute(text(f"INSERT INTO {table} SELECT * FROM scramble_{table} ORDER BY {order}"))

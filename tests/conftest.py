@@ -86,6 +86,24 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _pages_run_through_the_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest starts every run as a freshly started server would: in Streamlit's older
+    pages-folder mode (app/pages sits next to app/main.py), where a page file runs on its own. A
+    server leaves that mode for good at the entry point's first st.navigation (app/ui.py
+    ``through_navigation`` makes sure of it), so page tests run as the server then does: through
+    app/main.py's navigation, sign-in and role checks."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def steady_state(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", steady_state)
+
+
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:

@@ -3,14 +3,12 @@
 Sixty people in one team answer in a known order with answers that identify them (ground truth).
 An attacker who holds the participation key (the worst case: they can name everyone who answered
 from the receipts) then tries to link responses to receipts by a shared column, by id, by time and
-by storage order (SQLite rowid; PostgreSQL ctid after the scheduled reorder). None may recover
-more than chance.
+by storage order (SQLite rowid; PostgreSQL ctid once sealed). None may recover more than chance.
 
-Residual risk (documented in the README): on PostgreSQL the heap order (``ctid``) follows
-insertion and a response shares its inserting transaction id (``xmin``) with its receipt until
-``scramble_storage_order`` (``wellbeing pulse-reorder``) rewrites the tables; the PostgreSQL tests
-check the state after that rewrite. SQLite rows get random rowids at insert and carry no
-transaction id.
+On PostgreSQL the heap order (``ctid``) follows insertion and a response shares its inserting
+transaction id (``xmin``) with its receipt until the week is sealed (``models.at_rest``, within a
+minute of the submissions); the PostgreSQL tests check the sealed state. The raw files (page
+layout, write-ahead log, dead rows) are tried in ``test_at_rest.py``.
 """
 
 from __future__ import annotations
@@ -21,11 +19,12 @@ import pytest
 from sqlalchemy import Date, DateTime, Time, inspect, text
 from sqlalchemy.engine import Engine
 
+from models.at_rest import rewrite_all, seal
 from models.db import write_session
 from models.org import Unit
 from models.pulse import ParticipationReceipt, PulseResponse
 from surveys.composition import get_composition
-from surveys.submit import participation_receipt, scramble_storage_order, submit_pulse
+from surveys.submit import participation_receipt, submit_pulse
 
 KEY = b"anonymity-test-key"
 WEEK = "2026-W10"
@@ -86,8 +85,11 @@ def _responses_in_storage_order(engine: Engine) -> list[str]:
 def _people_in_receipt_storage_order(engine: Engine) -> list[int]:
     by_receipt = {participation_receipt(KEY, person, WEEK): person for person in range(1, PEOPLE + 1)}
     with engine.connect() as connection:
+        # SQLite keeps receipts in their key's B-tree alone (no rowid): a scan is storage order.
+        order = "" if engine.dialect.name == "sqlite" else " ORDER BY ctid"
         rows = connection.execute(
-            text(f"SELECT receipt FROM participation_receipt ORDER BY {_order_column(engine)}")
+            text(f"SELECT receipt FROM participation_receipt WHERE period = :week{order}"),
+            {"week": WEEK},
         )
         return [by_receipt[row[0]] for row in rows]
 
@@ -116,7 +118,8 @@ def test_responses_and_receipts_share_no_linking_column(answered: Engine) -> Non
     inspector = inspect(answered)
     response_columns = {c["name"] for c in inspector.get_columns("pulse_response")}
     receipt_columns = {c["name"] for c in inspector.get_columns("participation_receipt")}
-    assert response_columns & receipt_columns == {"week"}  # the period both belong to, nothing finer
+    # The team, which every figure states; receipts say the period (a week or longer), nothing finer.
+    assert response_columns & receipt_columns == {"team_id"}
     for table in ("pulse_response", "pulse_answer", "pulse_score", "participation_receipt"):
         names = {c["name"] for c in inspector.get_columns(table)}
         assert not names & {"person_id", "email", "user_id", "created_at", "submitted_at", "at", "seq"}
@@ -152,17 +155,14 @@ def test_ids_are_random_and_unrelated_to_receipts(answered: Engine) -> None:
 
 def test_storage_order_cannot_line_responses_up_with_receipts(answered: Engine) -> None:
     if answered.dialect.name == "postgresql":
-        # PostgreSQL keeps rows in insertion order until the tables are rewritten; the scheduled
-        # reorder (wellbeing pulse-reorder) is what removes that link.
-        with answered.begin() as connection:
-            scramble_storage_order(connection)
+        # PostgreSQL keeps rows in insertion order until the week is sealed.
+        seal(answered)
     assert _order_attack_hits(answered) < MAX_CHANCE_MATCHES
 
 
 def test_storage_order_does_not_follow_insertion_order(answered: Engine) -> None:
     if answered.dialect.name == "postgresql":
-        with answered.begin() as connection:
-            scramble_storage_order(connection)
+        seal(answered)
     people = _people_in_receipt_storage_order(answered)
     in_place = sum(person == rank for rank, person in enumerate(people, start=1))
     assert in_place < MAX_CHANCE_MATCHES
@@ -174,7 +174,10 @@ def test_storage_order_does_not_follow_insertion_order(answered: Engine) -> None
 def test_receipts_name_nobody_without_the_key(answered: Engine) -> None:
     with answered.connect() as connection:
         stored = {
-            row[0] for row in connection.execute(text("SELECT receipt FROM participation_receipt"))
+            row[0]
+            for row in connection.execute(
+                text("SELECT receipt FROM participation_receipt WHERE period = :week"), {"week": WEEK}
+            )
         }
     assert stored == {participation_receipt(KEY, person, WEEK) for person in range(1, PEOPLE + 1)}
     assert not stored & {
@@ -183,11 +186,15 @@ def test_receipts_name_nobody_without_the_key(answered: Engine) -> None:
     assert ParticipationReceipt.__tablename__ != PulseResponse.__tablename__
 
 
-def test_postgres_transaction_ids_link_nothing_after_the_reorder(answered: Engine) -> None:
+@pytest.mark.parametrize("rewrite", ["seal", "rewrite_all"])
+def test_postgres_transaction_ids_link_nothing_once_rewritten(answered: Engine, rewrite: str) -> None:
     if answered.dialect.name != "postgresql":
         pytest.skip("SQLite keeps no per-row transaction id")
-    with answered.begin() as connection:
-        scramble_storage_order(connection)
+    if rewrite == "seal":
+        seal(answered)
+    else:
+        with answered.begin() as connection:
+            rewrite_all(connection)
     with answered.connect() as connection:
         response_xmins = {
             row[0] for row in connection.execute(text("SELECT xmin::text FROM pulse_response"))

@@ -188,7 +188,9 @@ def _snapshot(engine: Engine) -> dict[str, object]:
         return {
             "responses": responses,
             "receipts": sorted(
-                connection.execute(text("SELECT receipt, week FROM participation_receipt")).all()
+                connection.execute(
+                    text("SELECT period, receipt, team_id FROM participation_receipt")
+                ).all()
             ),
             "team_week_score": sorted(
                 connection.execute(

@@ -144,7 +144,7 @@ def test_receipts_are_rekeyed_by_week_and_back_keeping_every_receipt(db_url: str
             return {tuple(row) for row in found}
 
     expected = {(week, receipt, rowid if sqlite else 0) for week, receipt, rowid in rows}
-    command.upgrade(config, "head")
+    command.upgrade(config, "f9539fef1dee")
     engine = make_engine(db_url)
     assert inspect(engine).get_pk_constraint("participation_receipt")["constrained_columns"] == [
         "week",
@@ -251,5 +251,116 @@ def test_aggregates_lose_their_foreign_keys_and_get_them_back_keeping_every_row(
         connection.execute(
             text("INSERT INTO team_week_responses VALUES (:t, '2031-W01', 1, 0)"), {"t": team}
         )
+    engine.dispose()
+    _drop_everything(db_url)
+
+
+def test_receipts_become_per_period_keeping_every_receipt_and_back(db_url: str) -> None:
+    """5b8e3d1f7a2c: ``week`` becomes ``period`` with a ``team_id``; every stored (week) receipt
+    is kept, with no team (nothing says which team it was written for); a month receipt can then
+    be stored and a second week answer is still refused. A downgrade keeps the week receipts and
+    drops the others (the older schema has no place for them)."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "ef9f9f680984")
+    engine = make_engine(db_url)
+    rows = {("2026-W10", "c" * 64), ("2026-W10", "a" * 64), ("2026-W11", "b" * 64)}
+    with engine.begin() as connection:
+        for week, monday in (("2026-W10", "2026-03-02"), ("2026-W11", "2026-03-09")):
+            connection.execute(
+                text("INSERT INTO pulse_period VALUES (:week, :monday, :monday)"),
+                {"week": week, "monday": monday},
+            )
+        for week, receipt in rows:
+            connection.execute(
+                text("INSERT INTO participation_receipt (receipt, week) VALUES (:r, :w)"),
+                {"r": receipt, "w": week},
+            )
+    engine.dispose()
+
+    command.upgrade(config, "5b8e3d1f7a2c")
+    engine = make_engine(db_url)
+    assert inspect(engine).get_pk_constraint("participation_receipt")["constrained_columns"] == [
+        "period",
+        "receipt",
+    ]
+    assert inspect(engine).get_foreign_keys("participation_receipt") == []
+    with engine.begin() as connection:
+        stored = set(
+            connection.execute(text("SELECT period, receipt, team_id FROM participation_receipt"))
+        )
+        assert stored == {(week, receipt, None) for week, receipt in rows}
+        connection.execute(
+            text(
+                "INSERT INTO participation_receipt (period, receipt, team_id) VALUES ('2026-03', :r, 7)"
+            ),
+            {"r": "d" * 64},
+        )
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO participation_receipt (period, receipt) VALUES ('2026-W10', :r)"),
+            {"r": "a" * 64},
+        )
+    engine.dispose()
+
+    command.downgrade(config, "ef9f9f680984")
+    engine = make_engine(db_url)
+    assert inspect(engine).get_pk_constraint("participation_receipt")["constrained_columns"] == [
+        "week",
+        "receipt",
+    ]
+    with engine.connect() as connection:
+        stored = set(connection.execute(text("SELECT week, receipt FROM participation_receipt")))
+    assert stored == rows
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # the week's foreign key is back
+        connection.execute(
+            text("INSERT INTO participation_receipt (week, receipt) VALUES ('2031-W01', :r)"),
+            {"r": "e" * 64},
+        )
+    engine.dispose()
+    _drop_everything(db_url)
+
+
+def test_weeks_stored_before_sealing_existed_are_marked_unsealed(db_url: str) -> None:
+    """9d4c6a2e1b7f adds ``unsealed_week`` and marks every week that has responses or week
+    receipts (written before sealing existed), so the first seal rewrites them; a downgrade drops
+    it."""
+    _drop_everything(db_url)
+    config = alembic_config(db_url)
+    command.upgrade(config, "5b8e3d1f7a2c")
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO unit (id, code, name, kind) VALUES (1, 'T', 'Team', 'team')")
+        )
+        for week, monday in (("2026-W10", "2026-03-02"), ("2026-W11", "2026-03-09")):
+            connection.execute(
+                text("INSERT INTO pulse_period VALUES (:week, :monday, :monday)"),
+                {"week": week, "monday": monday},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO pulse_response (id, team_id, week, instrument_version, work_pattern, "
+                "answers, scores) VALUES (:id, 1, '2026-W10', 'weekly-core:1', 'home', '{}', '{}')"
+            ),
+            {"id": "a" * 32},
+        )
+        for period in ("2026-W11", "2026-03", "2026"):
+            connection.execute(
+                text("INSERT INTO participation_receipt (period, receipt) VALUES (:p, :r)"),
+                {"p": period, "r": "b" * 64},
+            )
+    engine.dispose()
+
+    command.upgrade(config, "9d4c6a2e1b7f")
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        marked = {row[0] for row in connection.execute(text("SELECT week FROM unsealed_week"))}
+    assert marked == {"2026-W10", "2026-W11"}
+    engine.dispose()
+
+    command.downgrade(config, "5b8e3d1f7a2c")
+    engine = make_engine(db_url)
+    assert "unsealed_week" not in set(inspect(engine).get_table_names())
     engine.dispose()
     _drop_everything(db_url)

@@ -166,7 +166,7 @@ def test_missing_column_is_reported_on_the_header_line(session: Session) -> None
     with pytest.raises(OrgImportError) as raised:
         import_org(session, "type,code,name,parent\nunit,A,A,,\n", actor="t")
     assert [(e.line, e.message.split(" (")[0]) for e in raised.value.errors] == [
-        (1, "missing column roles")
+        (1, "missing column(s) roles")
     ]
     assert session.exec(select(func.count()).select_from(Unit)).one() == 0
 

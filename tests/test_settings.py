@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import ValidationError
 
+from app import secret_strength
 from app.settings import Settings, SettingsError, get_settings
 
 
@@ -45,8 +48,52 @@ def test_get_settings_explains_a_refused_production_start(monkeypatch: pytest.Mo
 
 
 def test_production_accepts_oidc_with_a_real_key() -> None:
-    settings = make(environment="production", auth_mode="oidc", participation_key="k" * 40)
+    key = secrets.token_urlsafe(48)
+    settings = make(environment="production", auth_mode="oidc", participation_key=key)
     assert settings.environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("a" * 32, "repeated"),
+        ("changeme" * 4, "repeated"),
+        ("k" * 40, "repeated"),
+        ("abcd" * 10, "repeated"),
+        ("change-me-demo-participation-key", "published default"),
+        ("short-but-random-4f9A", "at least 32"),
+        ("password-secret-changeme-admin-123", "common words"),
+        ("ThisIsMyVeryLongPassphraseForWellbeing", "estimated strength"),
+        ("correct horse battery staple and then some", "estimated strength"),
+        ("0123456789abcdef0123456789abcdeg", "estimated strength"),
+    ],
+)
+def test_production_refuses_a_weak_key_and_says_how_to_make_one(
+    key: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WELLBEING_ENVIRONMENT", "production")
+    monkeypatch.setenv("WELLBEING_AUTH_MODE", "oidc")
+    monkeypatch.setenv("WELLBEING_PARTICIPATION_KEY", key)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as raised:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    message = str(raised.value)
+    assert "WELLBEING_PARTICIPATION_KEY is too weak" in message and reason in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in message
+    assert key not in message  # a secret is never echoed
+
+
+@pytest.mark.parametrize("make_key", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32)])
+def test_generated_keys_pass(make_key) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(10):
+        assert secret_strength.secret_problems(make_key()) == []
+
+
+def test_demo_environment_keeps_the_default_key() -> None:
+    assert make().participation_key.get_secret_value() == "change-me-demo-participation-key"
 
 
 def test_environment_variables_use_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import surveys.submit as submit_module
+from models.access import AccessDenied, Viewer
 from models.db import open_writer_connection, read_session, write_session
 from models.org import Person, Unit
 from models.outcomes import AuditEntry
@@ -44,6 +45,9 @@ PULSE_TABLES = (
     TeamWeekScore,
     TeamWeekResponses,
 )
+
+
+ADMIN = Viewer("admin@council.test", "Admin", None, None, frozenset({"admin"}))
 
 
 def make_org(engine: Engine, people: int = 3) -> dict[str, int]:
@@ -113,8 +117,12 @@ def test_submission_stores_response_scores_receipt_and_aggregates(engine: Engine
         assert {c: (s, t, w) for c, s, t, w in scores} == {
             c: (s, ids["team"], WEEK) for c, s in result.scores.items()
         }
-        receipt = session.exec(select(ParticipationReceipt)).one()
-        assert receipt.receipt == participation_receipt(KEY, ids["person0"], WEEK)
+        # One receipt per period kind; W14's Thursday (2 April) puts it in April, Q2 and 2026.
+        receipts = {(r.period, r.receipt, r.team_id) for r in session.exec(select(ParticipationReceipt))}
+        assert receipts == {
+            (period, participation_receipt(KEY, ids["person0"], period), ids["team"])
+            for period in (WEEK, "2026-04", "2026-Q2", "2026")
+        }
         period = session.get(PulsePeriod, WEEK)
         assert period is not None and (period.starts_on, period.ends_on) == (
             date(2026, 3, 30),
@@ -281,9 +289,9 @@ def test_composition_setting_applies_from_next_week_and_is_audited(engine: Engin
         assert organisation_of(session, ids["team"]) == ids["org"]
         effective = set_pulse_composition(
             session,
+            viewer=ADMIN,
             organisation_id=ids["org"],
             composition_id="weekly-ons4",
-            actor="admin@council.test",
             today=date(2026, 4, 1),  # in 2026-W14
         )
     assert effective == "2026-W15"
@@ -298,10 +306,24 @@ def test_unusable_composition_choice_is_refused(session: Session, engine: Engine
     ids = make_org(engine)
     with pytest.raises(ValueError, match="cannot be used"):
         set_pulse_composition(
-            session, organisation_id=ids["org"], composition_id="weekly-swemwbs", actor="a"
+            session, viewer=ADMIN, organisation_id=ids["org"], composition_id="weekly-swemwbs"
         )
     with pytest.raises(ValueError, match="not an organisation"):
-        set_pulse_composition(session, organisation_id=ids["team"], composition_id="hse-full", actor="a")
+        set_pulse_composition(
+            session, viewer=ADMIN, organisation_id=ids["team"], composition_id="hse-full"
+        )
+
+
+def test_only_an_admin_may_schedule_a_pulse_for_the_organisation(engine: Engine) -> None:
+    ids = make_org(engine)
+    hr_and_staff = Viewer("hr@council.test", "HR", None, ids["team"], frozenset({"hr", "staff"}))
+    with write_session(engine) as session, pytest.raises(AccessDenied):
+        set_pulse_composition(
+            session, viewer=hr_and_staff, organisation_id=ids["org"], composition_id="weekly-ons4"
+        )
+    with read_session(engine) as session:
+        assert composition_for(session, organisation_id=ids["org"], week="2099-W01").id == "weekly-core"
+        assert session.exec(select(AuditEntry)).all() == []
 
 
 @pytest.mark.parametrize(

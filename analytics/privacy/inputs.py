@@ -58,13 +58,17 @@ class PeriodInputs:
         return sorted({construct for _, _, construct in self.sums})
 
     def cap(self, unit_id: int, value: int) -> int:
-        """A count never exceeds the people attached to the unit during the period."""
-        return min(value, self.headcount.get(unit_id, 0))
+        """Answers without receipts never count as more people than were attached to the unit
+        during the period, and never as none where answers exist: a cap that hid them would make a
+        residual look empty (a team whose people have all left still answered)."""
+        if value <= 0:
+            return 0
+        return min(value, max(self.headcount.get(unit_id, 0), 1))
 
     def vector(self, unit_id: int, construct: str | None = None) -> tuple[int, ...]:
-        """The unit's own people vector for the period: (receipts, responses in each week), each
-        capped at its headcount. For a construct, receipts count only when every response of the
-        unit in the period has that construct (else only the weekly counts bound its people)."""
+        """The unit's own people vector for the period: (receipts, responses in each week), the
+        weekly counts capped at its headcount (``cap``). For a construct, receipts count only when
+        every answer of the unit in the period has it (else only the weekly counts bound its people)."""
         weekly = [
             self.responses.get((unit_id, week), 0)
             if construct is None
@@ -75,7 +79,8 @@ class PeriodInputs:
         receipts_count = self.people.get((unit_id, self.period), 0)
         if construct is not None and weekly != everyone:
             receipts_count = 0
-        return tuple(self.cap(unit_id, value) for value in (receipts_count, *weekly))
+        # Receipts are people, counted exactly: only answers without them are capped.
+        return (receipts_count, *(self.cap(unit_id, value) for value in weekly))
 
     def own_sums(self, unit_id: int, construct: str) -> Sums:
         n, total, total_sq = 0, 0.0, 0.0

@@ -105,9 +105,7 @@ def residual_people(
     counted = [u for u in block if construct is None or inputs.vector(u, construct)[0] > 0]
     for label in [inputs.period, *_inside(inputs.period)]:
         whole = set(calendar.weeks_in(label))
-        receipts = sum(
-            inputs.cap(u, inputs.people.get((u, label), 0)) for u in counted if whole <= rest[u]
-        )
+        receipts = sum(inputs.people.get((u, label), 0) for u in counted if whole <= rest[u])
         best = max(best, receipts)
     return best
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from app.cli import bench, bench_remind, org, outcomes, privacy, pulse, remind, strain  # noqa: F401
+from app.cli import (  # noqa: F401  (register commands)
+    bench,
+    bench_remind,
+    identity,
+    org,
+    outcomes,
+    privacy,
+    pulse,
+    remind,
+    strain,
+)
 from app.cli.common import cli
 
 

@@ -27,6 +27,7 @@ from app.bench import (
 )
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import PROJECT_ROOT
+from models.faults import describe_fault
 from models.migrate import upgrade_to_head
 
 
@@ -116,12 +117,12 @@ def bench(
         fail(str(error))
     url = database_url or f"sqlite:///{PROJECT_ROOT / 'data' / plan.default_file_name}"
     settings = load_settings(url)
-    engine = open_engine(settings)
+    engine = open_engine(settings, require_schema=False)  # the benchmark migrates it below
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001  (unreachable server, missing database: say so)
-        fail(f"cannot connect to {engine.url.render_as_string(hide_password=True)}: {error}")
+        fail(describe_fault(error, settings.database_url))
     try:
         upgrade_to_head(settings.database_url)
         _note(f"database {engine.url.render_as_string(hide_password=True)} ({plan.teams} teams)")

@@ -12,11 +12,21 @@ from typing import Annotated
 import typer
 
 from analytics.privacy import release_due
-from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.cli.common import (
+    DatabaseUrlOption,
+    cli,
+    debugging,
+    fail,
+    load_settings,
+    open_engine,
+    read_upload,
+    safe_url,
+)
 from app.settings import PROJECT_ROOT, Settings
 from models.db import read_session, write_session
+from models.faults import describe_fault
 from models.migrate import upgrade_to_head
-from models.org_csv import OrgImportError, export_org, import_org
+from models.org_csv import OrgImportError, export_org, import_org, parse_org_file
 from surveys.demo import DemoError, DemoSummary, database_is_empty, seed_demo
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same council)")]
@@ -27,11 +37,13 @@ CLI_ACTOR = "cli"
 
 
 def _migrate(url: str) -> None:
-    typer.echo(f"Migrating {url} ...")
+    typer.echo(f"Migrating {safe_url(url)} ...")
     try:
         upgrade_to_head(url)
-    except Exception as error:  # noqa: BLE001
-        fail(f"migration failed: {error}")
+    except Exception as error:  # noqa: BLE001  (one line; the traceback only with --debug)
+        if debugging():
+            raise
+        fail(f"migration failed: {describe_fault(error, url)}")
 
 
 @cli.command("init-db")
@@ -49,18 +61,16 @@ def import_org_command(
 ) -> None:
     """Import units and people from a CSV; any bad row refuses the whole file and lists every problem."""
     settings = load_settings(database_url)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"cannot read {file}: {error}")
+    data = read_upload(file)
+    parsed = parse_org_file(data)  # the slow part, before the write transaction
     engine = open_engine(settings)
     try:
         with write_session(engine) as session:
-            summary = import_org(session, text, actor=CLI_ACTOR)
+            summary = import_org(session, parsed, actor=CLI_ACTOR)
     except OrgImportError as error:
         fail(f"{file}: {error}")
-    except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)
-        fail(f"import failed, nothing was changed: {error}")
+    finally:
+        engine.dispose()
     typer.echo(f"Imported {file}: {summary}.")
 
 
@@ -75,8 +85,8 @@ def export_org_command(
     try:
         with read_session(engine) as session:
             text = export_org(session)
-    except Exception as error:  # noqa: BLE001
-        fail(f"export failed: {error}")
+    finally:
+        engine.dispose()
     if str(file) == "-":
         typer.echo(text, nl=False)
         return
@@ -108,8 +118,10 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
         return summary
     except DemoError as error:
         fail(str(error))
-    except Exception as error:  # noqa: BLE001  (e.g. the database is not migrated)
-        fail(f"seeding failed (has `wellbeing init-db` been run?): {str(error).splitlines()[0]}")
+    except Exception as error:  # noqa: BLE001  (one line; the traceback only with --debug)
+        if debugging():
+            raise
+        fail(f"seeding failed: {describe_fault(error, settings.database_url)}")
     finally:
         engine.dispose()
 
@@ -136,7 +148,7 @@ def demo_command(
     """Migrate, seed the demo council if the database is empty, then serve the app."""
     settings = load_settings(database_url)
     _migrate(settings.database_url)
-    engine = open_engine(settings)
+    engine = open_engine(settings, require_schema=False)
     try:
         empty = database_is_empty(engine)
     finally:

@@ -12,6 +12,7 @@ import typer
 
 from analytics.objectives import export_document, export_rows, outcomes_export
 from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
+from models.csv_safe import frame_to_csv
 from models.db import read_session
 
 
@@ -44,12 +45,10 @@ def export_outcomes(
     try:
         with read_session(engine) as session:
             views = outcomes_export(session=session, today=today)
-    except Exception as error:  # noqa: BLE001  (missing tables, unreachable server: say so plainly)
-        fail(f"cannot read outcomes: {error}")
     finally:
         engine.dispose()
     if format == ExportFormat.csv:
-        text = export_rows(views).to_csv(index=False)
+        text = frame_to_csv(export_rows(views))
     else:
         text = json.dumps(export_document(views, today), indent=2) + "\n"
     if output is None:

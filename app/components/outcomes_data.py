@@ -1,10 +1,12 @@
 """Cached loaders for the Objectives and Team dashboard pages, and the one way to clear them.
 
 Both pages read outcomes, so their ``st.cache_data`` wrappers live together: a write on either page
-calls ``clear_outcome_caches()`` and the other page shows the change on its next run. Wrappers take
-primitives (the viewer's email, ids, ISO dates) and load the viewer again inside, so access is
-checked by the service on every cache miss and a cached entry is only ever returned to the same
-email. The wellbeing half comes only from the privacy gate.
+calls ``clear_outcome_caches()`` and the other page shows the change on its next run. The public
+loaders take the viewer (read fresh on every page view) and decide access with the service layer's
+rule (``models.access.require_team_access``) before any cached entry is served, so a manager taken
+off a team loses it on the next view, cache hit or not. The cached functions behind them take
+primitives (the viewer's email, ids, ISO dates) and load the viewer again on a miss, so the
+service checks access there too. The wellbeing half comes only from the store of released figures.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from analytics.privacy import BASIS_TEAM
 from analytics.privacy.views import latest_released_weeks, team_figures
 from app import ui
 from app.charts.team import released_rows
-from models.access import AccessDenied, Viewer, load_viewer, managed_team_ids
+from models.access import (
+    AccessDenied,
+    Viewer,
+    load_viewer,
+    managed_team_ids,
+    require_team_access,
+    require_teams_access,
+)
 from models.db import read_session
 from models.org import Unit
 
@@ -37,12 +46,7 @@ TTL = "10m"
 MAX_ENTRIES = 512
 DASHBOARD_CONSTRUCTS = ("wellbeing",)
 WEEKS_SHOWN = 12  # the latest released weeks a team dashboard shows
-MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=&\"'")
-
-
-def md(text: str) -> str:
-    """User text made safe for st.markdown: every markdown/directive character escaped."""
-    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))
+md = ui.escape_markdown  # user text in Markdown (the pages' one helper, see app.ui)
 
 
 def wellbeing_note(series: pd.DataFrame, min_group_size: int) -> str | None:
@@ -83,11 +87,17 @@ def _viewer(session, email: str) -> Viewer:  # type: ignore[no-untyped-def]
     return viewer
 
 
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def managed_teams(email: str) -> dict[int, str]:
-    """The teams this manager manages, id -> name, by name."""
+def _require_team(viewer: Viewer, team_id: int) -> None:
+    """Access decided now, by the service layer's rule, before a cached entry may be served."""
     with read_session(ui.engine()) as session:
-        ids = managed_team_ids(session, _viewer(session, email))
+        require_team_access(session, viewer, int(team_id))
+
+
+def managed_teams(viewer: Viewer) -> dict[int, str]:
+    """The teams this manager manages now, id -> name, by name (read on every view: this list is
+    itself an access decision)."""
+    with read_session(ui.engine()) as session:
+        ids = managed_team_ids(session, viewer)
         if not ids:
             return {}
         rows = session.exec(
@@ -96,8 +106,54 @@ def managed_teams(email: str) -> dict[int, str]:
     return {int(team_id): name for team_id, name in rows}
 
 
+def load_team_delivery(viewer: Viewer, team_id: int, today: str) -> TeamDelivery:
+    _require_team(viewer, team_id)
+    return _team_delivery(viewer.email, int(team_id), today)
+
+
+def load_team_objectives(viewer: Viewer, team_id: int, today: str) -> list[ObjectiveView]:
+    _require_team(viewer, team_id)
+    return _team_objectives(viewer.email, int(team_id), today)
+
+
+def load_due(viewer: Viewer, today: str) -> list[KeyResultView]:
+    """Key results due an update in the viewer's teams, keyed on the teams they manage now."""
+    with read_session(ui.engine()) as session:
+        teams = tuple(sorted(managed_team_ids(session, viewer)))
+    return _due(viewer.email, teams, today)
+
+
+def load_actions(viewer: Viewer, team_id: int) -> list[ActionView]:
+    _require_team(viewer, team_id)
+    return _actions(viewer.email, int(team_id))
+
+
+def load_wellbeing(viewer: Viewer, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The team's released WHO-5 series over the latest released weeks, its work-pattern mix and
+    its response rate (all read from the store of frozen releases)."""
+    _require_team(viewer, team_id)
+    return _wellbeing(viewer.email, int(team_id))
+
+
+def load_teams_overview(
+    viewer: Viewer, team_ids: list[int], today: str
+) -> list[tuple[int, TeamDelivery, pd.DataFrame]]:
+    """Delivery and the released wellbeing series of several teams (the dashboard's quadrant),
+    with access decided once for all of them: every team must be one the viewer manages now."""
+    with read_session(ui.engine()) as session:
+        require_teams_access(session, viewer, team_ids)
+    return [
+        (
+            team_id,
+            _team_delivery(viewer.email, int(team_id), today),
+            _wellbeing(viewer.email, int(team_id))[0],
+        )
+        for team_id in team_ids
+    ]
+
+
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_team_delivery(email: str, team_id: int, today: str) -> TeamDelivery:
+def _team_delivery(email: str, team_id: int, today: str) -> TeamDelivery:
     with read_session(ui.engine()) as session:
         return team_delivery(
             session=session,
@@ -108,7 +164,7 @@ def load_team_delivery(email: str, team_id: int, today: str) -> TeamDelivery:
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_team_objectives(email: str, team_id: int, today: str) -> list[ObjectiveView]:
+def _team_objectives(email: str, team_id: int, today: str) -> list[ObjectiveView]:
     with read_session(ui.engine()) as session:
         return team_objectives(
             session=session,
@@ -119,7 +175,8 @@ def load_team_objectives(email: str, team_id: int, today: str) -> list[Objective
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_due(email: str, today: str) -> list[KeyResultView]:
+def _due(email: str, teams: tuple[int, ...], today: str) -> list[KeyResultView]:  # noqa: ARG001
+    """``teams`` (the ones managed now) only keys the cache: a change of teams is a miss."""
     with read_session(ui.engine()) as session:
         return key_results_due_update(
             session=session, viewer=_viewer(session, email), today=date.fromisoformat(today)
@@ -127,15 +184,13 @@ def load_due(email: str, today: str) -> list[KeyResultView]:
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_actions(email: str, team_id: int) -> list[ActionView]:
+def _actions(email: str, team_id: int) -> list[ActionView]:
     with read_session(ui.engine()) as session:
         return team_actions(session=session, viewer=_viewer(session, email), team_id=team_id)
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
-def load_wellbeing(email: str, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The team's released WHO-5 series over the latest released weeks, its work-pattern mix and
-    its response rate (all read from the store of frozen releases)."""
+def _wellbeing(email: str, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     with read_session(ui.engine()) as session:
         viewer = _viewer(session, email)
         weeks = latest_released_weeks(session, unit_id=team_id, count=WEEKS_SHOWN)
@@ -152,5 +207,5 @@ def load_wellbeing(email: str, team_id: int) -> tuple[pd.DataFrame, pd.DataFrame
 
 def clear_outcome_caches() -> None:
     """After any outcome write: objectives, key results, check-ins and actions read fresh."""
-    for loader in (load_team_delivery, load_team_objectives, load_due, load_actions):
+    for loader in (_team_delivery, _team_objectives, _due, _actions):
         loader.clear()

@@ -2,7 +2,8 @@
 as under strain, why (the features that put it there, with values), and the sustained-drop alert.
 
 Access is checked by ``analytics.strain_features.team_strain_status`` (the manager of the team, or
-HR). Only this team's verdict leaves the service: other teams appear only as "the typical team".
+HR) on a cache miss, and by the same rule before any cached status is served. Only this team's
+verdict leaves the service: other teams appear only as "the typical team".
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ import streamlit as st
 
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, TeamStrainStatus, team_strain_status
 from app import ui
-from models.access import AccessDenied, Viewer, load_viewer
+from models.access import AccessDenied, Viewer, load_viewer, require_team_access
 from models.db import read_session
 
 TTL = "10m"
 MAX_ENTRIES = 256
 
 
+def load_team_strain(viewer: Viewer, team_id: int, window_weeks: int) -> TeamStrainStatus:
+    """The team's strain status; access decided now (the service's rule) before the cache serves."""
+    with read_session(ui.engine()) as session:
+        require_team_access(session, viewer, int(team_id))
+    return _team_strain(viewer.email, int(team_id), window_weeks)
+
+
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner="Checking for signs of strain ...")
-def load_team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainStatus:
+def _team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainStatus:
     with read_session(ui.engine()) as session:
         viewer = load_viewer(session, email)
         if viewer is None:
@@ -36,9 +44,9 @@ def load_team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainS
 def render_team_strain(viewer: Viewer, team_id: int) -> None:
     """Show whether the team is flagged as under strain, and why."""
     try:
-        status = load_team_strain(viewer.email, int(team_id), DEFAULT_WINDOW_WEEKS)
+        status = load_team_strain(viewer, int(team_id), DEFAULT_WINDOW_WEEKS)
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         return
     window = f"{status.start_week} to {status.end_week}" if status.start_week else ""
     record = status.record

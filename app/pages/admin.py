@@ -52,14 +52,10 @@ def _import_tab(viewer: Viewer) -> None:
     )
     upload = st.file_uploader("Organisation CSV", type=["csv"], key="org_csv_upload")
     if st.button("Import", type="primary", disabled=upload is None):
-        try:
-            text = upload.getvalue().decode("utf-8-sig")  # type: ignore[union-attr]
-        except UnicodeDecodeError:
-            st.error("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.")
-            return
+        data = upload.getvalue()  # type: ignore[union-attr]  (checked as UTF-8, line by line)
         try:
             with write_session(ui.engine()) as session:
-                summary = admin.import_org_csv(session, viewer, text)
+                summary = admin.import_org_csv(session, viewer, data)
         except OrgImportError as error:
             st.error(f"{len(error.errors)} problem(s) found. Nothing was changed.")
             st.dataframe(
@@ -152,7 +148,7 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
         try:
             PrivacyRules(**values)  # the floors live in the gate
         except ValueError as error:
-            st.error(f"Not saved: {error}.")
+            st.error(f"Not saved: {ui.escape_markdown(error)}.")
             return
         with write_session(ui.engine()) as session:
             week, changed = admin.schedule_settings(
@@ -197,13 +193,12 @@ def _pulse_tab(viewer: Viewer, organisation_id: int) -> None:
     )
     chosen = titles[chosen_label]
     if st.button("Schedule pulse", key="schedule_pulse"):
-        viewer.require("admin")
         with write_session(ui.engine()) as session:
             week = set_pulse_composition(
                 session,
+                viewer=viewer,
                 organisation_id=organisation_id,
                 composition_id=chosen,
-                actor=viewer.email,
                 today=today,
             )
         st.success(f"From week {week} the pulse is: {compositions[chosen].title}.")
@@ -222,7 +217,7 @@ def main() -> None:
     try:
         viewer.require("admin")
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         st.stop()
     organisation = _choose_organisation(viewer)
     if organisation is None:
@@ -230,7 +225,7 @@ def main() -> None:
         _import_tab(viewer)
         return
     organisation_id, name = organisation
-    st.caption(name)
+    st.caption(ui.escape_markdown(name))
     tabs = st.tabs(
         ["Organisation", "Import and export", "Privacy thresholds", "Pulse", "Audit log", "Reminders"]
     )

@@ -55,7 +55,7 @@ def _write(action: Callable[[Session], object], success: str) -> None:
         with write_session(ui.engine()) as session:
             action(session)
     except (OutcomeError, AccessDenied) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
         st.error("The database refused this change because it breaks a rule; nothing was saved.")
@@ -78,7 +78,7 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
             [2, 2, 4, 2], vertical_alignment="bottom"
         )
         value = value_col.number_input(
-            f"Value ({kr.unit})" if kr.unit else "Value",
+            f"Value ({md(kr.unit)})" if kr.unit else "Value",
             value=float(kr.latest_value if kr.latest_value is not None else kr.baseline),
             step=1.0,
             format="%g",
@@ -109,7 +109,7 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
 
 
 def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today: date) -> None:
-    due = load_due(viewer.email, today.isoformat())
+    due = load_due(viewer, today.isoformat())
     st.write(
         f"Key results of your teams with no check-in in the last 7 days: **{len(due)}**. "
         "Enter where each stands and how confident you are of reaching it."
@@ -126,11 +126,11 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
             )
             _check_in_form(viewer, kr, today, key=f"due_form_{kr.id}")
     objectives = [
-        o for o in load_team_objectives(viewer.email, team_id, today.isoformat()) if not o.closed
+        o for o in load_team_objectives(viewer, team_id, today.isoformat()) if not o.closed
     ]
     choices = {kr.id: kr for objective in objectives for kr in objective.key_results}
     if choices:
-        st.subheader(f"Check in any key result of {teams[team_id]}")
+        st.subheader(f"Check in any key result of {md(teams[team_id])}")
         picked = st.selectbox(
             "Key result",
             list(choices),
@@ -317,7 +317,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
 
 
 def _objectives(viewer: Viewer, teams: dict[int, str], team_id: int, today: date) -> None:
-    objectives = load_team_objectives(viewer.email, team_id, today.isoformat())
+    objectives = load_team_objectives(viewer, team_id, today.isoformat())
     open_objectives = [o for o in objectives if not o.closed]
     closed = [o for o in objectives if o.closed]
     if not open_objectives:
@@ -367,18 +367,14 @@ def _new_objective(viewer: Viewer, teams: dict[int, str], team_id: int, today: d
 def main() -> None:
     st.title("Objectives")
     viewer = ui.require_viewer()
-    teams = managed_teams(viewer.email)
+    teams = managed_teams(viewer)
     if not teams:
         st.info("You do not manage a team, so there are no objectives for you to keep.")
         return
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
+        st.success(md(flash), icon=":material/check_circle:")  # may quote a title
     today = date.today()
-    if len(teams) > 1:
-        team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="objectives_team")
-    else:
-        team_id = next(iter(teams))
-        st.text(f"Team: {teams[team_id]}")
+    team_id = ui.pick_team(teams, key="objectives_team")
     check_in_tab, objectives_tab, new_tab = st.tabs(["Weekly check-in", "Objectives", "New objective"])
     with check_in_tab:
         _weekly_check_in(viewer, teams, team_id, today)

@@ -15,7 +15,13 @@ import streamlit as st
 from analytics.aggregates import load_tree
 from analytics.norms import with_norms
 from analytics.outcomes import QUADRANT_RULE, QuadrantPoint
-from analytics.privacy import PARTICIPATION, RECORD_COLUMNS, organisation_figures, released_periods
+from analytics.privacy import (
+    PARTICIPATION,
+    RECORD_COLUMNS,
+    organisation_figures,
+    released_periods,
+    require_hr,
+)
 from analytics.privacy.quadrant import organisation_quadrant
 from analytics.privacy.rules import SLICE_PERIOD
 from app import ui
@@ -23,6 +29,7 @@ from app.charts.hr import heatmap_chart, norms_chart, participation_chart, patte
 from app.charts.team import quadrant_chart
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
+from models.csv_safe import frame_to_csv
 from models.db import read_session, write_session
 
 VIEWS_KEY = "org_trends_views_recorded"
@@ -160,8 +167,10 @@ def _label(row: pd.Series) -> str:
 def main() -> None:
     viewer = ui.require_viewer()
     st.title("Organisation trends")
-    if not (viewer.is_hr or viewer.is_admin):
-        st.error("Organisation-wide figures are for HR only.")
+    try:  # the gate's rule, decided on every view before any cached figure is served
+        require_hr(viewer)
+    except AccessDenied as error:
+        st.error(str(error))
         st.stop()
     url = ui.settings().database_url
     units = _units(url)
@@ -214,7 +223,7 @@ def main() -> None:
         quarters = _released(url, SLICE_PERIOD)
         slices = _figures(url, viewer.email, SLICE_PERIOD, tuple(quarters[-1:]), True)
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         st.stop()
     in_view = figures[figures["unit"].isin(shown_codes)]
     latest = in_view[in_view["period"] == periods[-1]]
@@ -269,7 +278,9 @@ def main() -> None:
         st.altair_chart(pattern_chart(slices_in_view), width="stretch")
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
-            st.caption(f"{row.unit_name}: work-pattern breakdown withheld ({row.reason}).")
+            st.caption(
+                f"{ui.escape_markdown(row.unit_name)}: work-pattern breakdown withheld ({row.reason})."
+            )
     with tabs[4]:
         table = with_norms(latest_constructs)
         st.altair_chart(norms_chart(table), width="stretch")
@@ -303,7 +314,7 @@ def main() -> None:
         export = constructs_view[list(RECORD_COLUMNS)]
         st.download_button(
             "Download CSV",
-            data=export.to_csv(index=False),
+            data=frame_to_csv(export),
             file_name=f"wellbeing-{chosen}-{start}-{end}.csv",
             mime="text/csv",
             on_click=_record_download,

@@ -17,6 +17,7 @@ from surveys.reminders.preferences import is_opted_out, set_opt_out
 from surveys.submit import (
     AlreadyAnswered,
     SubmissionError,
+    SubmissionUnavailable,
     composition_for,
     has_answered,
     organisation_of,
@@ -197,10 +198,13 @@ def main() -> None:
     except AlreadyAnswered as error:
         st.info(str(error), icon=":material/event_available:")
         return
+    except SubmissionUnavailable as error:
+        st.warning(str(error), icon=":material/schedule:")
+        return
     except SubmissionError as error:
         st.error(
             "Your answers were not saved. Please check:\n\n"
-            + "\n".join(f"- {p}" for p in error.problems)
+            + "\n".join(f"- {ui.escape_markdown(p)}" for p in error.problems)
         )
         return
     st.session_state[DONE_KEY] = {
@@ -211,4 +215,4 @@ def main() -> None:
     st.rerun()
 
 
-main()
+ui.run_page(main)

@@ -1,11 +1,12 @@
-"""Sign-in: in demo mode a list of demo accounts by role; in production, OpenID Connect."""
+"""Sign-in: in demo mode a list of demo accounts by role; in production, OpenID Connect, and why a
+sign-in at the provider gives no access here (unknown, unverified e-mail, session ended)."""
 
 from __future__ import annotations
 
 import streamlit as st
 from sqlmodel import select
 
-from app import ui
+from app import identity, ui
 from app.settings import get_settings
 from models.db import read_session
 from models.org import Person, RoleGrant, Unit
@@ -54,28 +55,36 @@ def _oidc_configured() -> bool:
         return False
 
 
-st.title("Wellbeing & Outcomes Tracker")
-if get_settings().auth_mode == "oidc":
-    email = ui.signed_in_email()
-    if email:
-        # Signed in at the identity provider but unknown here: least privilege means nothing.
-        st.warning(
-            f"You are signed in as {ui.escape_markdown(email)}, but that account has no access "
-            "to this tool. "
-            "Ask an administrator to add you to the organisation."
-        )
-        if st.button("Sign out"):
-            st.logout()
-    elif not _oidc_configured():
-        st.error(
-            "Sign-in is not configured: add an [auth] section to .streamlit/secrets.toml "
-            "(see .streamlit/secrets.toml.example and the README)."
-        )
-    else:
+def _oidc_sign_in() -> None:
+    state = ui.sign_in_state()
+    if state.status == "signed_out":
+        if not _oidc_configured():
+            st.error(
+                "Sign-in is not configured: add an [auth] section to .streamlit/secrets.toml "
+                "(see .streamlit/secrets.toml.example and the README)."
+            )
+            return
         st.write("Sign in with your organisation account.")
         if st.button("Sign in", type="primary"):
             st.login()
-else:
+        return
+    # Signed in at the provider, but not here: say why and leave the provider session alone
+    # (with Entra ID, signing out here would end the person's Microsoft 365 session too).
+    if state.status in ("ended", "expired", "invalid"):
+        st.info(state.message, icon=":material/schedule:")
+        if st.button("Sign in again", type="primary"):
+            st.login()
+        return
+    account = f" as {ui.escape_markdown(state.email)}" if state.email else ""
+    st.warning(f"You are signed in{account}, but: {state.message}", icon=":material/block:")
+    left, right = st.columns(2)
+    if left.button("Use another account"):
+        st.login()
+    if right.button("Sign out"):
+        st.logout()
+
+
+def _demo_sign_in() -> None:
     accounts = demo_accounts()
     if not accounts:
         st.error("The database has no people yet. Run `wellbeing seed-demo` or `wellbeing import-org`.")
@@ -85,4 +94,13 @@ else:
     choice = st.selectbox("Demo account", labels, index=None, placeholder="Choose an account")
     if st.button("Sign in", type="primary", disabled=choice is None):
         st.session_state[ui.DEMO_EMAIL_KEY] = dict(accounts)[choice]
+        st.session_state[identity.LAND_KEY] = True  # app/main.py: on to the role's own first page
         st.rerun()
+
+
+ui.through_navigation()
+st.title("Wellbeing & Outcomes Tracker")
+if get_settings().auth_mode == "oidc":
+    _oidc_sign_in()
+else:
+    _demo_sign_in()

@@ -96,7 +96,7 @@ def main() -> None:
     try:
         report = load_report(viewer.email, window)
     except AccessDenied as error:
-        st.error(str(error))
+        st.error(ui.escape_markdown(error))
         st.stop()
     if report is None:
         st.info("There are no pulse answers yet.")

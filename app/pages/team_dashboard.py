@@ -36,6 +36,7 @@ from app.components.outcomes_data import (
     clear_outcome_caches,
     load_actions,
     load_team_delivery,
+    load_teams_overview,
     load_wellbeing,
     managed_teams,
     md,
@@ -86,7 +87,7 @@ def _delivery_section(delivery: TeamDelivery) -> None:
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
     st.subheader("Wellbeing")
     rules = ui.settings().privacy_rules()
-    series, mix, rates = load_wellbeing(viewer.email, team_id)
+    series, mix, rates = load_wellbeing(viewer, team_id)
     st.caption(
         f"WHO-5 (0-100, higher is better), released weeks {start_week} to {end_week}: a figure "
         f"needs at least {rules.min_group_size} people behind it, and a week is shown only once it "
@@ -95,7 +96,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
     note = wellbeing_note(series, rules.min_group_size)
     if note:
         with st.container(key="wellbeing_note"):
-            st.info(note, icon=":material/shield_person:")
+            st.info(md(note), icon=":material/shield_person:")  # names a unit
     released = released_rows(series)
     if not released.empty:
         latest = released.iloc[-1]
@@ -103,9 +104,9 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.metric(
                 f"Latest released figure ({latest['week']})",
                 f"{latest['mean']:g}",
-                help=f"Basis: {latest['basis']}; people behind it: {latest['n']}",
+                help=f"Basis: {md(latest['basis'])}; people behind it: {latest['n']}",
             )
-            st.caption(f"Basis: {latest['basis']} · people behind it: {latest['n']}")
+            st.caption(f"Basis: {md(latest['basis'])} · people behind it: {latest['n']}")
         st.altair_chart(wellbeing_chart(series), width="stretch")
     left, right = st.columns(2)
     with left:
@@ -115,7 +116,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
             if basis != BASIS_TEAM:
-                st.caption(f"Work pattern mix {basis}.")
+                st.caption(f"Work pattern mix {md(basis)}.")
     with right:
         if rates.empty:
             st.caption("Response rate: no weeks.")
@@ -169,11 +170,10 @@ def _quadrant_section(
     ):
         return
     _record_view(viewer, "team_quadrant", sorted(teams), start_week, end_week)
-    points: list[QuadrantPoint] = []
-    for team_id, name in teams.items():
-        delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
-        series, _, _ = load_wellbeing(viewer.email, team_id)
-        points.append(quadrant_point(name, delivery.delivery, series.to_dict("records")))
+    points: list[QuadrantPoint] = [
+        quadrant_point(teams[team_id], delivery.delivery, series.to_dict("records"))
+        for team_id, delivery, series in load_teams_overview(viewer, list(teams), today.isoformat())
+    ]
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
     if unplaced:
@@ -183,8 +183,8 @@ def _quadrant_section(
 
 def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
     st.subheader("Actions (closing the loop)")
-    actions = load_actions(viewer.email, delivery.team_id)
-    series, _, _ = load_wellbeing(viewer.email, delivery.team_id)
+    actions = load_actions(viewer, delivery.team_id)
+    series, _, _ = load_wellbeing(viewer, delivery.team_id)
     released = series.to_dict("records")
     history = delivery.history.to_dict("records")
     if actions:
@@ -254,7 +254,7 @@ def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
         with write_session(ui.engine()) as session:
             action(session)
     except (OutcomeError, AccessDenied) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
         st.error("The database refused this change because it breaks a rule; nothing was saved.")
@@ -284,22 +284,18 @@ def _record_view(viewer: Viewer, what: str, team_ids: list[int], start_week: str
 def main() -> None:
     st.title("Team dashboard")
     viewer = ui.require_viewer()
-    teams = managed_teams(viewer.email)
+    teams = managed_teams(viewer)
     if not teams:
         st.info("You do not manage a team.")
         return
     if flash := st.session_state.pop(FLASH, None):
-        st.success(flash, icon=":material/check_circle:")
-    if len(teams) > 1:
-        team_id = st.selectbox("Team", list(teams), format_func=teams.get, key="dashboard_team")
-    else:
-        team_id = next(iter(teams))
-        st.text(f"Team: {teams[team_id]}")
+        st.success(md(flash), icon=":material/check_circle:")  # may quote a title
+    team_id = ui.pick_team(teams, key="dashboard_team")
     today = date.today()
-    shown = load_wellbeing(viewer.email, team_id)[0]["week"].tolist()
+    shown = load_wellbeing(viewer, team_id)[0]["week"].tolist()
     start_week, end_week = (shown[0], shown[-1]) if shown else ("none", "none")
     _record_view(viewer, "team_dashboard", [team_id], start_week, end_week)
-    delivery = load_team_delivery(viewer.email, team_id, today.isoformat())
+    delivery = load_team_delivery(viewer, team_id, today.isoformat())
     left, right = st.columns(2, gap="large")
     with left:
         _delivery_section(delivery)
