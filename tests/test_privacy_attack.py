@@ -377,13 +377,20 @@ def late_submissions(world: World) -> list[str]:
 def late_imports(world: World, folder: Path) -> list[str]:
     """Import rows for released W18 (refused whole, naming the period), then the same file for
     open W19 (accepted: so the refusal is about the release, not the file). Rows stored join what
-    the attacker knows, with the people who wrote them."""
+    the attacker knows, with the people who wrote them: members of the team who had not answered
+    that week (imported history is one answer per person per week, as the gate assumes)."""
     problems = []
     who5 = get_instrument("who5")
     header = "team,period," + ",".join(item.id for item in who5.items)
-    rows = {"t1.p0": [5, 5, 5, 5, 5], "t14.p0": [1, 2, 3, 4, 5]}
     for week, released in (("2026-W18", True), ("2026-W19", False)):
-        lines = [f"{world.team_of[p]},{week},{','.join(map(str, a))}" for p, a in rows.items()]
+        answered = {r.person for r in world.responses if r.week == week}
+        rows = []
+        for team, answers in (("t14", [1, 2, 3, 4, 5]), ("t9", [5, 5, 5, 5, 5])):
+            idle = [
+                p for p in sorted(world.person_ids) if world.team_of[p] == team and p not in answered
+            ]
+            rows.append(((idle or [f"{team}.leaver"])[0], team, answers))  # a leaver: nobody idle
+        lines = [f"{team},{week},{','.join(map(str, a))}" for _, team, a in rows]
         file = folder / f"import-{week}.csv"
         file.write_text(header + "\n" + "\n".join(lines) + "\n")
         done = run_cli(
@@ -397,10 +404,10 @@ def late_imports(world: World, folder: Path) -> list[str]:
             continue
         if released:
             problems.append(f"an import into released {week} was accepted")
-        for person, answers in rows.items():
+        for person, team, answers in rows:
             values = dict(zip((item.id for item in who5.items), answers, strict=True))
             scores = {c.id: construct_score(c, who5.items_of(c.id), values) for c in who5.constructs}
-            world.responses.append(Response(person, world.team_of[person], week, scores))
+            world.responses.append(Response(person, team, week, scores))
     return problems
 
 
