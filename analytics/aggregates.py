@@ -1,6 +1,6 @@
 """Raw aggregate sums straight from the maintained tables, computed in SQL (GROUP BY).
 
-Nothing here is released: these are the inputs of the privacy gate (``analytics/gate.py``), which
+Nothing here is released: these are the inputs of the release job (``analytics/privacy/``), which
 is the only module that turns them into figures a person may see. The sums are additive (n, total,
 total_sq), so pooling weeks and rolling teams up into their parents are plain sums done by the gate.
 Memory and time depend on teams x weeks, never on the number of responses.

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+#: WHO-5 percentage score at or below which wellbeing is poor (raw score below 13; Topp et al.
+#: 2015). The one definition: outcomes, strain and the charts import it.
 WHO5_CUTOFF = 50.0
 HSE_BENCHMARKS: dict[str, tuple[float, float, float]] = {
     "demands": (2.9387, 3.1024, 3.2937),
@@ -36,6 +38,11 @@ ONS4_UK_AVERAGES: dict[str, float] = {
 ONS4_SOURCE = "ONS, UK average, year ending March 2023"
 HSE_SOURCE = "HSE Analysis Tool benchmark (136 organisations), to verify"
 WHO5_SOURCE = "WHO-5 cut-off (Topp et al. 2015)"
+
+
+def who5_poor(score: float) -> bool:
+    """At or below the WHO-5 cut-off: the published boundary (50 itself counts as poor)."""
+    return score <= WHO5_CUTOFF
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def norm_band(construct: str, mean: float | None) -> str | None:
     if mean is None or pd.isna(mean):
         return None
     if construct == "wellbeing":
-        return "at or below WHO-5 cut-off (50)" if mean <= WHO5_CUTOFF else "above WHO-5 cut-off (50)"
+        return "at or below WHO-5 cut-off (50)" if who5_poor(mean) else "above WHO-5 cut-off (50)"
     if construct in HSE_BENCHMARKS:
         p20, p50, p80 = HSE_BENCHMARKS[construct]
         if mean < p20:

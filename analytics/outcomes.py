@@ -32,7 +32,7 @@ CONFIDENCE_DROP = 2
 # A key result is due an update when it has had no check-in for this many days.
 CHECK_IN_INTERVAL_DAYS = 7
 # Quadrant: WHO-5 below 50 is the published cut-off for poor wellbeing (Topp et al. 2015).
-WELLBEING_CUT_OFF = 50.0
+from analytics.norms import WHO5_CUTOFF as WELLBEING_CUT_OFF  # noqa: E402  (one constant)
 
 STATUS_RULE = (
     f"Status compares progress with the share of the period that has passed (expected progress), "

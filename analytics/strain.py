@@ -1,25 +1,44 @@
-"""Teams under strain: explainable clustering of team-level features, with a guard against crying wolf.
+"""Teams under strain: a soft clustering of team measures into a steady group and strain profiles,
+flagging a team when the evidence that it belongs to a strain profile is strong.
 
-Method (one place for the rule):
+Method (one place for the rule; docs/STRAIN.md explains it with figures):
 
-1. Orient every feature so that higher is worse (``worse_when_higher`` columns as they are, the
-   rest negated), then standardise across teams (z-scores). A feature with no variance, or with
-   no values, says nothing about any team and is left out (and noted).
-2. The composite strain score of a team is the mean of its oriented z-scores over the features it
-   has (a missing value, e.g. no outcome data, is neither good nor bad: it is skipped). Delivery
-   features count only when they are on the bad side (otherwise skipped): delivering ahead of plan
-   does not cancel out signs of strain (those teams are "delivering at a cost").
-3. KMeans on the z-scores (missing values at the average, 0), with k chosen by the silhouette
-   within a small range and a fixed seed, so the same table always gives the same clusters.
-   Clusters are named from their centroids ("under strain", "delivering at a cost", "steady", ...).
-4. A team is flagged only if BOTH its cluster's centroid is clearly on the bad side (composite of
-   the centroid at least ``cluster_min_score``) AND its own composite score is beyond a threshold
-   calibrated on the table itself: the ``1 - false_flag_rate`` quantile of composite scores after
-   permuting each column independently (which keeps every feature's distribution and removes any
-   link between features). Membership of a cluster alone never flags a team, and a table with no
-   structure flags few or none.
-5. Each team carries its top reasons: the features on which it is worst, in plain words, with its
-   value, the typical (median) value and how many standard deviations worse it is.
+1. **Measures with their uncertainty.** Each feature is oriented so that higher is worse. Where a
+   team's sampling variance is known (from the database) or can be read off the funnel of team
+   sizes (a CSV with ``n``), the team's value is shrunk toward the mean by empirical Bayes
+   (``analytics.shrinkage``), so a small team's extreme mean does not pass for strain.
+2. **One scale.** Every feature is measured from the median team in between-team standard
+   deviations. Delivery features count only on the bad side (ahead of plan does not cancel signs of
+   strain): a delivery-only construct is cut at zero.
+3. **Constructs, not items.** The caller may declare constructs (the product does: a domain's
+   level and its change are one voice; control and support are one). Other features whose
+   oriented correlation is at least ``group_r`` are averaged into one construct (average-linkage
+   clustering of the correlation matrix), so four items measuring one thing do not outvote
+   workload. Each construct is put back on a unit scale. In the general statistic a declared
+   construct counts once; a derived one by the square root of its number of measures (a block of
+   four correlated items counts twice, not four times, against one lone measure).
+4. **The mixture.** The mixture reads one statistic per construct and a *general* one (the mean of
+   the constructs on the robust scale of the bulk, ``(x - median) / (1.4826 MAD)``: an empirical
+   null, funnel limits with over-dispersion as in Spiegelhalter's institutional comparisons). A
+   *steady* component (every statistic standard normal, fixed) and one *strain* component per
+   statistic (the steady component shifted at least ``min_shift`` toward the bad side along it;
+   shifts and shares fitted by EM; strain is a minority, the steady share at least one half). The
+   number of components is fixed by the number of constructs, not chosen by a random restart, so
+   the fit does not depend on the seed. A team's probability of strain is one minus its posterior
+   probability of being steady. It is flagged at ``min_probability`` (0.5: strain more likely than
+   steady) when it is also clearly worse: its general statistic at least ``min_general``, or, for
+   a declared construct (a named profile), that construct at least ``min_declared`` SD bad. Data
+   with no strained group leave the strain shares near zero, so a noise-only table flags few or
+   none; a strained minority inside a mixed group is still found, since each team's probability is
+   its own.
+5. **Absolute norms.** A feature may carry a published cut-off (WHO-5 at or below 50): a team
+   clearly beyond it (the cut-off outside its 90% interval) is flagged whatever the other teams
+   look like, so a struggling organisation's worst teams are not hidden by its average.
+6. **Profiles and reasons.** A flagged team is named by the construct that drives its strain
+   (``PROFILE_KEYWORDS``): overloaded, unsupported, disengaged, delivering at a cost (pulse strain
+   with delivery on plan), falling behind (delivery only), low wellbeing, or under strain (several
+   at once or an unknown measure); the rest are steady. Each flag carries its top reasons in plain
+   words.
 
 Pure functions over pandas data frames; no database, no Streamlit, thresholds are arguments.
 """
@@ -27,28 +46,83 @@ Pure functions over pandas data frames; no database, no Streamlit, thresholds ar
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import pairwise_distances, silhouette_score
-from threadpoolctl import threadpool_limits
 
-UNDER_STRAIN = "under strain"
+from analytics.shrinkage import binomial_variance, sampling_variance_from_n, shrink
+from analytics.strain_mixture import (
+    GENERAL,
+    construct_groups,
+    direction_statistics,
+    feature_z,
+    strain_mixture,
+)
+
+OVERLOADED = "overloaded"
+UNSUPPORTED = "unsupported"
+DISENGAGED = "disengaged"
 DELIVERING_AT_A_COST = "delivering at a cost"
-FALLING_BEHIND = "falling behind on delivery"
+FALLING_BEHIND = "falling behind"
+LOW_WELLBEING = "low wellbeing"
+UNDER_STRAIN = "under strain"
 STEADY = "steady"
-THRIVING = "thriving"
 NOT_ASSESSED = "not assessed"
-ALL_TEAMS = "all teams"
 
-#: Cluster names whose members may be flagged (the bad side).
-STRAIN_CLUSTER_NAMES = frozenset({UNDER_STRAIN, DELIVERING_AT_A_COST})
+#: Profile names a flagged team can carry (the bad side).
+STRAIN_PROFILES = frozenset(
+    {
+        OVERLOADED,
+        UNSUPPORTED,
+        DISENGAGED,
+        DELIVERING_AT_A_COST,
+        FALLING_BEHIND,
+        LOW_WELLBEING,
+        UNDER_STRAIN,
+    }
+)
+
+#: How a measure's name says which profile it belongs to (lower-case substrings, first match wins).
+PROFILE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (FALLING_BEHIND, ("delivery", "confidence", "progress", "behind")),
+    (DISENGAGED, ("response", "engage", "commit", "satisf", "motivat", "intent", "leave", "recommend")),
+    (
+        UNSUPPORTED,
+        (
+            "support",
+            "lead",
+            "manag",
+            "cohes",
+            "control",
+            "autonom",
+            "peer",
+            "colleague",
+            "team",
+            "valued",
+        ),
+    ),
+    (
+        OVERLOADED,
+        (
+            "demand",
+            "hrs",
+            "hour",
+            "workload",
+            "wload",
+            "time",
+            "staff",
+            "overtime",
+            "pressure",
+            "exhaust",
+        ),
+    ),
+    (LOW_WELLBEING, ("wellbeing", "wbeing", "who5", "burn", "stress", "anxi", "happ", "mood", "health")),
+)
+
+MIN_TEAMS = 8  # fewer teams cannot show a steady bulk and a strained minority apart
 
 
 @dataclass(frozen=True)
@@ -74,7 +148,7 @@ class Reason:
 
 @dataclass(frozen=True)
 class TeamStrain:
-    """The strain verdict for one team."""
+    """The strain verdict for one team: ``probability`` is the posterior probability of strain."""
 
     team: Any
     flagged: bool
@@ -82,6 +156,7 @@ class TeamStrain:
     score: float | None
     reasons: tuple[Reason, ...]
     n: int | None = None
+    probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,13 +164,14 @@ class TeamStrain:
             "flagged": self.flagged,
             "cluster": self.cluster,
             "score": None if self.score is None else _round(self.score, 3),
+            "probability": None if self.probability is None else _round(self.probability, 3),
             "reasons": [reason.to_dict() for reason in self.reasons],
         }
 
 
 @dataclass(frozen=True)
 class ClusterSummary:
-    """A cluster: its name, size, composite score and centroid (standard deviations worse)."""
+    """A profile: its name, size, mean score and centre (standard deviations worse, per feature)."""
 
     cluster: str
     size: int
@@ -112,10 +188,12 @@ class StrainResult:
     clusters: tuple[ClusterSummary, ...]
     features_used: tuple[str, ...]
     labels: Mapping[str, str]
-    k: int | None
-    silhouette: float | None
-    threshold: float | None
+    k: int | None  # mixture components: steady + one per construct + general
+    silhouette: float | None  # kept for callers; the mixture does not use it (always None)
+    threshold: float | None  # the posterior probability at which a team is flagged
     notes: tuple[str, ...] = field(default_factory=tuple)
+    constructs: tuple[tuple[str, ...], ...] = ()
+    strain_share: float | None = None  # the fitted share of teams outside the steady component
 
     @property
     def flagged(self) -> tuple[TeamStrain, ...]:
@@ -128,7 +206,8 @@ class StrainResult:
         return [team.to_dict() for team in self.teams]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per team: team, flagged, cluster, score, and the reasons joined as text."""
+        """One row per team: team, flagged, cluster, score, probability, n, the reasons as text."""
+        columns = ["team", "flagged", "cluster", "score", "probability", "n", "reasons"]
         return pd.DataFrame(
             [
                 {
@@ -136,16 +215,17 @@ class StrainResult:
                     "flagged": record.flagged,
                     "cluster": record.cluster,
                     "score": record.score,
+                    "probability": record.probability,
                     "n": record.n,
                     "reasons": "; ".join(reason.text for reason in record.reasons),
                 }
                 for record in self.teams
             ],
-            columns=["team", "flagged", "cluster", "score", "n", "reasons"],
+            columns=columns,
         )
 
 
-def _round(value: float, digits: int = 4) -> float | None:
+def _round(value: float | None, digits: int = 4) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return float(round(value, digits))
@@ -174,106 +254,22 @@ def _reason_text(
     direction = "higher is worse" if higher_is_worse else "lower is worse"
     return (
         f"{label}: {_fmt(value)}, {side} than the typical team ({_fmt(typical)}); "
-        f"{sd_worse:.1f} SD worse than average ({direction})"
+        f"{sd_worse:.1f} SD worse than most teams ({direction})"
     )
 
 
-def composite_scores(oriented_z: np.ndarray, delivery_mask: np.ndarray) -> np.ndarray:
-    """Mean oriented z per row, skipping missing values; delivery columns count only when bad
-    (a row whose only values are good delivery scores 0)."""
-    values = np.where(delivery_mask[None, :] & (oriented_z < 0), np.nan, oriented_z)
-    with _quiet():
-        scores = np.nanmean(values, axis=1)
-    has_values = ~np.all(np.isnan(oriented_z), axis=1)
-    return np.where(np.isnan(scores) & has_values, 0.0, scores)
+def profile_of(feature: str) -> str:
+    """The strain profile a measure belongs to, from its name (``PROFILE_KEYWORDS``)."""
+    name = feature.lower()
+    for profile, words in PROFILE_KEYWORDS:
+        if any(word in name for word in words):
+            return profile
+    return UNDER_STRAIN
 
 
-def _centroid_score(centroid: pd.Series, delivery: set[str]) -> float:
-    mask = np.array([column in delivery for column in centroid.index])
-    return float(composite_scores(centroid.to_numpy(dtype=float)[None, :], mask)[0])
-
-
-def permutation_threshold(
-    oriented_z: np.ndarray,
-    *,
-    false_flag_rate: float,
-    seed: int,
-    delivery_mask: np.ndarray | None = None,
-    rounds: int = 200,
-) -> float:
-    """The composite score that a team would exceed with probability ``false_flag_rate`` if the
-    features were unrelated: shuffle each column independently, recompute composites, take the
-    quantile. This calibrates the flag to the number of features and their shapes."""
-    rng = np.random.default_rng(seed)
-    n_teams, n_features = oriented_z.shape
-    if delivery_mask is None:
-        delivery_mask = np.zeros(n_features, dtype=bool)
-    composites = np.empty((rounds, n_teams))
-    for round_index in range(rounds):
-        shuffled = np.empty_like(oriented_z)
-        for column in range(n_features):
-            shuffled[:, column] = oriented_z[rng.permutation(n_teams), column]
-        composites[round_index] = composite_scores(shuffled, delivery_mask)
-    values = composites[np.isfinite(composites)]
-    if values.size == 0:
-        return math.inf
-    return float(np.quantile(values, 1.0 - false_flag_rate))
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence numpy's 'mean of empty slice' warning for teams with no values at all."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        yield
-
-
-def _choose_k(
-    z: np.ndarray, k_range: tuple[int, int], seed: int
-) -> tuple[int, np.ndarray, float | None]:
-    """KMeans for each k in the range that the data allow; keep the best silhouette."""
-    n_teams = z.shape[0]
-    distinct = len(np.unique(np.round(z, 9), axis=0))
-    low, high = k_range
-    high = min(high, n_teams - 1, distinct)
-    best: tuple[int, np.ndarray, float | None] | None = None
-    distances = pairwise_distances(z) if low <= high else None
-    for k in range(low, high + 1):
-        with threadpool_limits(limits=1):  # tiny problems: threads cost more than they save
-            model = KMeans(n_clusters=k, n_init=4, max_iter=100, random_state=seed).fit(z)
-        labels = model.labels_
-        if len(set(labels)) < 2:
-            continue
-        score = float(silhouette_score(distances, labels, metric="precomputed"))
-        if best is None or best[2] is None or score > best[2]:
-            best = (k, labels, score)
-    if best is None:
-        return 1, np.zeros(n_teams, dtype=int), None
-    return best
-
-
-def _name_cluster(
-    centroid: pd.Series,
-    *,
-    delivery: set[str],
-    cluster_min_score: float,
-) -> tuple[str, bool]:
-    """Name a cluster from its centroid (oriented: positive = worse). Returns (name, on bad side)."""
-    score = _centroid_score(centroid, delivery)
-    delivery_cols = [c for c in centroid.index if c in delivery]
-    wellbeing_cols = [c for c in centroid.index if c not in delivery]
-    wellbeing_side = float(centroid[wellbeing_cols].mean()) if wellbeing_cols else 0.0
-    delivery_side = float(centroid[delivery_cols].mean()) if delivery_cols else math.nan
-    on_bad_side = score >= cluster_min_score
-    if delivery_cols and wellbeing_side >= cluster_min_score and delivery_side <= 0:
-        return DELIVERING_AT_A_COST, True
-    if on_bad_side:
-        return UNDER_STRAIN, True
-    if delivery_cols and delivery_side >= cluster_min_score and wellbeing_side < cluster_min_score:
-        return FALLING_BEHIND, False
-    if score <= -cluster_min_score:
-        return THRIVING, False
-    return STEADY, False
+def _not_assessed(teams: Iterable[Any], n_of: Mapping[Any, int | None], reason: str) -> list[TeamStrain]:
+    why = (Reason("n", "n", math.nan, math.nan, math.nan, reason),)
+    return [TeamStrain(_plain(team), False, NOT_ASSESSED, None, why, n_of.get(team)) for team in teams]
 
 
 def detect_strain(
@@ -283,27 +279,42 @@ def detect_strain(
     *,
     labels: Mapping[str, str] | None = None,
     delivery_features: Iterable[str] = (),
-    k_range: tuple[int, int] = (2, 5),
-    false_flag_rate: float = 0.02,
-    cluster_min_score: float = 0.5,
-    min_teams: int = 4,
+    sampling_variance: pd.DataFrame | None = None,
+    absolute_limits: Mapping[str, float] | None = None,
+    priors: Mapping[str, pd.Series] | None = None,
+    min_probability: float = 0.5,
+    min_shift: float = 1.0,
+    min_general: float = 1.0,
+    constructs: Sequence[Sequence[str]] | None = None,
+    min_declared: float = 3.0,
+    construct_weight: float = 0.5,
+    group_r: float = 0.7,
+    min_teams: int = MIN_TEAMS,
     max_reasons: int = 3,
     reason_min_sd: float = 0.5,
 ) -> StrainResult:
-    """Cluster teams and flag those clearly under strain, each with its reasons.
+    """Flag teams under strain, each with a profile, a probability and its reasons.
 
-    ``features``: one row per team, indexed by team id; numeric feature columns and optionally a
-    column ``n`` (respondents; carried along, not a feature). ``worse_when_higher`` names the
-    columns that are bad when high; every other feature is bad when low. ``delivery_features``
-    names outcome columns, so a cluster bad on wellbeing but good on delivery is named
-    "delivering at a cost". ``labels`` gives plain-word names for the reasons.
+    ``features``: one row per team, indexed by team id; numeric feature columns (blanks allowed)
+    and optionally ``n`` (respondents: used to shrink by the funnel, not a feature).
+    ``worse_when_higher``: columns that are bad when high; every other feature is bad when low.
+    ``sampling_variance``: optional per-team sampling variances of some features (same index);
+    when it is given, only the features it lists are shrunk (the funnel is for tables without it).
+    ``absolute_limits``: a published cut-off per feature, on its own scale and bad side.
+    ``priors``: per feature, the value each team is shrunk toward (its parent unit; default the
+    teams' mean). ``constructs``: declared groups of features, each one voice and a named profile
+    (flagged on its own at ``min_declared`` SD); the rest are grouped by correlation at ``group_r``
+    and weigh ``len(group) ** construct_weight`` in the general statistic. ``seed`` is accepted
+    for the command line's sake: the fit is deterministic and does not use it.
     """
-    if not 0 < false_flag_rate < 0.5:
-        raise ValueError("false_flag_rate must be between 0 and 0.5")
+    del seed  # the mixture is fitted without random restarts
+    if not 0.5 <= min_probability < 1:
+        raise ValueError("min_probability must be in [0.5, 1)")
     worse_high = set(worse_when_higher)
     labels = dict(labels or {})
     delivery = set(delivery_features)
-    counts = features["n"] if "n" in features.columns else None
+    limits = dict(absolute_limits or {})
+    counts = pd.to_numeric(features["n"], errors="coerce") if "n" in features.columns else None
     table = features.drop(columns=["n"], errors="ignore")
     unknown = worse_high - set(table.columns)
     if unknown:
@@ -314,6 +325,10 @@ def detect_strain(
     if non_numeric:
         raise ValueError(f"feature columns must be numeric: {', '.join(non_numeric)}")
     table = table.astype(float).replace([np.inf, -np.inf], np.nan)
+    n_of: dict[Any, int | None] = {
+        team: (int(value) if counts is not None and pd.notna(value) else None)
+        for team, value in (counts.items() if counts is not None else ((t, None) for t in table.index))
+    }
 
     notes: list[str] = []
     used: list[str] = []
@@ -325,144 +340,232 @@ def detect_strain(
             notes.append(f"{labels.get(column, column)} left out: the same for every team")
         else:
             used.append(column)
-
-    count_of = {} if counts is None else {t: c for t, c in counts.items() if pd.notna(c)}
-
-    def n_of(team: Any) -> int | None:
-        value = count_of.get(team)
-        return None if value is None else int(value)
-
-    if not used or len(table) < min_teams:
-        if len(table) < min_teams:
-            notes.append(f"only {len(table)} teams: at least {min_teams} are needed to compare teams")
-        records = tuple(
-            TeamStrain(
-                team=_plain(team),
-                flagged=False,
-                cluster=NOT_ASSESSED,
-                score=None,
-                reasons=(),
-                n=n_of(team),
-            )
-            for team in table.index
+    assessed = table[used].notna().any(axis=1) if used else pd.Series(False, index=table.index)
+    if not used or int(assessed.sum()) < min_teams:
+        notes.append(
+            f"only {int(assessed.sum())} teams with values: at least {min_teams} are needed to tell a "
+            "steady bulk from a strained minority"
         )
-        return StrainResult(records, (), tuple(used), labels, None, None, None, tuple(notes))
+        records = _not_assessed(table.index, n_of, "not assessed: too few comparable teams")
+        return StrainResult(tuple(records), (), tuple(used), labels, None, None, None, tuple(notes))
 
-    oriented = table[used].copy()
+    data = table.loc[assessed, used]
+    # 1. Shrink each feature where its noise is known or visible in the funnel.
+    shrunk_var: dict[str, pd.Series] = {}
+    shrunk = data.copy()
+    for column in used:
+        variance = None
+        if sampling_variance is not None and column in sampling_variance.columns:
+            variance = sampling_variance[column].reindex(data.index)
+        elif counts is not None and sampling_variance is None:
+            n = counts.reindex(data.index)
+            variance = binomial_variance(column, data[column], n)
+            if variance is None:
+                variance = sampling_variance_from_n(data[column], n)
+        if variance is None:
+            continue
+        prior = (priors or {}).get(column)
+        result = shrink(data[column], variance, None if prior is None else prior.reindex(data.index))
+        if result.tau2 is not None:
+            shrunk[column] = result.mean
+            shrunk_var[column] = result.variance
+    shrunk_note = [labels.get(c, c) for c in shrunk_var]
+    if shrunk_note:
+        notes.append(
+            "shrunk toward the mean (or the parent unit) by team size (empirical Bayes): "
+            + ", ".join(shrunk_note)
+        )
+
+    # 2. Orient and measure from the median team in between-team SDs.
+    oriented = shrunk.copy()
     for column in used:
         if column not in worse_high:
             oriented[column] = -oriented[column]
-    mean = oriented.mean()
-    sd = oriented.std(ddof=0)
-    z = (oriented - mean) / sd
-    delivery_mask = np.array([column in delivery for column in used])
-    composite = pd.Series(composite_scores(z.to_numpy(), delivery_mask), index=z.index)
-    assessed = composite.notna()
-    if (~assessed).any():
-        notes.append(f"{int((~assessed).sum())} team(s) have no feature values and are not assessed")
-    z_assessed = z[assessed]
-    z_filled = z_assessed.fillna(0.0).to_numpy()
-
-    if len(z_assessed) < min_teams:
-        notes.append(f"only {len(z_assessed)} teams with values: at least {min_teams} are needed")
-        records = tuple(
-            TeamStrain(
-                team=_plain(team),
-                flagged=False,
-                cluster=NOT_ASSESSED,
-                score=None,
-                reasons=(),
-                n=n_of(team),
-            )
-            for team in table.index
-        )
-        return StrainResult(records, (), tuple(used), labels, None, None, None, tuple(notes))
-
-    k, cluster_ids, silhouette = _choose_k(z_filled, k_range, seed)
-    threshold = permutation_threshold(
-        z_assessed.to_numpy(), false_flag_rate=false_flag_rate, seed=seed, delivery_mask=delivery_mask
-    )
-
-    centroids = pd.DataFrame(z_filled, index=z_assessed.index, columns=used).groupby(cluster_ids).mean()
-    names: dict[int, tuple[str, bool]] = {}
-    for cluster_id, centroid in centroids.iterrows():
-        if k == 1:
-            names[int(cluster_id)] = (ALL_TEAMS, False)
-        else:
-            names[int(cluster_id)] = _name_cluster(
-                centroid, delivery=delivery, cluster_min_score=cluster_min_score
-            )
-    # Two clusters with the same name: tell them apart by the feature each is worst on.
-    by_name: dict[str, list[int]] = {}
-    for cluster_id, (name, _) in names.items():
-        by_name.setdefault(name, []).append(cluster_id)
-    display: dict[int, str] = {}
-    for name, ids in by_name.items():
-        for cluster_id in ids:
-            if len(ids) == 1:
-                display[cluster_id] = name
-            else:
-                worst = str(centroids.loc[cluster_id].idxmax())
-                display[cluster_id] = f"{name}, weakest on {labels.get(worst, worst)}"
-    clusters = tuple(
-        ClusterSummary(
-            cluster=display[cid],
-            size=int((cluster_ids == cid).sum()),
-            score=_centroid_score(centroids.loc[cid], delivery),
-            centroid={c: float(centroids.loc[cid, c]) for c in used},
-            on_bad_side=names[cid][1],
-        )
-        for cid in sorted(display, key=lambda c: -_centroid_score(centroids.loc[c], delivery))
-    )
-
-    typical = table[used].median().to_numpy()
-    values = table[used].to_numpy()
-    z_values = np.where(np.isnan(z.to_numpy()), -np.inf, z.to_numpy())
-    cluster_of = dict(zip(z_assessed.index, cluster_ids, strict=True))
-    counts_of = {team: n_of(team) for team in table.index} if counts is not None else {}
-    records_list: list[TeamStrain] = []
-    assessed_flags = assessed.to_numpy()
-    composite_values = composite.to_numpy()
-    for row, team in enumerate(table.index):
-        if not assessed_flags[row]:
-            records_list.append(
-                TeamStrain(_plain(team), False, NOT_ASSESSED, None, (), counts_of.get(team))
-            )
+    z_columns: dict[str, pd.Series] = {}
+    for column in used:
+        z = feature_z(oriented[column])
+        if z is None:
+            notes.append(f"{labels.get(column, column)} left out: no spread between teams")
             continue
-        cid = int(cluster_of[team])
-        score = float(composite_values[row])
-        flagged = names[cid][1] and score >= threshold
-        team_z = z_values[row]
-        order = [
-            i for i in np.argsort(-team_z, kind="stable")[:max_reasons] if team_z[i] >= reason_min_sd
-        ]
+        z_columns[column] = z
+    if not z_columns:
+        records = _not_assessed(table.index, n_of, "not assessed: no measure varies between teams")
+        return StrainResult(tuple(records), (), tuple(used), labels, None, None, None, tuple(notes))
+    z = pd.DataFrame(z_columns)
+    used = list(z.columns)
+
+    # 3. Constructs.
+    groups = [[c for c in group if c in z.columns] for group in constructs or ()]
+    groups = [group for group in groups if group]
+    declared = len(groups)
+    grouped = {c for group in groups for c in group}
+    rest = [c for c in z.columns if c not in grouped]
+    if rest:
+        groups += construct_groups(z[rest], group_r)
+    scores = pd.DataFrame({i: z[group].mean(axis=1) for i, group in enumerate(groups)})
+    for i in scores.columns:  # each construct back on a unit scale
+        rescaled = feature_z(scores[i])
+        scores[i] = 0.0 if rescaled is None else rescaled
+        if set(groups[i]) <= delivery:  # ahead of plan does not cancel strain: only the bad side
+            scores[i] = scores[i].clip(lower=0.0)
+    missing = scores.isna()
+    if missing.any().any():
+        notes.append("a missing construct counts as typical (0) for that team")
+    matrix = scores.fillna(0.0).to_numpy()
+    overall = matrix.mean(axis=1)
+
+    # 4. The mixture.
+    stats = direction_statistics(
+        scores.fillna(0.0),
+        [1.0 if i < declared else len(group) ** construct_weight for i, group in enumerate(groups)],
+    )
+    probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=min_shift)
+    general = stats[GENERAL].to_numpy() if GENERAL in stats.columns else overall
+    # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
+    # clearly on the bad side of the construct that carries the team's strain.
+    top = responsibility.argmax(axis=1)
+    declared_top = np.array([k < declared for k in top])
+    top_score = matrix[np.arange(len(top)), np.minimum(top, matrix.shape[1] - 1)]
+    clearly_worse = (general >= min_general) | (declared_top & (top_score >= min_declared))
+    relative_flag = (probability >= min_probability) & clearly_worse
+
+    # 5. Absolute norms: clearly beyond a published cut-off.
+    absolute_flag = np.zeros(len(data), dtype=bool)
+    for column, limit in limits.items():
+        if column not in shrunk.columns:
+            continue
+        value = shrunk[column].to_numpy(float)
+        sd = (
+            np.sqrt(shrunk_var[column].to_numpy(float)) if column in shrunk_var else np.zeros(len(value))
+        )
+        sd = np.nan_to_num(sd)
+        beyond = value - 1.645 * sd >= limit if column in worse_high else value + 1.645 * sd <= limit
+        absolute_flag |= np.nan_to_num(beyond).astype(bool)
+    flagged = relative_flag | absolute_flag
+
+    # 6. Profiles and reasons (numpy per row: a thousand teams must not mean a thousand sorts in
+    # pandas).
+    typical = data[used].median().to_numpy(float)
+    values_np = data[used].to_numpy(float)
+    z_np = z[used].to_numpy(float)
+    ranked_np = np.argsort(-np.nan_to_num(z_np, nan=-np.inf), axis=1, kind="stable")
+    records_by_team: dict[Any, TeamStrain] = {}
+    profile_members: dict[str, list[int]] = {}
+    for row, team in enumerate(data.index):
+        if flagged[row]:
+            profile = _profile(z.iloc[row], groups, delivery, absolute_flag[row], limits)
+        else:
+            profile = STEADY
+        profile_members.setdefault(profile, []).append(row)
+        order = [i for i in ranked_np[row, :max_reasons] if z_np[row, i] >= reason_min_sd]
         reasons = tuple(
             Reason(
                 feature=used[i],
                 label=labels.get(used[i], used[i]),
-                value=float(values[row, i]),
+                value=float(values_np[row, i]),
                 typical=float(typical[i]),
-                sd_worse=float(team_z[i]),
+                sd_worse=float(z_np[row, i]),
                 text=_reason_text(
                     labels.get(used[i], used[i]),
-                    float(values[row, i]),
+                    float(values_np[row, i]),
                     float(typical[i]),
-                    float(team_z[i]),
+                    float(z_np[row, i]),
                     used[i] in worse_high,
                 ),
             )
             for i in order
         )
-        records_list.append(
-            TeamStrain(_plain(team), bool(flagged), display[cid], score, reasons, counts_of.get(team))
+        if absolute_flag[row]:
+            for column, limit in limits.items():
+                if column in data.columns and pd.notna(data.iloc[row][column]):
+                    reasons = (
+                        Reason(
+                            column,
+                            labels.get(column, column),
+                            float(shrunk.iloc[row][column]),
+                            float(limit),
+                            math.nan,
+                            f"{labels.get(column, column)}: {_fmt(float(shrunk.iloc[row][column]))} "
+                            f"after allowing for team size, clearly beyond the published cut-off "
+                            f"({_fmt(float(limit))})",
+                        ),
+                        *reasons,
+                    )[:max_reasons]
+        records_by_team[team] = TeamStrain(
+            team=_plain(team),
+            flagged=bool(flagged[row]),
+            cluster=profile,
+            score=float(overall[row]),
+            reasons=reasons,
+            n=n_of.get(team),
+            probability=float(probability[row]),
         )
+    records = [
+        records_by_team[team]
+        if team in records_by_team
+        else _not_assessed([team], n_of, "not assessed: no values")[0]
+        for team in table.index
+    ]
+    clusters = tuple(
+        ClusterSummary(
+            cluster=name,
+            size=len(rows),
+            score=float(overall[rows].mean()),
+            centroid={c: float(z.iloc[rows][c].mean()) for c in used},
+            on_bad_side=name in STRAIN_PROFILES,
+        )
+        for name, rows in sorted(
+            profile_members.items(), key=lambda item: -float(overall[item[1]].mean())
+        )
+    )
+    if len(groups) < len(used):
+        merged = ["+".join(labels.get(c, c) for c in group) for group in groups if len(group) > 1]
+        notes.append("measured as one construct (correlated): " + "; ".join(merged))
     return StrainResult(
-        teams=tuple(records_list),
+        teams=tuple(records),
         clusters=clusters,
         features_used=tuple(used),
         labels=labels,
-        k=k,
-        silhouette=silhouette,
-        threshold=threshold,
+        k=1 + responsibility.shape[1],
+        silhouette=None,
+        threshold=min_probability,
         notes=tuple(notes),
+        constructs=tuple(tuple(group) for group in groups),
+        strain_share=float(1 - share[0]),
     )
+
+
+def _profile(
+    team_z: pd.Series,
+    groups: list[list[str]],
+    delivery: set[str],
+    absolute: bool,
+    limits: Mapping[str, float],
+) -> str:
+    """The profile of a flagged team: from the construct that drives its strain (see the module
+    docstring); pulse strain with delivery on plan is 'delivering at a cost'."""
+    pulse = [c for c in team_z.index if c not in delivery]
+    delivered = [c for c in team_z.index if c in delivery and pd.notna(team_z[c])]
+    pulse_bad = max((float(team_z[c]) for c in pulse if pd.notna(team_z[c])), default=0.0)
+    delivery_bad = max((float(team_z[c]) for c in delivered), default=0.0)
+    if delivered and pulse_bad >= 1.0 and delivery_bad <= 0.0:
+        return DELIVERING_AT_A_COST
+    group_scores = {
+        i: float(team_z[group].mean()) if team_z[group].notna().any() else math.nan
+        for i, group in enumerate(groups)
+    }
+    ranked = sorted(group_scores, key=lambda i: -np.nan_to_num(group_scores[i], nan=-9))
+    top = ranked[0]
+    if absolute and group_scores[top] < 1.0:
+        return profile_of(next(iter(limits)))
+    bad_groups = [i for i in ranked if group_scores[i] >= 1.0]
+    profiles = {profile_of(c) for i in bad_groups for c in groups[i]} or {
+        profile_of(c) for c in groups[top]
+    }
+    if OVERLOADED in profiles:
+        return OVERLOADED
+    if UNSUPPORTED in profiles:
+        return UNSUPPORTED
+    if len(profiles) == 1:
+        return next(iter(profiles))
+    return UNDER_STRAIN

@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from analytics.aggregates import (
     OrgTree,
@@ -44,9 +44,11 @@ from analytics.aggregates import (
     weeks_between,
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
-from analytics.gate import PrivacyRules, eligible_teams, require_hr
+from analytics.norms import WHO5_CUTOFF
 from analytics.objectives import delivery_features
-from analytics.strain import StrainResult, TeamStrain, detect_strain
+from analytics.privacy import PrivacyRules, require_hr
+from analytics.privacy.views import released_periods, stored_cells
+from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
 from models.access import Viewer, require_team_access
 from models.base import week_monday
 from models.org import Person
@@ -54,15 +56,27 @@ from models.pulse import TeamWeekResponses, TeamWeekScore
 
 FEATURE_LABELS: dict[str, str] = {
     "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
-    "wellbeing_trend": "Wellbeing trend (WHO-5 points per week)",
+    "wellbeing_change": "Change in wellbeing from the team's own previous weeks (WHO-5 points)",
     "demands": "Demands score (HSE 1-5, low means heavy demands)",
+    "demands_change": "Change in demands score from the previous weeks (HSE points)",
     "control": "Control over work (HSE 1-5)",
+    "control_change": "Change in control from the previous weeks (HSE points)",
     "support": "Support from manager and colleagues (HSE 1-5)",
-    "response_rate_change": "Change in response rate (percentage points)",
+    "support_change": "Change in support from the previous weeks (HSE points)",
+    "response_rate_change": "Change in response rate from the previous weeks (percentage points)",
     "delivery_gap": "Outcome delivery behind plan (percentage points)",
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
+#: The constructs the detector weighs equally: a team's level and its change in one domain count
+#: as one voice, and control and support together are the HSE "resources" side.
+DOMAINS: tuple[tuple[str, ...], ...] = (
+    ("wellbeing_level", "wellbeing_change"),
+    ("demands", "demands_change"),
+    ("control", "control_change", "support", "support_change"),
+    ("response_rate_change",),
+    ("delivery_gap", "confidence_trend"),
+)
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
@@ -72,20 +86,23 @@ DEFAULT_WINDOW_WEEKS = 8
 DEFAULT_ALERT_WEEKS = 26
 
 
-def latest_week(session: Session) -> str | None:
-    """The most recent week with any responses (the default end of the window)."""
-    return session.exec(select(func.max(TeamWeekResponses.week))).one()
+def latest_week(session: Session, today: date | None = None) -> str | None:
+    """The latest released week (the default end of the window): a week still open, or closed
+    and not yet released, never enters."""
+    del today  # released weeks are closed by definition
+    weeks = released_periods(session, kind="week")
+    return weeks[-1] if weeks else None
 
 
-def _shrink(estimate: pd.Series, variance: pd.Series, prior: pd.Series) -> pd.Series:
-    """Empirical-Bayes shrinkage toward ``prior`` with tau^2 by the method of moments."""
-    usable = estimate.notna() & variance.notna() & prior.notna()
-    if usable.sum() < MIN_TEAMS_FOR_PRIOR:
-        return estimate
-    spread = float(((estimate[usable] - prior[usable]) ** 2).mean())
-    tau2 = max(0.0, spread - float(variance[usable].mean()))
-    weight = variance / (variance + tau2) if tau2 > 0 else pd.Series(1.0, index=estimate.index)
-    return (1 - weight) * estimate + weight * prior
+def released_teams(session: Session, weeks: list[str]) -> list[int]:
+    """Teams whose own wellbeing figure is released in every week of the window: the only teams
+    strain detection assesses (the rest are 'not assessed', never imputed). Their features are
+    then read from the maintained sums, as the release job read them."""
+    cells = stored_cells(session, periods=weeks, constructs=["wellbeing"])
+    if cells.empty:
+        return []
+    shown = cells[~cells["suppressed"]].groupby("unit_id")["period"].nunique()
+    return sorted(int(unit_id) for unit_id, count in shown.items() if count == len(weeks))
 
 
 def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
@@ -113,39 +130,6 @@ def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
                 means[team_id] = total / n
                 break
     return pd.Series(means, dtype=float)
-
-
-def _weighted_slope(weekly: pd.DataFrame, value: str, weight: str) -> tuple[pd.Series, pd.Series]:
-    """Per team: the weighted least-squares slope of ``value`` on the week index, and its sampling
-    variance from the week-to-week scatter about each team's line (pooled over teams, since the
-    same people answer most weeks and only that scatter blurs a trend). Needs three weeks."""
-    frame = weekly[["team_id", "x", value, weight]].dropna()
-    w = frame[weight]
-    sums = (
-        pd.DataFrame(
-            {
-                "w": w,
-                "wx": w * frame["x"],
-                "wy": w * frame[value],
-                "wxx": w * frame["x"] ** 2,
-                "wxy": w * frame["x"] * frame[value],
-                "weeks": 1,
-            }
-        )
-        .groupby(frame["team_id"])
-        .sum()
-    )
-    sxx = sums["wxx"] - sums["wx"] ** 2 / sums["w"]
-    sxy = sums["wxy"] - sums["wx"] * sums["wy"] / sums["w"]
-    usable = (sums["weeks"] >= 3) & (sxx > 0)
-    slope = (sxy / sxx).where(usable)
-    x_bar, y_bar = sums["wx"] / sums["w"], sums["wy"] / sums["w"]
-    team = frame["team_id"]
-    fitted = team.map(y_bar) + team.map(slope) * (frame["x"] - team.map(x_bar))
-    squares = (w * (frame[value] - fitted) ** 2).groupby(team).sum()
-    dof = float((sums["weeks"] - 2).where(usable).sum())
-    scatter = float(squares[usable].sum()) / dof if dof > 0 else math.nan
-    return slope, (scatter / sxx).where(usable)
 
 
 def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
@@ -201,26 +185,26 @@ def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.Data
     return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
 
 
-def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
-    """Per team: response rate in the second half of the window minus the first (percentage
-    points); the rate is answers over member-weeks of the people active in each half."""
-    half = len(weeks) // 2
-    halves = {False: weeks[:half], True: weeks[half:]}
-    late = case((TeamWeekResponses.week >= weeks[half], 1), else_=0)
+def _answers_and_members(
+    session: Session, before: list[str], weeks: list[str]
+) -> tuple[pd.DataFrame, dict[bool, pd.Series]]:
+    """Answers per team in the weeks before the window (``late`` False) and in the window
+    (``late`` True), and the people active in each of the two spans."""
+    halves = {False: before, True: weeks}
+    late = case((TeamWeekResponses.week >= weeks[0], 1), else_=0)
     answered = _frame(
         session,
         sa_select(TeamWeekResponses.team_id, late, func.sum(TeamWeekResponses.n))
-        .where(TeamWeekResponses.week >= weeks[0], TeamWeekResponses.week <= weeks[-1])
+        .where(TeamWeekResponses.week >= before[0], TeamWeekResponses.week <= weeks[-1])
         .group_by(TeamWeekResponses.team_id, late),
         ["team_id", "late", "n"],
     )
     answered["late"] = answered["late"].astype(bool)
-    answered = answered.set_index(["team_id", "late"])["n"].astype(float)
-    rates = {}
+    members: dict[bool, pd.Series] = {}
     for is_late, span in halves.items():
         first_day = week_monday(span[0])
         last_day = week_monday(span[-1]) + timedelta(days=6)
-        members = _frame(
+        members[is_late] = _frame(
             session,
             sa_select(Person.team_id, func.count(col(Person.id)))
             .where(
@@ -231,13 +215,165 @@ def _response_rate_change(session: Session, weeks: list[str]) -> pd.Series:
             .group_by(Person.team_id),
             ["team_id", "members"],
         ).set_index("team_id")["members"]
+    return answered, members
+
+
+@dataclass(frozen=True)
+class StrainInputs:
+    """Everything strain detection reads about a window, as plain frames: what the database read
+    returns and what the in-memory evaluation builds. ``window``: per team and construct over the
+    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
+    ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
+    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``);
+    ``baseline``: like ``window`` over the weeks before it (each team compared with itself, which
+    cancels the lasting differences between its people); ``members``: people per team in the first
+    and second half; ``prior``: the wellbeing mean each
+    team is shrunk toward (its parent unit); ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
+    ``confidence_trend``."""
+
+    weeks: list[str]
+    eligible: list[int]
+    suppressed: list[int]
+    window: pd.DataFrame
+    baseline: pd.DataFrame  # like ``window``, over the as many weeks just before it
+    weekly: pd.DataFrame
+    answered: pd.DataFrame
+    members: Mapping[bool, pd.Series]
+    prior: pd.Series
+    delivery: pd.DataFrame
+
+
+def strain_inputs_from_database(
+    *,
+    session: Session,
+    rules: PrivacyRules,
+    end_week: str,
+    window_weeks: int = DEFAULT_WINDOW_WEEKS,
+    today: date | None = None,
+    weekly: pd.DataFrame | None = None,
+) -> StrainInputs:
+    """The one database read of strain detection: the latest ``window_weeks`` weeks up to
+    ``end_week``, for the teams whose own figures the gate released in every week of it (the rest
+    are listed as suppressed and never imputed)."""
+    if window_weeks < 2:
+        raise ValueError("the window must be at least two weeks")
+    start_week = shift_week(end_week, -(window_weeks - 1))
+    weeks = weeks_between(start_week, end_week)
+    del rules  # the releases were decided under the rules in force when each week closed
+    tree = load_tree(session)
+    eligible = [
+        u for u in released_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
+    ]
+    suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
+    window = _window_sums(session, start_week=start_week, end_week=end_week)
+    window = window[window.index.get_level_values("team_id").isin(eligible)]
+    baseline = _window_sums(
+        session, start_week=shift_week(start_week, -window_weeks), end_week=shift_week(start_week, -1)
+    )
+    baseline = baseline[baseline.index.get_level_values("team_id").isin(eligible)]
+    if weekly is None:
+        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
+    weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
+    weekly = weekly[weekly["team_id"].isin(eligible)]
+    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
+    answered, members = _answers_and_members(session, before, weeks)
+    wellbeing = (
+        window.xs("wellbeing", level="construct")
+        if "wellbeing" in set(window.index.get_level_values("construct"))
+        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
+    )
+    prior = _parent_means(tree, wellbeing) if len(wellbeing) else pd.Series(dtype=float)
+    end_day = today or (week_monday(end_week) + timedelta(days=6))
+    delivery = delivery_features(
+        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
+    )
+    return StrainInputs(
+        weeks=weeks,
+        eligible=eligible,
+        suppressed=suppressed,
+        window=window,
+        baseline=baseline,
+        weekly=weekly,
+        answered=answered,
+        members=members,
+        prior=prior,
+        delivery=delivery,
+    )
+
+
+def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per eligible team: ``n`` and the ``FEATURES`` (raw window means for the levels, and each
+    level's change from the team's own previous weeks), and their sampling variances: for a level,
+    the pooled within-team variance over the team's average weekly respondents (the same people
+    answer most weeks, so answers overstate the information); for a change, over the answers on
+    each side. The detector shrinks every one of them with these variances."""
+    eligible = inputs.eligible
+    columns = ["n", *FEATURES]
+    features = pd.DataFrame(index=pd.Index(eligible, name="team_id"), columns=columns, dtype=float)
+    variances = pd.DataFrame(index=features.index, dtype=float)
+    if not eligible:
+        return features, variances
+    window = inputs.window
+    constructs = set(window.index.get_level_values("construct"))
+    answers_weeks = inputs.weekly.groupby("team_id")["week"].nunique()
+    for construct, feature in (
+        ("wellbeing", "wellbeing_level"),
+        ("demands", "demands"),
+        ("control", "control"),
+        ("support", "support"),
+    ):
+        if construct not in constructs:
+            continue
+        part = window.xs(construct, level="construct")
+        mean = part["total"] / part["n"]
+        within = (part["total_sq"] - part["total"] ** 2 / part["n"]).clip(lower=0)
+        dof = (part["n"] - 1).clip(lower=0)
+        pooled_var = float(within.sum() / dof.sum()) if dof.sum() > 0 else math.nan
+        people = (part["n"] / answers_weeks.reindex(part.index)).clip(lower=1)
+        features[feature] = mean.reindex(eligible)
+        variances[feature] = (pooled_var / people).reindex(eligible)
+        before = _construct(inputs.baseline, construct)
+        if before is not None:
+            change = f"{construct}_change"
+            features[change] = (mean - before["total"] / before["n"]).reindex(eligible)
+            variances[change] = (pooled_var * (1 / part["n"] + 1 / before["n"])).reindex(eligible)
+        if construct == "wellbeing":
+            features["n"] = part["n"].reindex(eligible).fillna(0)
+    change, change_variance = _rate_change(inputs)
+    features["response_rate_change"] = change.reindex(eligible)
+    variances["response_rate_change"] = change_variance.reindex(eligible)
+    delivery = inputs.delivery.set_index("team_id")
+    features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
+    features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
+    return features[columns], variances
+
+
+def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
+    if construct not in set(sums.index.get_level_values("construct")):
+        return None
+    return sums.xs(construct, level="construct")
+
+
+def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
+    """Response rate in the window minus the weeks before it (percentage points): answers over
+    member-weeks of the people active in each span (both spans are as long as the window); and its
+    binomial sampling variance, so a team of three is not read as disengaged by one absence."""
+    spans = {False: len(inputs.weeks), True: len(inputs.weeks)}
+    exposure: dict[bool, pd.Series] = {}
+    answered = inputs.answered.set_index(["team_id", "late"])["n"].astype(float)
+    rates = {}
+    for is_late, span in spans.items():
+        members = inputs.members[is_late]
         got = (
-            answered.xs(is_late, level="late") if is_late in answered.index.get_level_values(1) else None
+            answered.xs(is_late, level="late")
+            if is_late in answered.index.get_level_values(1)
+            else pd.Series(dtype=float)
         )
-        got = got if got is not None else pd.Series(dtype=float)
-        member_weeks = members.where(members > 0) * len(span)
+        member_weeks = members.where(members > 0) * span
         rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
-    return 100 * (rates[True] - rates[False])
+        exposure[is_late] = member_weeks
+    variance = sum((rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] for k in (False, True))
+    return 100 * (rates[True] - rates[False]), 10_000 * variance
 
 
 def strain_features(
@@ -250,72 +386,36 @@ def strain_features(
     weekly: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per team that passes the privacy gate over the window (index ``team_id``): ``n``
-    (answers in the window) and the ``FEATURES`` columns. ``weekly`` may pass the result of
-    ``weekly_wellbeing_sums`` for a range that covers the window (saves a query). Internal: callers
-    check the viewer."""
-    if window_weeks < 2:
-        raise ValueError("the window must be at least two weeks")
-    start_week = shift_week(end_week, -(window_weeks - 1))
-    weeks = weeks_between(start_week, end_week)
-    eligible = sorted(
-        eligible_teams(session=session, rules=rules, start_week=start_week, end_week=end_week)
+    and the ``FEATURES`` columns. Internal: callers check the viewer."""
+    inputs = strain_inputs_from_database(
+        session=session,
+        rules=rules,
+        end_week=end_week,
+        window_weeks=window_weeks,
+        today=today,
+        weekly=weekly,
     )
-    columns = ["n", *FEATURES]
-    if not eligible:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="team_id"), dtype=float)
+    return strain_measures(inputs)[0]
 
-    window = _window_sums(session, start_week=start_week, end_week=end_week)
-    constructs = set(window.index.get_level_values("construct"))
-    if weekly is None:
-        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
-    wellbeing_weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)].copy()
 
-    features = pd.DataFrame(index=pd.Index(eligible, name="team_id"))
-    wellbeing = (
-        window.xs("wellbeing", level="construct")
-        if "wellbeing" in constructs
-        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
+def detect_from_measures(
+    features: pd.DataFrame,
+    variances: pd.DataFrame,
+    seed: int = 0,
+    prior: pd.Series | None = None,
+) -> StrainResult:
+    """The detector with the product's feature settings (one place for them)."""
+    return detect_strain(
+        features,
+        [c for c in WORSE_WHEN_HIGHER if c in features.columns],
+        seed=seed,
+        labels=FEATURE_LABELS,
+        delivery_features=[c for c in DELIVERY_FEATURES if c in features.columns],
+        sampling_variance=variances,
+        absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
+        priors=None if prior is None else {"wellbeing_level": prior},
+        constructs=DOMAINS,
     )
-    features["n"] = wellbeing["n"].reindex(eligible).fillna(0).astype(int)
-
-    if len(wellbeing):
-        mean = wellbeing["total"] / wellbeing["n"]
-        within = (wellbeing["total_sq"] - wellbeing["total"] ** 2 / wellbeing["n"]).clip(lower=0)
-        dof = (wellbeing["n"] - 1).clip(lower=0)
-        pooled_var = float(within.sum() / dof.sum()) if dof.sum() > 0 else math.nan
-        weeks_answered = wellbeing_weekly.groupby("team_id")["week"].nunique()
-        people = wellbeing["n"] / weeks_answered.reindex(wellbeing.index)
-        variance = pooled_var / people
-        prior = _parent_means(load_tree(session), wellbeing)
-        features["wellbeing_level"] = _shrink(
-            mean.reindex(eligible), variance.reindex(eligible), prior.reindex(eligible)
-        )
-        wellbeing_weekly["x"] = wellbeing_weekly["week"].map({week: i for i, week in enumerate(weeks)})
-        wellbeing_weekly["mean"] = wellbeing_weekly["total"] / wellbeing_weekly["n"]
-        slope, slope_variance = _weighted_slope(wellbeing_weekly, "mean", "n")
-        zero = pd.Series(0.0, index=slope.index)
-        features["wellbeing_trend"] = _shrink(slope, slope_variance, zero).reindex(eligible)
-    else:
-        features["wellbeing_level"] = math.nan
-        features["wellbeing_trend"] = math.nan
-
-    for construct in ("demands", "control", "support"):
-        if construct in constructs:
-            part = window.xs(construct, level="construct")
-            features[construct] = (part["total"] / part["n"]).reindex(eligible)
-        else:
-            features[construct] = math.nan
-
-    features["response_rate_change"] = _response_rate_change(session, weeks).reindex(eligible)
-
-    end_day = today or (week_monday(end_week) + timedelta(days=6))
-    delivery = delivery_features(
-        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
-    )
-    delivery = delivery.set_index("team_id")
-    features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
-    features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
-    return features[columns]
 
 
 def weekly_wellbeing(weekly_sums: pd.DataFrame, team_ids: list[int]) -> pd.DataFrame:
@@ -413,6 +513,22 @@ class StrainReport:
         return out
 
 
+def with_suppressed(result: StrainResult, suppressed: list[int]) -> StrainResult:
+    """The result with one 'not assessed' record per team the gate does not release over the
+    window: such a team is seen only within its parent unit's figures, never imputed."""
+    reason = Reason(
+        "n",
+        "n",
+        math.nan,
+        math.nan,
+        math.nan,
+        "not assessed: the team's own figures are not released over this window (too few answers); "
+        "it counts only within its parent unit",
+    )
+    extra = tuple(TeamStrain(team, False, NOT_ASSESSED, None, (reason,)) for team in suppressed)
+    return replace(result, teams=(*result.teams, *extra))
+
+
 def compute_strain_report(
     *,
     session: Session,
@@ -426,14 +542,14 @@ def compute_strain_report(
 ) -> StrainReport | None:
     """The report for all eligible teams, or None when there are no responses yet. No viewer:
     the viewer-checked entry points are ``strain_report`` and ``team_strain_status``."""
-    end_week = end_week or latest_week(session)
+    end_week = end_week or latest_week(session, today)
     if end_week is None:
         return None
     alert_rules = alert_rules or AlertRules()
     alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
     window_start = shift_week(end_week, -(window_weeks - 1))
     weekly = weekly_wellbeing_sums(session, start_week=min(alert_start, window_start), end_week=end_week)
-    features = strain_features(
+    inputs = strain_inputs_from_database(
         session=session,
         rules=rules,
         end_week=end_week,
@@ -441,18 +557,15 @@ def compute_strain_report(
         today=today,
         weekly=weekly,
     )
-    result = detect_strain(
-        features,
-        WORSE_WHEN_HIGHER,
-        seed=seed,
-        labels=FEATURE_LABELS,
-        delivery_features=DELIVERY_FEATURES,
+    features, variances = strain_measures(inputs)
+    result = with_suppressed(
+        detect_from_measures(features, variances, seed, inputs.prior), inputs.suppressed
     )
     eligible = list(features.index)
     alerts = sustained_drop_alerts(weekly_wellbeing(weekly, eligible), alert_rules)
     tree = load_tree(session)
     units = {}
-    for team_id in eligible:
+    for team_id in [*eligible, *inputs.suppressed]:
         info = tree.units.get(team_id)
         if info is None:
             continue
@@ -545,6 +658,11 @@ def status_from_report(report: StrainReport | None, team_id: int) -> TeamStrainS
             report.end_week,
             "Not assessed: the team did not have enough answers in every pooled window of "
             f"{report.start_week} to {report.end_week} to pass the privacy threshold.",
+        )
+    if record.score is None and record.reasons:
+        message = record.reasons[0].text.capitalize() + "."
+        return TeamStrainStatus(
+            team_id, False, record, None, report.start_week, report.end_week, message
         )
     if record.score is None:
         message = "Not assessed: " + (

@@ -10,16 +10,15 @@ The statistical shape follows the real data in data/external (bh1996): about 4% 
 wellbeing lies between teams (a team effect plus a small drifting team component), the rest between
 people and from week to week (autocorrelated, since WHO-5 asks about two weeks). Wellbeing dips in
 winter and at Christmas; response is partial (about 70%) and lower in holiday weeks. Planted
-strained teams (at least 8 people) show, over the last eight weeks, falling wellbeing, rising
-demands (the HSE demands score falls), less manager support, fewer responses, key results that stall
-and falling confidence. Weeks end last week, so the current week is left for a demo user to answer.
+strain and the weekly answers come from ``surveys.demo_strain`` (partial patterns with an onset
+part-way through the weeks, distractors; the same generator the strain evaluation runs in memory).
+Weeks end last week (or ``until``), so the current week is left for a demo user to answer.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,11 +33,11 @@ from models.org import Person, RoleGrant, Unit
 from models.org_csv import COLUMNS, import_org
 from models.outcomes import CheckIn, KeyResult, Objective, ObjectiveTeam
 from models.pulse import ParticipationReceipt, PulseResponse
-from surveys.composition import DEFAULT_COMPOSITION_ID, Composition, get_composition
+from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
+from surveys.demo_strain import Plant, check_in_series, choose_plants, simulate_pulse
 from surveys.submit import submit_pulse_in
 
 DEMO_ACTOR = "demo-seed"
-STRAIN_WEEKS = 8  # the planted decline runs over the last this many weeks
 OBJECTIVE_WEEKS = 13  # objectives run for a quarter-length period
 Progress = Callable[[str], None]
 
@@ -434,6 +433,10 @@ class DemoPlan:
     people: tuple[PlannedPerson, ...]
     strained_team_codes: tuple[str, ...]
     managers: dict[str, str]  # team code -> email of the manager who checks in for it
+    plants: tuple[Plant, ...] = ()  # per team: the planted strain kind and onset (or "none")
+
+    def plant_of(self, code: str) -> Plant:
+        return next((plant for plant in self.plants if plant.team == code), Plant(code))
 
     def org_csv(self) -> str:
         """The plan in the organisation CSV format (what ``import_org`` reads)."""
@@ -522,8 +525,9 @@ def _allocate_team_stems(team_count: int) -> list[tuple[int, int, str]]:
     return chosen[:team_count]
 
 
-def plan_demo(seed: int = 1, teams: int = 60) -> DemoPlan:
-    """The organisation for ``seed``: units, teams, people with roles, and the planted strained teams."""
+def plan_demo(seed: int = 1, teams: int = 60, *, no_strain: bool = False) -> DemoPlan:
+    """The organisation for ``seed``: units, teams, people with roles, and the planted strain
+    (``surveys.demo_strain``; nothing planted with ``no_strain``)."""
     if not 5 <= teams <= 5000:
         raise DemoError(f"--teams must be between 5 and 5000, not {teams}")
     rng = np.random.default_rng([seed, 0])
@@ -610,9 +614,13 @@ def plan_demo(seed: int = 1, teams: int = 60) -> DemoPlan:
     people.append(PlannedPerson(*hr_director, None, ("hr",)))  # HR only: no team, so not staff
     people.append(PlannedPerson(*systems_admin, None, ("admin",)))  # admin only
 
-    candidates = [t.code for t in planned_teams if t.size >= 8 and t not in (hr_team, ict_team)]
-    strained_count = min(int(rng.integers(3, 6)), len(candidates))
-    strained = tuple(sorted(rng.choice(candidates, size=strained_count, replace=False).tolist()))
+    plants = choose_plants(
+        np.random.default_rng([seed, 3]),
+        [(t.code, t.size) for t in planned_teams],
+        exclude={hr_team.code, ict_team.code},
+        no_strain=no_strain,
+    )
+    strained = tuple(sorted(plant.team for plant in plants if plant.planted))
     return DemoPlan(
         seed=seed,
         council=council,
@@ -623,73 +631,27 @@ def plan_demo(seed: int = 1, teams: int = 60) -> DemoPlan:
         people=tuple(people),
         strained_team_codes=strained,
         managers=managers,
+        plants=plants,
     )
 
 
-def demo_weeks(weeks: int, today: date) -> list[str]:
-    """``weeks`` ISO week labels ending with last week (the current week is left unanswered)."""
-    this_monday = week_monday(iso_week(today))
-    return [iso_week(this_monday - timedelta(weeks=back)) for back in range(weeks, 0, -1)]
+def demo_weeks(weeks: int, today: date, until: str | None = None) -> list[str]:
+    """``weeks`` ISO week labels ending with ``until`` or, by default, last week (the current week
+    is left unanswered)."""
+    end_monday = week_monday(until) + timedelta(weeks=1) if until else week_monday(iso_week(today))
+    return [iso_week(end_monday - timedelta(weeks=back)) for back in range(weeks, 0, -1)]
 
 
-def _season(week: str) -> float:
-    """Common wellbeing shift in WHO-5 points: lower in winter, a Christmas dip, higher in summer."""
-    number = int(week.split("-W")[1])
-    shift = 3.0 * math.cos(2 * math.pi * (number - 29) / 52)
-    if number in (51, 52, 53, 1, 2):
-        shift -= 2.0
-    return shift
-
-
-def _holiday_factor(week: str) -> float:
-    """Fewer answers in school summer holidays and at Christmas."""
-    number = int(week.split("-W")[1])
-    return 0.8 if number in (31, 32, 33, 34, 52, 53, 1) else 1.0
-
-
-@dataclass
-class _Member:
-    person_id: int
-    team_id: int
-    team_code: str
-    strained: bool
-    wellbeing: float  # person effect, WHO-5 points
-    demands: float  # person effects on HSE 1-5 scores
-    control: float
-    support: float
-    propensity: float
-    home: float  # share of days at home / on site
-    site: float
-    days: int
-    noise: float = 0.0  # autocorrelated weekly wellbeing noise
-
-
-def _ramp(index: int, weeks: int) -> float:
-    """0 before the strain window, rising linearly to 1 in the last week."""
-    start = weeks - STRAIN_WEEKS
-    return 0.0 if index < start else (index - start + 1) / STRAIN_WEEKS
-
-
-def _answers(
-    composition: Composition, levels: dict[str, float], rng: np.random.Generator
-) -> dict[str, int]:
-    """Item answers for construct levels in [0, 1] (1 = best), on each item's scale and keying."""
-    answers: dict[str, int] = {}
-    for _, item in composition.items:
-        level = levels.get(item.construct, levels["wellbeing"])
-        low, high = item.scale.min, item.scale.max
-        value = low + level * (high - low) + rng.normal(0, 0.55)
-        value = int(min(high, max(low, round(value))))
-        answers[item.id] = (high + low - value) if item.reverse else value
-    return answers
-
-
-def _days(member: _Member, rng: np.random.Generator) -> tuple[int | None, int | None, int | None]:
+def _days(
+    days: int, frontline: bool, rng: np.random.Generator
+) -> tuple[int | None, int | None, int | None]:
     if rng.random() < 0.05:
         return None, None, None  # skipped the hybrid question
-    home = int(rng.binomial(member.days, member.home))
-    site = int(rng.binomial(member.days - home, member.site))
-    return home, member.days - home - site, site
+    home_share = 0.1 if frontline else float(rng.choice([0.2, 0.4, 0.6, 0.8]))
+    site_share = 0.85 if frontline else 0.05
+    home = int(rng.binomial(days, home_share))
+    site = int(rng.binomial(days - home, site_share))
+    return home, days - home - site, site
 
 
 def seed_demo(
@@ -700,6 +662,8 @@ def seed_demo(
     teams: int = 60,
     weeks: int = 26,
     today: date | None = None,
+    until: str | None = None,
+    no_strain: bool = False,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Build the demo organisation in an empty database; refuses a database that has units."""
@@ -707,11 +671,11 @@ def seed_demo(
     if not 1 <= weeks <= 260:
         raise DemoError(f"--weeks must be between 1 and 260, not {weeks}")
     today = today or date.today()
-    plan = plan_demo(seed, teams)
+    plan = plan_demo(seed, teams, no_strain=no_strain)
     with read_session(engine) as session:
         if session.exec(select(func.count()).select_from(Unit)).one():
             raise DemoError("the database already has an organisation; seed the demo into an empty one")
-    week_labels = demo_weeks(weeks, today)
+    week_labels = demo_weeks(weeks, today, until)
     say(f"Planning {plan.council}: {len(plan.teams)} teams, {len(plan.people)} people ...")
     with write_session(engine) as session:
         import_org(session, plan.org_csv(), actor=DEMO_ACTOR)
@@ -756,82 +720,39 @@ def _seed_pulse(
     participation_key: bytes,
     say: Progress,
 ) -> int:
-    """Every answer goes through ``submit_pulse_in``; one transaction per week."""
-    rng = np.random.default_rng([plan.seed, 1])
+    """Every answer goes through ``submit_pulse_in``; one transaction per week. The answers come
+    from ``surveys.demo_strain.simulate_pulse`` (the same generator the evaluation reads)."""
+    rng = np.random.default_rng([plan.seed, 4])  # hybrid days and comments only
     composition = get_composition(DEFAULT_COMPOSITION_ID)
-    strained = set(plan.strained_team_codes)
-    team_effect = {t.code: rng.normal(0, 3.0) for t in plan.teams}
-    team_drift = {t.code: 0.0 for t in plan.teams}
-    team_demands = {t.code: rng.normal(0, 0.25) for t in plan.teams}
-    team_frontline = {t.code: t.frontline_share for t in plan.teams}
-    members: list[_Member] = []
-    for person in plan.people:
-        if person.team_code is None:
-            continue
-        frontline = rng.random() < team_frontline[person.team_code]
-        members.append(
-            _Member(
-                person_id=person_ids[person.email],
-                team_id=unit_ids[person.team_code],
-                team_code=person.team_code,
-                strained=person.team_code in strained,
-                wellbeing=rng.normal(0, 13.0),
-                demands=rng.normal(0, 0.4),
-                control=rng.normal(0, 0.4),
-                support=rng.normal(0, 0.4),
-                propensity=float(np.clip(rng.normal(0.74, 0.16), 0.2, 0.98)),
-                home=0.1 if frontline else float(rng.choice([0.2, 0.4, 0.6, 0.8])),
-                site=0.85 if frontline else 0.05,
-                days=int(rng.choice([5, 5, 5, 5, 4, 3])),
-                noise=rng.normal(0, 11.0),
-            )
-        )
+    frontline = {t.code: t.frontline_share for t in plan.teams}
+    people = [(p.email, p.team_code, frontline[p.team_code]) for p in plan.people if p.team_code]
     names = tuple(person.name for person in plan.people)
     total = 0
-    for index, week in enumerate(week_labels):
-        for code in team_drift:
-            team_drift[code] = 0.8 * team_drift[code] + rng.normal(0, 1.5)
-        count = 0
+    simulation = simulate_pulse(
+        seed=plan.seed,
+        people=people,
+        plants=plan.plants,
+        week_labels=week_labels,
+        composition=composition,
+    )
+    for index, week, answers in simulation:
         with write_session(engine) as session:
             # Hold the teams so the submission's team check hits the session's identity map
             # instead of reloading a unit per answer (the session keeps only weak references).
             held_teams = session.exec(select(Unit).where(Unit.kind == "team")).all()
-            for member in members:
-                strain = _ramp(index, len(week_labels)) if member.strained else 0.0
-                member.noise = 0.5 * member.noise + rng.normal(0, 11.0 * math.sqrt(1 - 0.25))
-                if rng.random() > member.propensity * _holiday_factor(week) * (1 - 0.25 * strain):
-                    continue
-                wellbeing = (
-                    60.0
-                    + team_effect[member.team_code]
-                    + team_drift[member.team_code]
-                    + _season(week)
-                    + member.wellbeing
-                    + member.noise
-                    - 20.0 * strain
-                )
-                demands = 3.3 + team_demands[member.team_code] + member.demands - 1.0 * strain
-                demands += 0.01 * (wellbeing - 60.0) + rng.normal(0, 0.3)
-                levels = {
-                    "wellbeing": min(1.0, max(0.0, wellbeing / 100.0)),
-                    "demands": _unit(demands),
-                    "control": _unit(
-                        3.6 + member.control + 0.008 * (wellbeing - 60) + rng.normal(0, 0.3)
-                    ),
-                    "manager_support": _unit(3.8 + member.support - 0.5 * strain + rng.normal(0, 0.3)),
-                    "peer_support": _unit(3.9 + member.support + rng.normal(0, 0.3)),
-                }
-                days_home, days_office, days_site = _days(member, rng)
+            for answer in answers:
+                member = answer.member
+                days_home, days_office, days_site = _days(member.days, member.frontline, rng)
                 comment = None
-                if rng.random() < 0.04 + 0.08 * strain:
-                    pool = STRAIN_COMMENTS if strain > 0.3 and rng.random() < 0.7 else COMMENTS
+                if rng.random() < 0.04 + 0.08 * answer.strained:
+                    pool = STRAIN_COMMENTS if answer.strained > 0.3 and rng.random() < 0.7 else COMMENTS
                     comment = pool[int(rng.integers(len(pool)))]
                 submit_pulse_in(
                     session,
-                    person_id=member.person_id,
-                    team_id=member.team_id,
+                    person_id=person_ids[member.key],
+                    team_id=unit_ids[member.team],
                     week=week,
-                    answers=_answers(composition, levels, rng),
+                    answers=answer.answers,
                     days_home=days_home,
                     days_office=days_office,
                     days_site=days_site,
@@ -840,16 +761,10 @@ def _seed_pulse(
                     composition=composition,
                     known_names=names,
                 )
-                count += 1
-        total += count
+        total += len(answers)
         del held_teams
-        say(f"Week {week}: {count} responses ({index + 1}/{len(week_labels)}).")
+        say(f"Week {week}: {len(answers)} responses ({index + 1}/{len(week_labels)}).")
     return total
-
-
-def _unit(hse_score: float) -> float:
-    """An HSE 1-5 score as a level in [0, 1]."""
-    return min(1.0, max(0.0, (hse_score - 1.0) / 4.0))
 
 
 def _friday(week: str) -> date:
@@ -874,7 +789,11 @@ def _seed_outcomes(
     ]
     strained = set(plan.strained_team_codes)
     last_friday = _friday(last_week)
-    strain_start = _friday(week_labels[max(0, len(week_labels) - STRAIN_WEEKS)])
+    stall_from = {
+        plant.team: _friday(week_labels[max(0, len(week_labels) - plant.onset_weeks_before_end)])
+        for plant in plan.plants
+        if plant.kind == "delivery" and plant.onset_weeks_before_end is not None
+    }
     objectives = key_results = check_ins = 0
     with write_session(engine) as session:
         shared: Objective | None = None
@@ -919,7 +838,7 @@ def _seed_outcomes(
                         ends_on,
                         min(ends_on, last_friday),
                         pace=pace * float(rng.normal(1.0, 0.1)),
-                        stall_from=strain_start if team.code in strained and not closed else None,
+                        stall_from=None if closed else stall_from.get(team.code),
                         manager_id=manager_id,
                         rng=rng,
                     )
@@ -961,37 +880,22 @@ def _add_check_ins(
     manager_id: int,
     rng: np.random.Generator,
 ) -> int:
-    """Weekly check-ins: progress follows elapsed time times the team's pace; a stalling team
-    gains a quarter of that after ``stall_from`` and its confidence falls week by week."""
-    span = (ends_on - starts_on).days
-    day = starts_on + timedelta(days=(4 - starts_on.weekday()) % 7)
-    progress, confidence_base, count, stalled_weeks = 0.0, float(rng.normal(7.0, 0.8)), 0, 0
-    previous_elapsed = 0.0
-    while day <= until:
-        elapsed = min(1.0, (day - starts_on).days / span)
-        step = (elapsed - previous_elapsed) * pace
-        previous_elapsed = elapsed
-        if stall_from is not None and day >= stall_from:
-            step *= 0.2
-            stalled_weeks += 1
-        progress = max(0.0, progress + step + float(rng.normal(0, 0.015)))
+    """Weekly check-ins along ``surveys.demo_strain.check_in_series``."""
+    series = check_in_series(starts_on, ends_on, until, pace=pace, stall_from=stall_from, rng=rng)
+    for day, progress, confidence in series:
         value = key_result.baseline + progress * (key_result.target - key_result.baseline)
-        behind = max(0.0, elapsed - progress)
-        confidence = confidence_base - 8.0 * behind - 0.5 * stalled_weeks + float(rng.normal(0, 0.6))
         session.add(
             CheckIn(
                 key_result_id=key_result.id,
                 checked_on=day,
                 value=round(value, 1),
-                confidence=int(min(10, max(0, round(confidence)))),
+                confidence=confidence,
                 note="",
                 recorded_by_id=manager_id,
                 created_at=datetime.combine(day, time(16), tzinfo=UTC),
             )
         )
-        count += 1
-        day += timedelta(days=7)
-    return count
+    return len(series)
 
 
 def database_is_empty(engine: Engine) -> bool:

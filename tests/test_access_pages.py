@@ -41,9 +41,9 @@ LANDING = {
 ALLOWED = {
     "staff@x.gov.uk": {"pulse", "what_others_see"},
     "manager@x.gov.uk": {"team_dashboard", "objectives"},
-    "hr@x.gov.uk": {"org_trends", "strain"},
+    "hr@x.gov.uk": {"org_trends", "strain", "reminders"},
     "admin@x.gov.uk": {"admin"},
-    "hr.staff@x.gov.uk": {"pulse", "what_others_see", "org_trends", "strain"},
+    "hr.staff@x.gov.uk": {"pulse", "what_others_see", "org_trends", "strain", "reminders"},
 }
 
 
@@ -241,8 +241,8 @@ def test_a_manager_taken_off_a_team_loses_it_on_the_next_view_though_it_is_cache
         lambda: outcomes_data.load_team_delivery(viewer, lettings, today),
         lambda: outcomes_data.load_team_objectives(viewer, lettings, today),
         lambda: outcomes_data.load_actions(viewer, lettings),
-        lambda: outcomes_data.load_wellbeing(viewer, lettings, "2026-W01", "2026-W10"),
-        lambda: outcomes_data.load_teams_overview(viewer, [lettings], today, "2026-W01", "2026-W10"),
+        lambda: outcomes_data.load_wellbeing(viewer, lettings),
+        lambda: outcomes_data.load_teams_overview(viewer, [lettings], today),
     ):
         with pytest.raises(AccessDenied):
             load()

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from analytics.gate import PrivacyRules, team_figures
 from analytics.objectives import team_actions, team_delivery
+from analytics.privacy import PrivacyRules
+from analytics.privacy.views import team_figures
 from analytics.strain_features import team_strain_status
 from models.access import (
     AccessDenied,
@@ -23,7 +24,7 @@ from models.access import (
 from models.db import read_session, write_session
 from models.org import Person, RoleGrant, Unit
 
-RULES = PrivacyRules(min_group_size=5, min_comment_group_size=10, pooling_weeks=4)
+RULES = PrivacyRules(min_group_size=5, min_comment_group_size=10)
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ READS = {
     "delivery": lambda s, v, t: team_delivery(session=s, viewer=v, team_id=t, today=date(2026, 6, 1)),
     "actions": lambda s, v, t: team_actions(session=s, viewer=v, team_id=t),
     "wellbeing": lambda s, v, t: team_figures(
-        session=s, viewer=v, rules=RULES, team_id=t, start_week="2026-W10", end_week="2026-W20"
+        session=s, viewer=v, team_id=t, weeks=["2026-W10", "2026-W11"]
     ),
     "strain": lambda s, v, t: team_strain_status(session=s, viewer=v, rules=RULES, team_id=t),
 }

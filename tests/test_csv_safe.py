@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from hypothesis import given
@@ -17,6 +17,7 @@ from test_gate_support import small_team_org
 from typer.testing import CliRunner
 
 from analytics.objectives import add_key_result, create_objective, override_status
+from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from app.cli import cli
 from models.access import load_viewer
 from models.csv_safe import escape_cell, frame_to_csv, unescape_cell, write_rows
@@ -108,11 +109,17 @@ def test_every_aggregates_level_is_safe(engine: Engine, db_url: str) -> None:
             unit.name = HOSTILE[index % len(HOSTILE)]
             session.add(unit)
         session.commit()
+    release_due(
+        engine,
+        now=datetime(2026, 2, 11, 12, tzinfo=UTC),
+        rules=PrivacyRules(),
+        schedule=ReleaseSchedule(),
+    )
     for level in ("team", "unit", "organisation"):
-        for by in ("week", "window"):
+        for period in ("week", "month"):
             result = runner.invoke(
                 cli,
-                ["export", "aggregates", "--level", level, "--by", by, "--database-url", db_url],
+                ["export", "aggregates", "--level", level, "--period", period, "--database-url", db_url],
             )
             assert result.exit_code == 0, result.stderr
             assert "unit_name" in result.stdout.splitlines()[0]  # the columns are unchanged

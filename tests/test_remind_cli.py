@@ -63,7 +63,7 @@ def test_remind_invites_the_demo_council_non_submitters_and_prints_no_one(
         for person_id in answered:
             session.add(
                 ParticipationReceipt(
-                    week=WEEK, receipt=participation_receipt(KEY.encode(), person_id, WEEK)
+                    period=WEEK, receipt=participation_receipt(KEY.encode(), person_id, WEEK)
                 )
             )
     runner = CliRunner()

@@ -77,7 +77,7 @@ def answer(engine: Engine, person_ids: list[int], week: str = WEEK) -> None:
             session.flush()
         for person_id in person_ids:
             receipt = participation_receipt(KEY, person_id, week)
-            session.add(ParticipationReceipt(week=week, receipt=receipt))
+            session.add(ParticipationReceipt(period=week, receipt=receipt))
 
 
 def run(engine: Engine, org: Org, now: datetime, port: int | None, **options: Any) -> RunReport:

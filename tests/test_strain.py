@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analytics.strain import NOT_ASSESSED, UNDER_STRAIN, detect_strain
+from analytics.strain import NOT_ASSESSED, STRAIN_PROFILES, detect_strain
 from app.cli import cli
 
 EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
@@ -64,7 +64,7 @@ def test_bh1996_flags_companies_worse_in_the_direction_the_correlations_predict(
     on that side of the rest on every feature, wellbeing first."""
     result = detect_strain(bh1996_companies, ["HRS"], seed=0)
     flagged = [record.team for record in result.flagged]
-    assert 3 <= len(flagged) <= 30, "a handful of companies, not none and not a third of them"
+    assert 1 <= len(flagged) <= 30, "a handful of companies, not none and not a third of them"
     inside, rest = _flag_split(bh1996_companies, flagged)
     correlations = bh1996_companies[["WBEING", "HRS", "LEAD", "COHES"]].corr()["WBEING"]
     assert correlations["HRS"] < 0 < correlations["LEAD"]
@@ -73,7 +73,7 @@ def test_bh1996_flags_companies_worse_in_the_direction_the_correlations_predict(
         difference = inside[feature].mean() - rest[feature].mean()
         # Lower wellbeing in the flagged group, so each feature moves opposite to its correlation.
         assert np.sign(difference) == -np.sign(correlations[feature]), feature
-    assert all(record.cluster.startswith(UNDER_STRAIN) for record in result.flagged)
+    assert all(record.cluster in STRAIN_PROFILES for record in result.flagged)
 
 
 def test_bh1996_reasons_name_the_features_with_values(bh1996_companies: pd.DataFrame) -> None:
@@ -153,14 +153,31 @@ def test_fewer_teams_than_clusters_are_not_assessed_rather_than_crashing() -> No
     assert any("at least" in note for note in result.notes)
 
 
-def test_a_few_teams_cap_the_number_of_clusters() -> None:
-    table = pd.DataFrame(
-        {"wellbeing": [30.0, 70.0, 68.0, 72.0, 69.0], "support": [2.0, 4.0, 4.1, 3.9, 4.0]},
-        index=list("abcde"),
-    )
-    result = detect_strain(table, [], seed=0, k_range=(2, 8))
-    assert result.k is not None and result.k <= 4
-    assert len(result.teams) == 5
+def test_flags_do_not_depend_on_the_seed(nhs_2023: pd.DataFrame) -> None:
+    """The mixture has no random restarts: the same table gives the same flags for every seed."""
+    features = nhs_2023.drop(columns=["Benchmarking group"])
+    flags = {
+        seed: sorted(
+            r.team for r in detect_strain(features, ["Burned_out_rate", "Stress_rate"], seed).flagged
+        )
+        for seed in (0, 1, 7, 23, 101)
+    }
+    assert len({tuple(v) for v in flags.values()}) == 1 and flags[0]
+
+
+def test_without_n_the_worse_units_are_still_the_flagged_ones(nhs_2023: pd.DataFrame) -> None:
+    """No respondent counts: nothing is shrunk, and the flags still point at the units that are
+    worse on a plain average of direction-corrected z-scores."""
+    features = nhs_2023.drop(columns=["Benchmarking group", "n"])
+    worse = ["Burned_out_rate", "Stress_rate"]
+    result = detect_strain(features, worse, seed=0)
+    flagged = [r.team for r in result.flagged]
+    assert 1 <= len(flagged) <= len(features) // 5
+    z = (features - features.mean()) / features.std()
+    z[["Autonomy_rate", "Enough_staff_rate"]] *= -1
+    badness = z.mean(axis=1)
+    assert badness.loc[flagged].min() > badness.median()
+    assert badness.loc[flagged].mean() - badness.drop(index=flagged).mean() > badness.std()
 
 
 def test_a_feature_with_no_variance_is_left_out_and_changes_nothing(
@@ -183,15 +200,10 @@ def test_missing_outcome_data_is_skipped_not_counted_as_good_or_bad() -> None:
     result = detect_strain(table, ["delivery_gap"], seed=0, delivery_features=["delivery_gap"])
     record = result.for_team(0)
     assert record is not None and record.flagged
-    assert record.score == pytest.approx(
-        np.mean(
-            [
-                (table["wellbeing"].mean() - table.at[0, "wellbeing"]) / table["wellbeing"].std(ddof=0),
-                (table["support"].mean() - table.at[0, "support"]) / table["support"].std(ddof=0),
-            ]
-        )
-    )
     assert {reason.feature for reason in record.reasons} <= {"wellbeing", "support"}
+    without = [result.for_team(team) for team in range(1, 21)]
+    assert all(r is not None and r.cluster != NOT_ASSESSED for r in without)
+    assert sum(r.flagged for r in without if r is not None) <= 1
 
 
 def test_a_team_with_no_values_at_all_is_not_assessed() -> None:
@@ -212,8 +224,11 @@ def test_wellbeing_bad_but_delivery_good_is_named_delivering_at_a_cost() -> None
     table.loc[planted, ["wellbeing", "support"]] -= 2.0
     table.loc[planted, "delivery_gap"] -= 2.0  # ahead of plan
     result = detect_strain(table, ["delivery_gap"], seed=0, delivery_features=["delivery_gap"])
-    assert {result.for_team(team).cluster for team in planted} == {"delivering at a cost"}  # type: ignore[union-attr]
-    assert {record.team for record in result.flagged} == set(planted)
+    flagged = {record.team for record in result.flagged}
+    assert len(flagged & set(planted)) >= 6 and len(flagged - set(planted)) <= 1
+    assert {result.for_team(team).cluster for team in flagged & set(planted)} == {  # type: ignore[union-attr]
+        "delivering at a cost"
+    }
 
 
 def test_unknown_worse_when_higher_column_is_a_clear_error(bh1996_companies: pd.DataFrame) -> None:
@@ -242,7 +257,7 @@ def test_cli_features_json_has_one_object_per_team(
     records = json.loads(result.stdout)
     assert len(records) == len(bh1996_companies)
     assert {tuple(sorted(record)) for record in records} == {
-        ("cluster", "flagged", "reasons", "score", "team")
+        ("cluster", "flagged", "probability", "reasons", "score", "team")
     }
     direct = detect_strain(
         bh1996_companies.set_axis("C" + bh1996_companies.index.astype(int).astype(str)), ["HRS"], seed=0
@@ -269,7 +284,6 @@ def test_cli_reports_teams_below_the_minimum_as_not_assessed(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("team,wellbeing,demands\nA,1,2\n", "column named n"),
         ("team,n,wellbeing\nA,10,high\nB,10,2\n", "must be numeric"),
         ("team,n,wellbeing\nA,10,1\nA,10,2\n", "more than once"),
     ],
@@ -280,3 +294,39 @@ def test_cli_bad_csv_gets_a_clear_message(tmp_path: Path, content: str, message:
     result = CliRunner().invoke(cli, ["strain", "--features", str(path), "--format", "json"])
     assert result.exit_code != 0
     assert message in result.output
+
+
+@pytest.mark.parametrize("n_column", [None, "", "0", "n/a"])
+def test_cli_without_a_usable_n_assesses_every_row(
+    tmp_path: Path, nhs_2023: pd.DataFrame, n_column: str | None
+) -> None:
+    """A missing or placeholder n column: one object per row, none refused for its size."""
+    table = nhs_2023.drop(columns=["Benchmarking group", "n"]).reset_index()
+    if n_column is not None:
+        table.insert(1, "n", n_column)
+    table.loc[3, "Stress_rate"] = np.nan  # a blank cell
+    table["Benchmarking group"] = nhs_2023["Benchmarking group"].to_numpy()  # a label column
+    path = tmp_path / "trusts.csv"
+    table.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "strain",
+            "--features",
+            str(path),
+            "--worse-when-higher",
+            "Burned_out_rate,Stress_rate",
+            "--min-n",
+            "10",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == len(table)
+    assert all(isinstance(r["flagged"], bool) and isinstance(r["reasons"], list) for r in records)
+    assert not any(r["cluster"] == "not assessed" for r in records)
+    flagged = [r["team"] for r in records if r["flagged"]]
+    groups = nhs_2023.loc[flagged, "Benchmarking group"]
+    assert flagged and (groups == "Ambulance Trusts").mean() >= 0.5

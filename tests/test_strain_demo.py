@@ -1,93 +1,68 @@
-"""Strain detection evaluated on the demo organisation (seed 1), whose planted strained teams are
-the known answers: precision and recall of the flags, and the false-alarm rate of the sustained-drop
-alert on teams with no planted change. The figures are printed (run with -s) and recorded as test
-properties; the assertions are the floors a user can rely on."""
+"""Strain detection evaluated on the in-memory demo council (the generator ``seed-demo`` writes),
+whose planted patterns are the known answers. The figures are printed (run with -s); the
+assertions are floors a user can rely on, over several seeds, not one lucky table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
-
 import pytest
-from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
-from analytics.gate import PrivacyRules
-from analytics.strain_features import StrainReport, compute_strain_report
-from models.db import make_engine, read_session
-from surveys.demo import DemoSummary, seed_demo
+from app.cli.strain_evaluate import evaluate_seed
 
 pytestmark = pytest.mark.slow
 
-TODAY = date(2026, 11, 26)  # fixed, so the seeded weeks (and their seasonality) never drift
+SEEDS = (1, 7, 23)
+UNTIL = "2026-W48"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, DemoSummary]]:
-    path: Path = tmp_path_factory.mktemp("strain_demo") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(engine)
-    summary = seed_demo(
-        engine, participation_key=b"strain-evaluation-key-0123456789ab", seed=1, today=TODAY
-    )
-    yield engine, summary
-    engine.dispose()
+def runs() -> list[dict]:
+    return [evaluate_seed(seed, 60, 26, UNTIL) for seed in SEEDS]
 
 
 @pytest.fixture(scope="module")
-def report(demo: tuple[Engine, DemoSummary]) -> StrainReport:
-    engine, _ = demo
-    with read_session(engine) as session:
-        computed = compute_strain_report(session=session, rules=PrivacyRules())
-    assert computed is not None
-    return computed
+def quiet_runs() -> list[dict]:
+    return [evaluate_seed(seed, 60, 26, UNTIL, no_strain=True) for seed in SEEDS]
 
 
-def test_flags_find_the_planted_teams(
-    demo: tuple[Engine, DemoSummary], report: StrainReport, record_property: pytest.RecordProperty
-) -> None:
-    _, summary = demo
-    planted = set(summary.strained_team_codes)
-    assessed = {report.team_code(team_id) for team_id in report.eligible}
-    flagged = {report.team_code(record.team) for record in report.result.flagged}
-    true_positives = len(flagged & planted)
-    precision = true_positives / len(flagged) if flagged else 0.0
-    recall = true_positives / len(planted)
-    print(
-        f"\ndemo seed 1: {len(assessed)} of {summary.teams} teams assessed; planted {sorted(planted)}; "
-        f"flagged {sorted(flagged)}; precision {precision:.2f}, recall {recall:.2f}"
+def _pooled(runs: list[dict], part: str) -> tuple[float, float]:
+    tp = sum(r[part]["true_positives"] for r in runs)
+    flagged = sum(r[part]["flagged"] for r in runs)
+    positives = sum(r[part]["positives"] for r in runs)
+    return tp / flagged, tp / positives
+
+
+def test_pulse_flags_find_the_planted_patterns(runs: list[dict]) -> None:
+    precision, recall = _pooled(runs, "pulse")
+    print(f"\npulse features, seeds {SEEDS}: precision {precision:.2f}, recall {recall:.2f}")
+    assert precision >= 0.8
+    assert recall >= 0.7
+
+
+def test_delivery_added_finds_delivery_only_strain_too(runs: list[dict]) -> None:
+    precision, recall = _pooled(runs, "with_delivery")
+    print(f"\nwith delivery, seeds {SEEDS}: precision {precision:.2f}, recall {recall:.2f}")
+    assert precision >= 0.8
+    assert recall >= 0.7
+
+
+def test_a_council_with_nothing_planted_is_mostly_left_alone(quiet_runs: list[dict]) -> None:
+    flagged = sum(r["pulse"]["flagged"] for r in quiet_runs)
+    assessed = sum(r["pulse"]["assessed"] for r in quiet_runs)
+    print(f"\nno strain planted: {flagged} of {assessed} team-assessments flagged")
+    assert flagged <= 0.05 * assessed
+
+
+def test_alerts_rarely_cry_wolf_and_catch_some_drops(runs: list[dict], quiet_runs: list[dict]) -> None:
+    alerts = [r["alerts"] for r in runs + quiet_runs]
+    false_alarms = sum(a["false_alarms"] for a in alerts)
+    team_years = sum(
+        a["false_alarms"] / a["false_alarms_per_team_year"]
+        for a in alerts
+        if a["false_alarms_per_team_year"]
     )
-    record_property("strain_precision", precision)
-    record_property("strain_recall", recall)
-    assert planted <= assessed, "planted teams are large enough to pass the gate"
-    assert recall >= 2 / 3
-    assert precision >= 2 / 3
-    for record in report.result.flagged:
-        assert record.reasons, f"{report.team_code(record.team)} is flagged without reasons"
-
-
-def test_alert_false_alarm_rate_on_unchanged_teams(
-    demo: tuple[Engine, DemoSummary], report: StrainReport, record_property: pytest.RecordProperty
-) -> None:
-    _, summary = demo
-    planted = set(summary.strained_team_codes)
-    alerts = report.alerts.assign(code=report.alerts["team"].map(report.team_code))
-    monitored = alerts[alerts["weeks_monitored"] > 0]
-    unchanged = monitored[~monitored["code"].isin(planted)]
-    strained = monitored[monitored["code"].isin(planted)]
-    false_alarm_rate = float(unchanged["alarm"].mean())
-    detection_rate = float(strained["alarm"].mean())
-    stated = report.alert_rules.false_alarm_rate
-    print(
-        f"\nalerts: {int(unchanged['alarm'].sum())} of {len(unchanged)} unchanged teams alarmed "
-        f"(false-alarm rate {false_alarm_rate:.3f}, stated {stated:.2f} over "
-        f"{int(monitored['weeks_monitored'].max())} monitored weeks); "
-        f"{int(strained['alarm'].sum())} of {len(strained)} planted teams alarmed"
-    )
-    record_property("alert_false_alarm_rate", false_alarm_rate)
-    record_property("alert_detection_rate", detection_rate)
-    assert len(unchanged) >= 30
-    # Binomial slack around the stated rate for about 55 teams, plus model misspecification.
-    assert false_alarm_rate <= stated + 0.10
-    assert detection_rate >= 2 / 3
+    detected = sum(a["detected"] for a in alerts)
+    drops = sum(a["drops"] for a in alerts)
+    print(f"\nalerts: {false_alarms} false alarms; caught {detected} of {drops} planted drops")
+    assert false_alarms <= sum(a["null_teams"] for a in alerts) * 0.1
+    assert detected >= 1
+    assert team_years == 0 or false_alarms / team_years <= 0.5

@@ -97,7 +97,15 @@ def export_org_command(
     typer.echo(f"Wrote {len(text.splitlines()) - 1} rows to {file}.")
 
 
-def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSummary:
+def _seed(
+    settings: Settings,
+    *,
+    seed: int,
+    teams: int,
+    weeks: int,
+    until: str | None = None,
+    no_strain: bool = False,
+) -> DemoSummary:
     engine = open_engine(settings)
     try:
         summary = seed_demo(
@@ -106,6 +114,8 @@ def _seed(settings: Settings, *, seed: int, teams: int, weeks: int) -> DemoSumma
             seed=seed,
             teams=teams,
             weeks=weeks,
+            until=until,
+            no_strain=no_strain,
             progress=typer.echo,
         )
         released = release_due(
@@ -131,11 +141,16 @@ def seed_demo_command(
     seed: SeedOption = 1,
     teams: TeamsOption = 60,
     weeks: WeeksOption = 26,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last seeded ISO week, e.g. 2026-W48 (default: last week)"),
+    ] = None,
+    no_strain: Annotated[bool, typer.Option("--no-strain", help="Plant no strain")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Build the fictional demo council (people, roles, pulse answers, objectives) in an empty DB."""
     settings = load_settings(database_url)
-    summary = _seed(settings, seed=seed, teams=teams, weeks=weeks)
+    summary = _seed(settings, seed=seed, teams=teams, weeks=weeks, until=until, no_strain=no_strain)
     typer.echo(f"Seeded {summary}.")
 
 

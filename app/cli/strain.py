@@ -11,9 +11,10 @@ import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.gate import SYSTEM_VIEWER
+from analytics.privacy import SYSTEM_VIEWER
 from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
+from app.cli import strain_evaluate  # noqa: F401  (registers strain-evaluate and demo-plan)
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import Settings
 from models.db import read_session
@@ -27,8 +28,11 @@ class OutputFormat(StrEnum):
 def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]:
     """The CSV as a feature table indexed by team, and the teams left out for too few respondents.
 
-    First column: the team id; a column ``n``: respondents; every other column: a numeric feature.
-    Raises ValueError with a message that says what is wrong with the file.
+    First column: the team id; an optional column ``n``: respondents; every other column: a numeric
+    feature (blanks allowed); a column with no number at all (a name, a group) is a label and is
+    left out. An ``n`` that is missing, has blanks or cannot be a count (a
+    placeholder) is ignored: no shrinkage and no ``--min-n`` filter. Raises ValueError with a
+    message that says what is wrong with the file.
     """
     try:
         table = pd.read_csv(path, dtype=str)
@@ -36,11 +40,9 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
         raise ValueError(f"no such file: {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not a readable CSV file: {error}") from None
-    if table.shape[1] < 3:
-        raise ValueError("the CSV needs a team id column, a column n and at least one feature column")
+    if table.shape[1] < 2:
+        raise ValueError("the CSV needs a team id column and at least one feature column")
     team_column = table.columns[0]
-    if "n" not in table.columns:
-        raise ValueError("the CSV needs a column named n with the number of respondents per team")
     if table[team_column].isna().any():
         raise ValueError(f"every row needs a team id in the first column ({team_column!r})")
     if table[team_column].duplicated().any():
@@ -48,17 +50,28 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
         raise ValueError(f"team ids appear more than once: {', '.join(duplicates[:5])}")
     table[team_column] = table[team_column].astype(str)
     table = table.set_index(team_column)
-    for column in table.columns:
+    if "n" in table.columns:
+        counts = pd.to_numeric(table["n"], errors="coerce")
+        usable = counts.notna().all() and (counts >= 1).all() and counts.nunique() > 1
+        table = table.drop(columns="n")
+        if usable:
+            table["n"] = counts
+    for column in list(table.columns):
         converted = pd.to_numeric(table[column], errors="coerce")
         bad = table[column].notna() & converted.isna()
+        if column != "n" and bad.all() and bad.any():
+            table = table.drop(columns=column)  # a label column (a name, a group): not a measure
+            continue
         if bad.any():
             team = bad[bad].index[0]
             raise ValueError(
                 f"column {column!r} must be numeric; team {team!r} has {table.at[team, column]!r}"
             )
         table[column] = converted
-    if table["n"].isna().any() or (table["n"] < 0).any():
-        raise ValueError("column n must be a non-negative number for every team")
+    if table.drop(columns="n", errors="ignore").shape[1] == 0:
+        raise ValueError("the CSV needs at least one feature column besides the team id and n")
+    if "n" not in table.columns:
+        return table, []
     too_small = table.index[table["n"] < min_n].tolist()
     return table[table["n"] >= min_n], too_small
 
@@ -83,11 +96,12 @@ def print_result(records: list[dict[str, object]], result: StrainResult, output:
     if output is OutputFormat.json:
         typer.echo(json.dumps(records, indent=2))
         return
-    silhouette = "n/a" if result.silhouette is None else f"{result.silhouette:.3f}"
     threshold = "n/a" if result.threshold is None else f"{result.threshold:.2f}"
+    share = "n/a" if result.strain_share is None else f"{result.strain_share:.2f}"
     typer.echo(
         f"{len(records)} teams, {sum(bool(r['flagged']) for r in records)} flagged; "
-        f"k = {result.k}, silhouette = {silhouette}, flag threshold = {threshold}"
+        f"{result.k} mixture components (steady + one per construct + general), fitted strain "
+        f"share {share}, flagged at probability >= {threshold}"
     )
     for cluster in result.clusters:
         typer.echo(f"  cluster {cluster.cluster!r}: {cluster.size} teams, score {cluster.score:+.2f}")
@@ -96,7 +110,9 @@ def print_result(records: list[dict[str, object]], result: StrainResult, output:
     for record in sorted(records, key=lambda r: (not r["flagged"], -(r["score"] or -99))):
         if not record["flagged"]:
             continue
-        typer.echo(f"FLAGGED {record['team']} ({record['cluster']}, score {record['score']:+.2f})")
+        typer.echo(
+            f"FLAGGED {record['team']} ({record['cluster']}, probability {record['probability']:.2f})"
+        )
         for reason in record["reasons"]:  # type: ignore[union-attr]
             typer.echo(f"    - {reason['text']}")
 
@@ -106,7 +122,8 @@ def strain_command(
     features: Annotated[
         Path | None,
         typer.Option(
-            "--features", help="Team-level CSV: team id, n, numeric features (instead of the database)"
+            "--features",
+            help="Team-level CSV: team id, optional n, numeric features (instead of the database)",
         ),
     ] = None,
     worse_when_higher: Annotated[
@@ -115,7 +132,9 @@ def strain_command(
             "--worse-when-higher", help="Comma-separated feature columns that are bad when high"
         ),
     ] = "",
-    window: Annotated[int, typer.Option("--window", min=2, max=52, help="Trailing window in weeks")] = 8,
+    window: Annotated[
+        int, typer.Option("--window", min=2, max=52, help="The latest N released (closed) weeks")
+    ] = 8,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
     seed: Annotated[int, typer.Option("--seed", help="Clustering seed (results are deterministic)")] = 0,
     min_n: Annotated[
@@ -162,7 +181,7 @@ def _strain_from_database(settings: Settings, *, window: int, output: OutputForm
     typer.echo(
         f"Window {report.start_week} to {report.end_week} ({report.window_weeks} weeks); only teams"
     )
-    typer.echo("that pass the privacy threshold in every pooled window are assessed.")
+    typer.echo("whose own figures are released in every week of it are assessed.")
     print_result(records, report.result, output)
     alerts = [r for r in records if r["alert"]]
     rate = report.alert_rules.false_alarm_rate

@@ -74,6 +74,7 @@ def render_team_strain(viewer: Viewer, team_id: int) -> None:
         st.caption("No sustained drop in wellbeing signalled.")
     st.caption(
         "Compared with all assessed teams over the last "
-        f"{DEFAULT_WINDOW_WEEKS} weeks; a flag needs the team's overall strain score to be clearly "
-        "beyond what chance alone produces. Record an action below if you respond to it."
+        f"{DEFAULT_WINDOW_WEEKS} released weeks and with the team's own previous weeks; a flag needs "
+        "strong evidence that the team belongs to a strain profile rather than the steady majority. "
+        "Record an action below if you respond to it."
     )

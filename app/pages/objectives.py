@@ -125,9 +125,7 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
                 f"latest {md(latest)}{when}; {kr.status.label}"
             )
             _check_in_form(viewer, kr, today, key=f"due_form_{kr.id}")
-    objectives = [
-        o for o in load_team_objectives(viewer, team_id, today.isoformat()) if not o.closed
-    ]
+    objectives = [o for o in load_team_objectives(viewer, team_id, today.isoformat()) if not o.closed]
     choices = {kr.id: kr for objective in objectives for kr in objective.key_results}
     if choices:
         st.subheader(f"Check in any key result of {md(teams[team_id])}")

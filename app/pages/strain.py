@@ -2,8 +2,9 @@
 them, the cluster profiles, and a drill-down into one team's released weekly wellbeing.
 
 The verdicts come from ``analytics.strain_features.strain_report`` (HR only, checked there); the
-drill-down trend comes from the privacy gate's ``team_series``. Cached loaders take primitives (the
-viewer's email) and load the viewer again, so the service checks access on every cache miss.
+drill-down trend comes from the released store (``analytics.privacy.team_series``). Cached
+loaders take primitives (the viewer's email) and load the viewer again, so the service checks
+access on every cache miss.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.gate import team_series
+from analytics.aggregates import weeks_between
+from analytics.privacy import team_series
+from analytics.strain import NOT_ASSESSED
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
 from app import ui
 from app.charts.strain import cluster_overview_chart, team_scores_chart
@@ -48,11 +51,10 @@ def load_trend(email: str, team_id: int, start_week: str, end_week: str) -> pd.D
         return team_series(
             session=session,
             viewer=_viewer(session, email),
-            rules=ui.settings().privacy_rules(),
             team_id=team_id,
-            start_week=start_week,
-            end_week=end_week,
+            weeks=weeks_between(start_week, end_week),
             constructs=["wellbeing"],
+            pooling_period=ui.settings().pooling_period,
         )
 
 
@@ -74,7 +76,8 @@ def _flag_card(row: pd.Series, report: StrainReport) -> None:
         )
         st.caption(
             f"{ui.escape_markdown(str(row['parent']))} · profile: {row['cluster']} · "
-            f"strain score {row['score']:+.2f} (flag threshold {report.result.threshold:+.2f})"
+            f"probability of strain {(strain.probability or 0.0) if strain else 0.0:.2f} "
+            f"(flagged at {report.result.threshold:.2f} or more)"
         )
         if row["alert"]:
             st.markdown(f":red[Sustained drop in wellbeing signalled since {row['alert_since']}]")
@@ -108,12 +111,13 @@ def main() -> None:
     result = report.result
     st.caption(
         f"Window {report.start_week} to {report.end_week}. Only teams whose own answers pass the "
-        "privacy threshold in every pooled window are assessed. A team is flagged when its profile "
-        "cluster is on the bad side and its composite strain score is beyond a threshold calibrated "
-        "so that a table with no real structure flags about 2% of teams."
+        "privacy threshold in every pooled window are assessed; the others are listed as not "
+        "assessed (they count only within their parent unit). A team is flagged when a mixture of a "
+        "steady group and strain profiles gives it a high probability of strain; on councils with "
+        "nothing planted about 2% of teams are flagged (docs/STRAIN.md)."
     )
     counts = st.columns(3)
-    counts[0].metric("Teams assessed", len(table))
+    counts[0].metric("Teams assessed", int((table["cluster"] != NOT_ASSESSED).sum()))
     counts[1].metric("Flagged as under strain", len(flagged))
     counts[2].metric("Sustained-drop alerts", len(alerts))
     for note in result.notes:
@@ -154,13 +158,12 @@ def main() -> None:
     st.subheader("Profiles")
     if result.clusters:
         st.caption(
-            f"KMeans on standardised features, k = {result.k} chosen by silhouette "
-            f"({result.silhouette:.2f})."
-            if result.silhouette is not None
-            else "One profile."
+            f"Mixture of a steady group and {(result.k or 1) - 1} strain components (one per "
+            f"construct and one general); fitted share of teams under strain "
+            f"{result.strain_share or 0:.0%}."
         )
         st.altair_chart(cluster_overview_chart(result.clusters, result.labels), width="stretch")
-        st.altair_chart(team_scores_chart(table, result.threshold), width="stretch")
+        st.altair_chart(team_scores_chart(table, None), width="stretch")
     with st.expander("All assessed teams"):
         st.dataframe(
             table.drop(columns=["team_id"]).rename(columns={"alert_since": "alert since"}),

@@ -107,7 +107,9 @@ def plan_batch(
     if not teams:
         return batch
     receipts = set(
-        session.exec(select(ParticipationReceipt.receipt).where(ParticipationReceipt.week == week)).all()
+        session.exec(
+            select(ParticipationReceipt.receipt).where(ParticipationReceipt.period == week)
+        ).all()
     )
     sent = set(session.exec(select(ReminderSent.digest).where(ReminderSent.week == week)).all())
     opted_out = set(session.exec(select(ReminderOptOut.person_id)).all())

@@ -121,7 +121,8 @@ class ReminderSchedule:
         if isinstance(data, str):
             data = json.loads(data)
         defaults = cls(time_zone=time_zone)
-        assert isinstance(data, dict)
+        if not isinstance(data, dict):
+            return defaults  # a stored value that is not a schedule: fall back, never crash a run
         try:
             return cls(
                 invitation=Moment(**data.get("invitation", asdict(defaults.invitation))),

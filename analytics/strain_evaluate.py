@@ -1,0 +1,169 @@
+"""Scoring strain detection against known answers, and checking it on real tables: pure functions
+(the generator that supplies the answers lives in ``surveys.demo_strain``; ``app.cli.strain_evaluate``
+wires the two together).
+
+- Flags: precision (flagged teams that were planted), recall (planted teams that were flagged) and
+  the false-flag rate (flagged among teams with nothing planted), over the teams assessed.
+- Alerts: false alarms per team-year on teams whose wellbeing was not moved, and, for teams whose
+  wellbeing was moved, whether and how many weeks after the onset the alert first fired.
+- Real tables: how far the flagged units sit from the rest on a plain average of direction-
+  corrected z-scores (the yardstick a reader would use), and how many lie in its worst tenth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.strain import StrainResult
+
+
+@dataclass(frozen=True)
+class FlagScore:
+    """Flags against known answers."""
+
+    assessed: int
+    positives: int
+    flagged: int
+    true_positives: int
+    false_positives: int
+    negatives: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.flagged if self.flagged else math.nan
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.positives if self.positives else math.nan
+
+    @property
+    def false_flag_rate(self) -> float:
+        return self.false_positives / self.negatives if self.negatives else math.nan
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "assessed": self.assessed,
+            "positives": self.positives,
+            "flagged": self.flagged,
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "precision": _r(self.precision),
+            "recall": _r(self.recall),
+            "false_flag_rate": _r(self.false_flag_rate),
+        }
+
+
+def _r(value: float) -> float | None:
+    return None if not math.isfinite(value) else round(value, 3)
+
+
+def score_flags(
+    result: StrainResult, positives: Iterable[object], excluded: Iterable[object] = ()
+) -> FlagScore:
+    """Precision, recall and false-flag rate over the assessed teams; ``excluded`` teams (e.g. a
+    distractor the flag need not catch) count neither way."""
+    skip = set(excluded)
+    assessed = {r.team for r in result.teams if r.probability is not None and r.team not in skip}
+    flagged = {r.team for r in result.flagged if r.team not in skip}
+    truth = set(positives) & assessed
+    negatives = assessed - truth
+    return FlagScore(
+        assessed=len(assessed),
+        positives=len(truth),
+        flagged=len(flagged),
+        true_positives=len(flagged & truth),
+        false_positives=len(flagged & negatives),
+        negatives=len(negatives),
+    )
+
+
+@dataclass(frozen=True)
+class AlertScore:
+    """Sustained-drop alerts against known answers."""
+
+    null_teams: int
+    null_team_years: float
+    false_alarms: int
+    drops: int
+    detected: int
+    delays: tuple[int, ...]  # weeks from onset to the first alarm, for detected drops
+
+    @property
+    def false_alarms_per_team_year(self) -> float:
+        return self.false_alarms / self.null_team_years if self.null_team_years else math.nan
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "null_teams": self.null_teams,
+            "false_alarms": self.false_alarms,
+            "false_alarms_per_team_year": _r(self.false_alarms_per_team_year),
+            "drops": self.drops,
+            "detected": self.detected,
+            "median_delay_weeks": None if not self.delays else float(np.median(self.delays)),
+            "delays": list(self.delays),
+        }
+
+
+def score_alerts(alerts: pd.DataFrame, onsets: Mapping[object, str], weeks: list[str]) -> AlertScore:
+    """``alerts``: the output of ``sustained_drop_alerts``; ``onsets``: team -> first week of a
+    planted wellbeing drop (teams absent had none). A monitored team with no drop that alarms is a
+    false alarm (the alert reports the first alarm only, so this counts teams with at least one)."""
+    monitored = alerts[alerts["weeks_monitored"] > 0]
+    null = monitored[~monitored["team"].isin(list(onsets))]
+    drops = monitored[monitored["team"].isin(list(onsets))]
+    position = {week: i for i, week in enumerate(weeks)}
+    delays = []
+    detected = 0
+    for row in drops.itertuples():
+        if not row.alarm or row.first_alarm_week is None:
+            continue
+        delay = position[row.first_alarm_week] - position[onsets[row.team]]
+        if delay >= 0:
+            detected += 1
+            delays.append(delay)
+    return AlertScore(
+        null_teams=len(null),
+        null_team_years=float(null["weeks_monitored"].sum()) / 52.0,
+        false_alarms=int(null["alarm"].sum()),
+        drops=len(drops),
+        detected=detected,
+        delays=tuple(delays),
+    )
+
+
+def plain_badness(table: pd.DataFrame, worse_when_higher: Iterable[str]) -> pd.Series:
+    """The reader's yardstick: the mean of direction-corrected z-scores over the feature columns
+    (``n`` left out), higher is worse."""
+    worse = set(worse_when_higher)
+    features = table.drop(columns=["n"], errors="ignore").astype(float)
+    z = (features - features.mean()) / features.std(ddof=0)
+    for column in z.columns:
+        if column not in worse:
+            z[column] = -z[column]
+    return z.mean(axis=1)
+
+
+def real_table_summary(
+    table: pd.DataFrame, worse_when_higher: Iterable[str], result: StrainResult
+) -> dict[str, object]:
+    """How the flags sit on a real table: count, and the plain badness of flagged against the rest
+    (difference in SD of badness) and how many flagged units are in its worst tenth."""
+    badness = plain_badness(table, worse_when_higher)
+    flagged = [r.team for r in result.flagged]
+    rest = badness.drop(index=flagged, errors="ignore")
+    worst = set(badness.sort_values(ascending=False).index[: max(1, len(badness) // 10)])
+    spread = float(badness.std(ddof=0)) or 1.0
+    return {
+        "units": len(table),
+        "flagged": len(flagged),
+        "flagged_in_worst_tenth": len(set(flagged) & worst),
+        "badness_gap_sd": None
+        if not flagged
+        else round((float(badness.loc[flagged].mean()) - float(rest.mean())) / spread, 2),
+        "strain_share": None if result.strain_share is None else round(result.strain_share, 3),
+    }

@@ -1,0 +1,113 @@
+"""The statistics of strain detection: measures on one scale, constructs from correlated measures,
+and the anchored mixture of a steady majority and strain components (``analytics.strain`` explains
+the method and applies it; this module only computes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+MIN_TEAMS_FOR_CORRELATION = 8
+EM_ITERATIONS = 300
+MIN_STEADY_SHARE = 0.5  # strain is a minority
+MAD_TO_SD = 1.4826
+GENERAL = "general"
+GENERAL_CLIP = 3.0
+
+
+def robust_z(values: pd.Series) -> pd.Series | None:
+    """``(x - median) / (1.4826 MAD)``, falling back to the SD when over half the teams tie;
+    None for a feature with no spread."""
+    present = values.dropna()
+    centre = float(present.median())
+    scale = MAD_TO_SD * float((present - centre).abs().median())
+    if not scale > 0:
+        scale = float(present.std(ddof=0))
+    if not scale > 0:
+        return None
+    return (values - centre) / scale
+
+
+def feature_z(values: pd.Series) -> pd.Series | None:
+    """A feature on the between-team scale: distance from the median team in standard deviations.
+    The SD, not the MAD: a measure on which most teams tie but one kind of unit differs (violence
+    from the public is near zero for offices) must not be blown up into a dominant signal. The
+    robust (empirical-null) scale is applied later, to each statistic the mixture reads."""
+    present = values.dropna()
+    scale = float(present.std(ddof=0))
+    if not scale > 0:
+        return None
+    return (values - float(present.median())) / scale
+
+
+def construct_groups(z: pd.DataFrame, group_r: float) -> list[list[str]]:
+    """Features whose oriented (pairwise-complete) correlation is at least ``group_r`` form one
+    construct: average-linkage clustering of ``1 - r`` cut at ``1 - group_r``."""
+    columns = list(z.columns)
+    if len(columns) < 2:
+        return [columns]
+    corr = z.corr(min_periods=MIN_TEAMS_FOR_CORRELATION).fillna(0.0).to_numpy()
+    distance = np.clip(1.0 - corr, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    ids = fcluster(tree, t=1.0 - group_r, criterion="distance")
+    groups: dict[int, list[str]] = {}
+    for column, group in zip(columns, ids, strict=True):
+        groups.setdefault(int(group), []).append(column)
+    return sorted(groups.values(), key=lambda group: columns.index(group[0]))
+
+
+def direction_statistics(scores: pd.DataFrame, weights: Sequence[float] | None = None) -> pd.DataFrame:
+    """The statistics the mixture reads, each on the robust scale of the bulk of teams (an empirical
+    null per direction): every construct's score, and the general score (the constructs' mean),
+    restandardised because correlated constructs make the mean spread wider or narrower than 1."""
+    stats = {f"construct {c}": scores[c] for c in scores.columns}
+    if scores.shape[1] > 1:
+        # Winsorised at +-3 SD: one extreme construct must not make a unit that is better on
+        # everything else "worse overall" (a support unit far off on one measure).
+        w = np.ones(scores.shape[1]) if weights is None else np.asarray(weights, dtype=float)
+        mean = (scores.clip(-GENERAL_CLIP, GENERAL_CLIP) * w).sum(axis=1) / w.sum()
+        general = robust_z(mean)
+        stats[GENERAL] = general if general is not None else mean
+    return pd.DataFrame(stats, index=scores.index).fillna(0.0)
+
+
+def strain_mixture(t: np.ndarray, *, min_shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit the anchored mixture by EM; returns (probability of strain per team, responsibility per
+    team and strain component, component shares with the steady share first).
+
+    ``t``: teams x directions, each standard normal for a steady team (``direction_statistics``).
+    Steady: every statistic N(0, 1), fixed. Strain component k: statistic k shifted by ``a_k >=
+    min_shift``, so its likelihood ratio to steady is ``exp(a_k t_k - a_k^2 / 2)``."""
+    teams, components = t.shape
+    share = np.full(components + 1, (1 - 0.9) / components)
+    share[0] = 0.9
+    shift = np.full(components, max(min_shift, 2.5))
+    resp = np.zeros((teams, components + 1))
+    for _ in range(EM_ITERATIONS):
+        log_w = np.empty((teams, components + 1))
+        log_w[:, 0] = math.log(share[0])
+        log_w[:, 1:] = np.log(np.maximum(share[1:], 1e-12)) + t * shift - shift**2 / 2
+        log_w -= log_w.max(axis=1, keepdims=True)
+        resp = np.exp(log_w)
+        resp /= resp.sum(axis=1, keepdims=True)
+        new_share = resp.mean(axis=0)
+        if new_share[0] < MIN_STEADY_SHARE:
+            rest = new_share[1:] / max(new_share[1:].sum(), 1e-12)
+            new_share = np.concatenate([[MIN_STEADY_SHARE], (1 - MIN_STEADY_SHARE) * rest])
+        weights = resp[:, 1:].sum(axis=0)
+        new_shift = np.where(
+            weights > 1e-9, (resp[:, 1:] * t).sum(axis=0) / np.maximum(weights, 1e-12), shift
+        )
+        new_shift = np.maximum(new_shift, min_shift)
+        converged = np.allclose(new_share, share, atol=1e-7) and np.allclose(new_shift, shift, atol=1e-6)
+        share, shift = new_share, new_shift
+        if converged:
+            break
+    return 1.0 - resp[:, 0], resp[:, 1:], share

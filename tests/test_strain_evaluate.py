@@ -1,0 +1,97 @@
+"""The evaluation machinery and the demo interfaces a user scripts against: the plan printed by
+``demo-plan`` is the council ``seed-demo`` builds, ``--no-strain`` plants nothing, the funnel
+estimate of shrinkage reproduces what bh1996 says about its own noise, and ``strain-evaluate``
+prints the scores it promises."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from analytics.norms import WHO5_CUTOFF, who5_poor
+from analytics.outcomes import WELLBEING_CUT_OFF
+from analytics.shrinkage import sampling_variance_from_n, shrink
+from app.cli import cli
+from surveys.demo import demo_weeks, plan_demo
+from surveys.demo_strain import PULSE_KINDS, STRAIN_KINDS
+
+EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+
+
+def test_the_who5_cut_off_is_one_constant_with_the_published_boundary() -> None:
+    assert WELLBEING_CUT_OFF is WHO5_CUTOFF or WELLBEING_CUT_OFF == WHO5_CUTOFF
+    assert who5_poor(50.0) and not who5_poor(50.5)
+
+
+def test_demo_plan_json_lists_every_team_with_its_plant() -> None:
+    args = ["demo-plan", "--seed", "7", "--teams", "60", "--weeks", "26", "--until", "2026-W48"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    teams = json.loads(result.stdout)["teams"]
+    plan = plan_demo(7, 60)
+    assert [t["team"] for t in teams] == [t.code for t in plan.teams]
+    planted = {t["team"] for t in teams if t["planted"]}
+    assert planted == set(plan.strained_team_codes) and planted
+    weeks = demo_weeks(26, date(2026, 1, 1), "2026-W48")
+    for team in teams:
+        assert isinstance(team["planted"], bool)
+        assert team["planted"] == (team["kind"] in STRAIN_KINDS)
+        assert (team["from_week"] is None) == (team["kind"] == "none")
+        assert team["from_week"] is None or team["from_week"] in weeks
+    again = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert again.stdout == result.stdout
+    quiet = CliRunner().invoke(cli, [*args, "--no-strain", "--format", "json"])
+    assert not any(t["planted"] for t in json.loads(quiet.stdout)["teams"])
+
+
+def test_seeded_plans_mix_partial_patterns_over_seeds() -> None:
+    kinds = [p.kind for seed in (1, 7, 23, 101) for p in plan_demo(seed, 60).plants]
+    assert set(PULSE_KINDS) | {"delivery", "mild decline"} <= set(kinds)
+
+
+def test_the_funnel_finds_noise_only_where_small_teams_scatter_more() -> None:
+    """Team means of people with variance 4 (as in a 1-5 scale) around team levels with variance
+    0.04 (ICC 0.01): the funnel reads sigma^2 near 4. Levels that differ by size class alone, with
+    no sampling noise, show no funnel; nothing is then shrunk."""
+    rng = np.random.default_rng(3)
+    sizes = pd.Series(rng.integers(5, 200, size=300))
+    means = pd.Series(rng.normal(0, 0.2, size=300) + rng.normal(0, 2.0, size=300) / np.sqrt(sizes))
+    variance = sampling_variance_from_n(means, sizes)
+    assert variance is not None
+    assert 2.0 < float((variance * sizes).median()) < 8.0
+    no_noise = pd.Series(rng.normal(0, 1.0, size=300))
+    assert sampling_variance_from_n(no_noise, sizes) is None
+    assert sampling_variance_from_n(means, pd.Series(20, index=means.index)) is None
+
+
+def test_shrinkage_pulls_noisy_small_teams_more_and_keeps_order_within_a_size() -> None:
+    rng = np.random.default_rng(0)
+    sizes = pd.Series(rng.integers(4, 40, size=80))
+    truth = rng.normal(0, 1.0, size=80)
+    values = pd.Series(truth + rng.normal(0, 3.0, size=80) / np.sqrt(sizes))
+    result = shrink(values, 9.0 / sizes)
+    pulled = (values - result.mean).abs() / (values - values.mean()).abs()
+    small, large = pulled[sizes < 10].median(), pulled[sizes > 30].median()
+    assert small > large
+    assert result.tau2 is not None and 0.3 < result.tau2 < 3.0
+
+
+@pytest.mark.slow
+def test_strain_evaluate_prints_scores_for_each_seed_and_the_real_tables() -> None:
+    result = CliRunner().invoke(cli, ["strain-evaluate", "--seeds", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    run = report["planted"][0]
+    for part in ("pulse", "with_delivery"):
+        assert {"precision", "recall", "false_flag_rate"} <= set(run[part])
+    assert "false_alarms_per_team_year" in run["alerts"] and "delays" in run["alerts"]
+    assert report["no_strain"][0]["pulse"]["positives"] == 0
+    if EXTERNAL.exists():
+        tables = {row["table"] for row in report["real"]}
+        assert "bh1996 companies" in tables and any(t.startswith("NHS") for t in tables)
