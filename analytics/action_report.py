@@ -18,6 +18,7 @@ from analytics.action_effects import Effect, MonthCell, action_month, did_effect
 from analytics.aggregates import OrgTree, load_tree
 from analytics.privacy.views import released_periods, require_hr, require_team_view, stored_cells
 from models.access import Viewer
+from models.csv_safe import frame_to_csv
 from models.outcomes import Action
 
 MEASURE = "wellbeing"
@@ -136,16 +137,9 @@ OVERVIEW_COLUMNS = [
 ]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def overview_csv(frame: pd.DataFrame) -> str:
-    """The overview as CSV that is safe in a spreadsheet: a text cell that would start a formula
-    (titles are typed by managers) gets a leading apostrophe."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-            )
-    return safe.to_csv(index=False)
+    """The overview as CSV that is safe in a spreadsheet (titles are typed by managers): the one
+    spreadsheet-safe writer, ``models.csv_safe``."""
+    return frame_to_csv(frame)
