@@ -49,6 +49,7 @@ from analytics.objectives import delivery_features
 from analytics.privacy import PrivacyRules, require_hr
 from analytics.privacy.views import released_periods, stored_cells
 from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
+from analytics.strain_released import pooled_within_variance, released_answers, released_sums
 from models import calendar
 from models.access import Viewer, require_team_access
 from models.base import week_monday
@@ -199,6 +200,26 @@ def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.Data
     return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
 
 
+def _pooled(sums: pd.DataFrame) -> pd.DataFrame:
+    """Per team and construct over the weeks (support constructs pooled), like the window sums."""
+    frame = sums.copy()
+    frame["construct"] = frame["construct"].where(
+        ~frame["construct"].isin(SUPPORT_CONSTRUCTS), "support"
+    )
+    return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+
+
+def released_weekly_wellbeing(
+    session: Session, *, weeks: list[str], team_ids: list[int]
+) -> pd.DataFrame:
+    """Per team and week: wellbeing sums rebuilt from the released figure standing for it."""
+    within = pooled_within_variance(session, weeks=weeks, constructs=["wellbeing"])
+    sums = released_sums(
+        session, weeks=weeks, team_ids=team_ids, constructs=["wellbeing"], within=within
+    )
+    return sums.drop(columns=["construct"])
+
+
 def _answers_and_members(
     session: Session, before: list[str], weeks: list[str]
 ) -> tuple[pd.DataFrame, dict[bool, pd.Series]]:
@@ -279,18 +300,20 @@ def strain_inputs_from_database(
         u for u in released_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
     ]
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
-    window = _window_sums(session, start_week=start_week, end_week=end_week)
-    window = window[window.index.get_level_values("team_id").isin(eligible)]
-    baseline = _window_sums(
-        session, start_week=shift_week(start_week, -window_weeks), end_week=shift_week(start_week, -1)
+    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
+    within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
+    window = _pooled(
+        released_sums(session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within)
     )
-    baseline = baseline[baseline.index.get_level_values("team_id").isin(eligible)]
+    baseline = _pooled(
+        released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
+    )
     if weekly is None:
-        weekly = weekly_wellbeing_sums(session, start_week=start_week, end_week=end_week)
+        weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
-    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
-    answered, members = _answers_and_members(session, before, weeks)
+    answered = released_answers(session, before=before, weeks=weeks, team_ids=eligible)
+    _, members = _answers_and_members(session, before, weeks)
     wellbeing = (
         window.xs("wellbeing", level="construct")
         if "wellbeing" in set(window.index.get_level_values("construct"))
@@ -562,14 +585,11 @@ def compute_strain_report(
     alert_rules = alert_rules or AlertRules()
     alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
     window_start = shift_week(end_week, -(window_weeks - 1))
-    weekly = weekly_wellbeing_sums(session, start_week=min(alert_start, window_start), end_week=end_week)
     inputs = strain_inputs_from_database(
-        session=session,
-        rules=rules,
-        end_week=end_week,
-        window_weeks=window_weeks,
-        today=today,
-        weekly=weekly,
+        session=session, rules=rules, end_week=end_week, window_weeks=window_weeks, today=today
+    )
+    weekly = released_weekly_wellbeing(
+        session, weeks=weeks_between(min(alert_start, window_start), end_week), team_ids=inputs.eligible
     )
     features, variances = strain_measures(inputs)
     result = with_suppressed(

@@ -59,8 +59,9 @@ def _add_week_scores(session: Session, team_id: int, week: str, n: int, means: d
 
 @pytest.fixture
 def organisation(session: Session) -> dict[str, int]:
-    """Two services with 8 teams each; teams S1-T1 and S2-T1 planted as strained; S1-T8 small
-    (one answer a week, never reaches k even pooled); S2-T7 and S2-T8 share a low raw level but
+    """Two services with 8 teams each (and S1-T9, the neighbour hidden to protect S1-T8); teams
+    S1-T1 and S2-T1 planted as strained; S1-T8 small (one answer a week, never reaches k even
+    pooled); S2-T7 and S2-T8 share a low raw level but
     differ in size."""
     for week in WEEKS:
         monday = week_monday(week)
@@ -76,13 +77,13 @@ def organisation(session: Session) -> dict[str, int]:
         )
         session.add(service)
         session.flush()
-        for team_index in range(1, 9):
+        for team_index in range(1, 10 if service_index == 1 else 9):
             code = f"S{service_index}-T{team_index}"
             team = Unit(code=code, name=f"Team {code}", kind="team", parent_id=service.id)
             session.add(team)
             session.flush()
             ids[code] = team.id or 0
-            size = 3 if code == "S1-T8" else (6 if code == "S2-T8" else 12)
+            size = 3 if code == "S1-T8" else (8 if code == "S2-T8" else 12)
             if code == "S2-T7":
                 size = 30
             for member in range(size):
@@ -100,6 +101,10 @@ def organisation(session: Session) -> dict[str, int]:
                 answered = max(1, round(size * (0.8 - (0.3 * ramp if planted else rng.uniform(0, 0.1)))))
                 if code == "S1-T8":
                     answered = 1  # 4 answers in any 4-week pool: below k = 5
+                if code == "S1-T9":
+                    # The smallest team beside S1-T8: hidden every week so that the service minus
+                    # its released teams is never S1-T8's one answer (complementary suppression).
+                    answered = 5
                 means = {
                     "wellbeing": level - 18 * ramp + rng.normal(0, 2),
                     "demands": 3.3 - 1.0 * ramp + rng.normal(0, 0.1),
@@ -127,8 +132,10 @@ def organisation(session: Session) -> dict[str, int]:
 def test_only_teams_that_pass_the_gate_enter(session: Session, organisation: dict[str, int]) -> None:
     features = strain_features(session=session, rules=RULES, end_week="2026-W12")
     assert organisation["S1-T8"] not in features.index
+    assert organisation["S1-T9"] not in features.index  # hidden to protect S1-T8 every week
     assert set(features.index) == {team_id for code, team_id in organisation.items() if "-T" in code} - {
-        organisation["S1-T8"]
+        organisation["S1-T8"],
+        organisation["S1-T9"],
     }
     assert list(features.columns) == ["n", *FEATURES]
 
@@ -175,7 +182,7 @@ def test_hr_sees_every_team_and_others_are_refused(session: Session) -> None:
     manager = load_viewer(session, "s1-t2.0@test.gov.uk")
     assert hr is not None and manager is not None
     report = strain_report(session=session, viewer=hr, rules=RULES, end_week="2026-W12")
-    assert report is not None and len(report.table()) == 16  # 15 released, 1 listed as not assessed
+    assert report is not None and len(report.table()) == 17  # 15 assessed, 2 listed as not assessed
     with pytest.raises(AccessDenied):
         strain_report(session=session, viewer=manager, rules=RULES, end_week="2026-W12")
 
@@ -218,7 +225,7 @@ def test_cli_over_the_database_prints_json_per_eligible_team(db_url: str) -> Non
     result = CliRunner().invoke(cli, ["strain", "--database-url", db_url, "--format", "json"])
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
-    assert len(records) == 16
+    assert len(records) == 17
     small = next(record for record in records if record["team"] == "S1-T8")
     assert small["cluster"] == "not assessed" and not small["flagged"] and not small["alert"]
     assert {record["team"] for record in records if record["flagged"]} == {"S1-T1", "S2-T1"}
