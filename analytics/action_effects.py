@@ -79,7 +79,8 @@ class Effect:
         """One paragraph in plain words (team dashboard, What others can see, HR table)."""
         if self.verdict == "not yet measurable":
             return f"Effect on {measure}: not yet measurable ({self.reason})."
-        assert self.estimate is not None and self.low is not None and self.high is not None
+        if self.estimate is None or self.low is None or self.high is None:
+            return f"Effect on {measure}: not yet measurable (no estimate)."
         word = {
             "improved": "improved",
             "worse": "got worse",

@@ -261,7 +261,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
 def _flagged(viewer: Viewer, team_id: int) -> bool:
     """Whether the strain panel flags the team (its cached status; False when not assessed)."""
     try:
-        status = load_team_strain(viewer.email, int(team_id), DEFAULT_WINDOW_WEEKS)
+        status = load_team_strain(viewer, int(team_id), DEFAULT_WINDOW_WEEKS)
     except AccessDenied:
         return False
     return bool(status.record is not None and status.record.flagged)
