@@ -579,9 +579,11 @@ def compute_strain_report(
 ) -> StrainReport | None:
     """The report for all eligible teams, or None when there are no responses yet. No viewer:
     the viewer-checked entry points are ``strain_report`` and ``team_strain_status``."""
-    end_week = end_week or latest_week(session, today)
-    if end_week is None:
+    latest = latest_week(session, today)
+    if latest is None:
         return None
+    # Only released weeks enter: a later end is brought back to the latest released week.
+    end_week = latest if end_week is None else min(end_week, latest)
     alert_rules = alert_rules or AlertRules()
     alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
     window_start = shift_week(end_week, -(window_weeks - 1))
