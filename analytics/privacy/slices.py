@@ -12,72 +12,18 @@ from collections.abc import Mapping
 import numpy as np
 
 from analytics.aggregates import OrgTree
-from analytics.privacy.rules import REASON_NEIGHBOUR, REASON_TOO_FEW
+from analytics.privacy.rules import REASON_NEIGHBOUR
+from analytics.privacy.suppression import decide
 
 Vector = tuple[int, ...]
 MAX_EXACT_SLICE_CELLS = 1200  # the exact check's SVD stays well under a second up to this size
 
 
-def _component_ok(value: int, k: int) -> bool:
-    return value == 0 or value >= k
-
-
 def decide_components(
-    tree: OrgTree,
-    own: Mapping[int, Vector],
-    k: int,
-    forced: Mapping[int, str] | None = None,
+    tree: OrgTree, own: Mapping[int, Vector], k: int, forced: Mapping[int, str] | None = None
 ) -> dict[int, str | None]:
-    """For every unit: None if its figure may be released, else the reason it is suppressed.
-
-    ``own`` holds the responses attached directly to each unit (a team's responses), as a vector
-    (one component for totals; one per work pattern for slices). A unit is a candidate when its
-    subtree has at least k responses and every component is none or at least k. Then, walking
-    children before parents, every released unit's residual (subtree minus its maximal released
-    descendants) must have every component none or at least k; if not, the smallest visible
-    descendant is suppressed as well, until it does. ``forced`` units are never released.
-    """
-    forced = forced or {}
-    width = len(next(iter(own.values()))) if own else 1
-    zero: Vector = (0,) * width
-    subtotal: dict[int, Vector] = {}
-    reasons: dict[int, str | None] = {}
-    tops: dict[
-        int, list[int]
-    ] = {}  # per unit: itself if released, else its maximal released descendants
-
-    def below(unit_id: int) -> list[int]:
-        return [top for child in tree.children[unit_id] for top in tops[child]]
-
-    for unit_id in tree.postorder:
-        vector = own.get(unit_id, zero)
-        for child in tree.children[unit_id]:
-            vector = tuple(a + b for a, b in zip(vector, subtotal[child], strict=True))
-        subtotal[unit_id] = vector
-        if sum(vector) < k or not all(_component_ok(value, k) for value in vector):
-            reasons[unit_id] = REASON_TOO_FEW
-        elif unit_id in forced:
-            reasons[unit_id] = forced[unit_id]
-        else:
-            reasons[unit_id] = None
-        if reasons[unit_id] is not None:
-            tops[unit_id] = below(unit_id)
-            continue
-        visible = below(unit_id)
-        residual = list(vector)
-        for top in visible:
-            residual = [a - b for a, b in zip(residual, subtotal[top], strict=True)]
-        while not all(_component_ok(value, k) for value in residual):
-            smallest = min(visible, key=lambda u: (sum(subtotal[u]), tree.units[u].code))
-            visible.remove(smallest)
-            reasons[smallest] = REASON_NEIGHBOUR
-            uncovered = list(subtotal[smallest])
-            for top in below(smallest):
-                visible.append(top)
-                uncovered = [a - b for a, b in zip(uncovered, subtotal[top], strict=True)]
-            residual = [a + b for a, b in zip(residual, uncovered, strict=True)]
-        tops[unit_id] = [unit_id]
-    return reasons
+    """The unit rule on per-pattern vectors: every component none or at least k responses."""
+    return decide(tree, own, k, forced, people=sum, per_component=True)
 
 
 def slice_decisions(

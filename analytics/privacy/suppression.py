@@ -35,8 +35,13 @@ def people_lower_bound(vector: Vector) -> int:
     return max(vector) if vector else 0
 
 
-def _ok(vector: Vector, k: int, people: PeopleOf) -> bool:
-    return not any(vector) or people(vector) >= k
+def _ok(vector: Vector, k: int, people: PeopleOf, per_component: bool) -> bool:
+    """Empty, or enough: at least k people (and, for slices, every component none or k+)."""
+    if not any(vector):
+        return True
+    if per_component:
+        return all(value == 0 or value >= k for value in vector)
+    return people(vector) >= k
 
 
 def decide(
@@ -45,22 +50,24 @@ def decide(
     k: int,
     forced: Mapping[int, str] | None = None,
     people: PeopleOf = people_lower_bound,
+    *,
+    per_component: bool = False,
 ) -> dict[int, str | None]:
     """For every unit: None if its cell may be released, else the reason it is suppressed.
 
     ``own`` holds the people vector attached directly to each unit (a team's). Walking children
     before parents, a unit is a candidate when its subtree has at least k people; every released
     unit's residual must be empty or hold at least k people, else the smallest visible descendant
-    is suppressed as well, until it does. ``forced`` units are never released.
+    is suppressed as well, until it does. ``forced`` units are never released. With
+    ``per_component`` (work-pattern slices: one component per pattern, ``people`` a sum) every
+    component of a candidate and of a residual must hold none or at least k as well.
     """
     forced = forced or {}
     width = len(next(iter(own.values()))) if own else 1
     zero: Vector = (0,) * width
     subtotal: dict[int, Vector] = {}
     reasons: dict[int, str | None] = {}
-    tops: dict[
-        int, list[int]
-    ] = {}  # per unit: itself if released, else its maximal released descendants
+    tops: dict[int, list[int]] = {}  # per unit: itself if released, else its released tops below
 
     def below(unit_id: int) -> list[int]:
         return [top for child in tree.children[unit_id] for top in tops[child]]
@@ -70,7 +77,7 @@ def decide(
         for child in tree.children[unit_id]:
             vector = tuple(a + b for a, b in zip(vector, subtotal[child], strict=True))
         subtotal[unit_id] = vector
-        if people(vector) < k:
+        if people(vector) < k or not _ok(vector, k, people, per_component):
             reasons[unit_id] = REASON_TOO_FEW
         elif unit_id in forced:
             reasons[unit_id] = forced[unit_id]
@@ -83,7 +90,7 @@ def decide(
         residual = vector
         for top in visible:
             residual = tuple(a - b for a, b in zip(residual, subtotal[top], strict=True))
-        while not _ok(residual, k, people):
+        while not _ok(residual, k, people, per_component):
             smallest = min(visible, key=lambda u: (people(subtotal[u]), tree.units[u].code))
             visible.remove(smallest)
             reasons[smallest] = REASON_NEIGHBOUR
