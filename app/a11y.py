@@ -8,6 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
+
 ALLOWLIST_PATH = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "axe_allowlist.toml"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 FAILING_IMPACTS = ("serious", "critical")
@@ -41,3 +43,25 @@ def load_allowlist(path: Path = ALLOWLIST_PATH) -> tuple[AxeException, ...]:
         fields = {key: " ".join(str(value).split()) for key, value in raw.items()}
         entries.append(AxeException(**fields))
     return tuple(entries)
+
+
+STATEMENT_PATH = "accessibility"
+
+
+def statement_page() -> st.Page:
+    """The accessibility statement as a page of the navigation: hidden from the menu (so each
+    role's menu stays its own pages), reached at /accessibility and by the link of ``footer``."""
+    return st.Page(
+        Path(__file__).resolve().parent / "pages" / "accessibility.py",
+        title="Accessibility statement",
+        icon=":material/accessibility_new:",
+        url_path=STATEMENT_PATH,
+        visibility="hidden",
+    )
+
+
+def footer(statement: st.Page) -> None:
+    """A link to the accessibility statement under every page, signed in or not (GOV.UK puts it in
+    the footer)."""
+    st.divider()
+    st.page_link(statement, label="Accessibility statement", icon=":material/accessibility_new:")

@@ -122,13 +122,27 @@ def test_allowlist_entries_are_complete() -> None:
         assert entry.issue.startswith("https://github.com/streamlit/streamlit/issues/")
 
 
+def _open_statement(page: Page) -> None:
+    """Follow the footer link to the accessibility statement; it lists every allowlist entry."""
+    page.get_by_test_id("stPageLink").filter(has_text="Accessibility statement").click()
+    _settle(page)
+    expect(page.get_by_role("heading", name="Accessibility statement", exact=True)).to_be_visible()
+    for entry in load_allowlist():
+        expect(page.locator(f"a[href='{entry.issue}']").first).to_be_attached()
+        expect(page.get_by_text(f"axe-core rule {entry.rule};")).to_be_visible()
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_sign_in_page_has_no_serious_violations(page: Page, app_url: str, viewport: str) -> None:
+def test_signed_out_pages_have_no_serious_violations(page: Page, app_url: str, viewport: str) -> None:
     page.set_viewport_size(VIEWPORTS[viewport])
     page.goto(app_url)
     _settle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    _check(f"signed_out-{viewport}", {"sign_in": _audit(page, load_allowlist())})
+    allow = load_allowlist()
+    findings = {"sign_in": _audit(page, allow)}
+    _open_statement(page)
+    findings["accessibility"] = _audit(page, allow)
+    _check(f"signed_out-{viewport}", findings)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -149,4 +163,6 @@ def test_every_page_of_the_role_has_no_serious_violations(
         _settle(page)
         assert NOT_FOR_YOU_TITLE not in page.get_by_test_id("stHeading").first.inner_text()
         findings[spec.url_path] = _audit(page, allow)
+    _open_statement(page)
+    findings["accessibility"] = _audit(page, allow)
     _check(f"{role}-{viewport}", findings)
