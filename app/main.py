@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import identity, ui
+from app import a11y, identity, ui
 from app.settings import SettingsError, get_settings
 from models.access import Viewer
 
@@ -128,7 +128,9 @@ def _signed_out_navigation() -> None:
         st.Page(sign_in, title="Sign in", url_path=path, visibility="hidden")
         for path in (*(p.url_path for p in ROLE_PAGES), SIGN_OUT_PATH)
     ]
-    st.navigation(pages).run()
+    statement = a11y.statement_page()  # open to everyone, signed in or not
+    st.navigation([*pages, statement]).run()
+    a11y.footer(statement)
 
 
 def _role_navigation(viewer: Viewer) -> None:
@@ -166,11 +168,13 @@ def _role_navigation(viewer: Viewer) -> None:
     ]
     with st.sidebar:
         st.caption(f"Signed in as **{ui.escape_markdown(viewer.display_name)}**")
-    sections[""] = hidden
+    statement = a11y.statement_page()  # open to everyone, signed in or not
+    sections[""] = [*hidden, statement]
     page = st.navigation(sections)
     if st.session_state.pop(identity.LAND_KEY, False):
         st.switch_page(landing)
     page.run()
+    a11y.footer(statement)
 
 
 def run() -> None:

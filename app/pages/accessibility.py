@@ -1,0 +1,110 @@
+"""Accessibility statement, in the form GOV.UK recommends for public sector bodies (the Public Sector
+Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018). Open to everyone,
+signed in or not. The known exceptions come from the browser audit's allowlist (app/a11y.py), so
+the statement and the test cannot disagree."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import ui
+from app.a11y import AXE_TAGS, load_allowlist
+
+PREPARED = "2 December 2026"
+TESTED = """
+We test this service automatically every time it changes, in the Chromium browser:
+
+- **axe-core**, Deque's accessibility engine, checks every page of every role (staff, manager, HR
+  and administrator) and the sign-in page, at desktop width and at a phone width of 390 pixels,
+  against the WCAG 2.0, 2.1 and 2.2 level A and AA rules ({tags}). Any serious or critical problem
+  fails the test, except the ones listed below under *Non-compliance with the accessibility
+  regulations*.
+- **Keyboard only:** a test answers and sends the whole weekly pulse with the Tab, arrow and Enter
+  keys alone, without a mouse.
+- **Phones:** a test answers and sends the weekly pulse by tapping at 390 by 844 pixels and at
+  320 pixels wide, and checks that the page never scrolls sideways.
+"""
+KNOWN = """
+- after signing in, the keyboard focus starts at the top of the page, so it takes several presses
+  of the Tab key to reach the first question
+- the highlight that shows which answer has the keyboard focus is faint
+- the number-of-days boxes do not respond to the arrow keys until a number has been typed
+- on a phone, the menu stays open after you choose a page until you close it
+- the service is not yet available in Welsh
+"""
+
+
+def _exceptions() -> None:
+    entries = load_allowlist()
+    if not entries:
+        st.markdown("Our automated tests find no serious or critical problems that we accept.")
+        return
+    st.markdown(
+        "The automated tests find these problems in the Streamlit framework that this service is "
+        "built with. We cannot fix them in our own pages; each links to the issue where Streamlit's "
+        "developers track accessibility, and we will remove each one when a fix is released."
+    )
+    for entry in entries:
+        st.markdown(
+            f"- {ui.escape_markdown(entry.reason)} This fails WCAG 2.2 success criterion "
+            f"{ui.escape_markdown(entry.wcag)} (axe-core rule `{entry.rule}`; "
+            f"[upstream issue]({entry.issue}))."
+        )
+
+
+def main() -> None:
+    st.title("Accessibility statement")
+    st.markdown(
+        "This accessibility statement applies to the Wellbeing & Outcomes Tracker: the weekly "
+        "wellbeing pulse, the team and organisation dashboards, and their settings pages.\n\n"
+        "This service is run by your organisation. We want as many people as possible to be able "
+        "to use it. For example, that means you should be able to:\n\n"
+        "- change colours, contrast levels and fonts using browser or device settings\n"
+        "- zoom in up to 400% without the text spilling off the screen\n"
+        "- answer the weekly pulse using just a keyboard\n"
+        "- answer the weekly pulse on a phone without scrolling sideways\n"
+        "- use the service with a screen reader\n\n"
+        "We have also made the text as simple as possible to understand."
+    )
+    st.header("How accessible this service is")
+    st.markdown("We know some parts of this service are not fully accessible:\n" + KNOWN)
+    st.header("Feedback and contact information")
+    st.markdown(
+        "If you need information in this service in a different format, or find a problem not "
+        "listed on this page, contact your HR team or the administrator of this service. We'll "
+        "consider your request and get back to you."
+    )
+    st.header("Enforcement procedure")
+    st.markdown(
+        "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public "
+        "Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 "
+        "(the 'accessibility regulations'). If you're not happy with how we respond to your "
+        "complaint, contact the Equality Advisory and Support Service (EASS)."
+    )
+    st.header("Technical information about this service's accessibility")
+    st.markdown(
+        "Your organisation is committed to making this service accessible, in accordance with "
+        "the accessibility regulations."
+    )
+    st.subheader("Compliance status")
+    st.markdown(
+        "This service is partially compliant with the Web Content Accessibility Guidelines "
+        "version 2.2 AA standard, due to the non-compliances listed below."
+    )
+    st.subheader("Non-accessible content")
+    st.markdown("#### Non-compliance with the accessibility regulations")
+    _exceptions()
+    st.header("What we're doing to improve accessibility")
+    st.markdown(
+        "Every change to the service runs the tests described below; a new serious or critical "
+        "problem stops the change. We are working on the known issues listed above, including a "
+        "Welsh version of the service."
+    )
+    st.header("Preparation of this accessibility statement")
+    st.markdown(
+        f"This statement was prepared on {PREPARED}. It is checked against the automated tests "
+        "each time the service changes.\n" + TESTED.format(tags=", ".join(AXE_TAGS))
+    )
+
+
+ui.run_page(main)
