@@ -137,8 +137,6 @@ OVERVIEW_COLUMNS = [
 ]
 
 
-
-
 def overview_csv(frame: pd.DataFrame) -> str:
     """The overview as CSV that is safe in a spreadsheet (titles are typed by managers): the one
     spreadsheet-safe writer, ``models.csv_safe``."""
