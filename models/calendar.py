@@ -166,6 +166,17 @@ def children(label: str) -> list[str]:
     return [f"{label}-Q{q}" for q in range(1, 5)]
 
 
+def descendants(label: str) -> list[str]:
+    """Every period strictly inside ``label``, down to its weeks."""
+    found: list[str] = []
+    stack = children(label)
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children(current))
+    return found
+
+
 def parent(label: str) -> str | None:
     """The period one level up the calendar tree, or None for a year."""
     kind = kind_of(label)

@@ -30,7 +30,6 @@ from analytics.privacy.views import (
     require_hr,
     require_team_view,
     require_unit_view,
-    team_participation,
     team_series,
 )
 
@@ -56,6 +55,5 @@ __all__ = [
     "require_hr",
     "require_team_view",
     "require_unit_view",
-    "team_participation",
     "team_series",
 ]

@@ -124,21 +124,11 @@ def read_period(session: Session, *, period: str, unit_ids: Sequence[int]) -> Pe
         slice_key = (int(team_id), str(construct), str(pattern))
         a, b, c = inputs.pattern_sums.get(slice_key, (0, 0.0, 0.0))
         inputs.pattern_sums[slice_key] = (a + int(n), b + float(total), c + float(total_sq))
-    sub_periods = _sub_periods(period)
-    inputs.people = receipts(session, periods=[period, *sub_periods], team_ids=list(unit_ids))
+    inputs.people = receipts(
+        session, periods=[period, *calendar.descendants(period)], team_ids=list(unit_ids)
+    )
     inputs.headcount = headcounts(session, unit_ids=unit_ids, period=period)
     return inputs
-
-
-def _sub_periods(period: str) -> list[str]:
-    """Every period strictly inside ``period``, down to its weeks."""
-    found: list[str] = []
-    stack = calendar.children(period)
-    while stack:
-        label = stack.pop()
-        found.append(label)
-        stack.extend(calendar.children(label))
-    return found
 
 
 def count_responses(session: Session, *, start_week: str, end_week: str) -> int:

@@ -103,7 +103,7 @@ def residual_people(
     # Receipts count people who answered anything: for a construct, only units whose every
     # answer in the period has it.
     counted = [u for u in block if construct is None or inputs.vector(u, construct)[0] > 0]
-    for label in [inputs.period, *_inside(inputs.period)]:
+    for label in [inputs.period, *longer_than_a_week(inputs.period)]:
         whole = set(calendar.weeks_in(label))
         receipts = sum(inputs.people.get((u, label), 0) for u in counted if whole <= rest[u])
         best = max(best, receipts)
@@ -116,14 +116,8 @@ def _answers(inputs: PeriodInputs, unit_id: int, week: str, construct: str | Non
     return inputs.cap(unit_id, inputs.sums.get((unit_id, week, construct), (0, 0.0, 0.0))[0])
 
 
-def _inside(period: str) -> list[str]:
-    found, stack = [], calendar.children(period)
-    while stack:
-        label = stack.pop()
-        if calendar.kind_of(label) != "week":
-            found.append(label)
-            stack.extend(calendar.children(label))
-    return found
+def longer_than_a_week(period: str) -> list[str]:
+    return [p for p in calendar.descendants(period) if calendar.kind_of(p) != "week"]
 
 
 def decide_period(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert
@@ -37,9 +37,10 @@ from analytics.privacy.rules import (
 from analytics.privacy.slices import slice_decisions
 from analytics.privacy.suppression import decide, people_lower_bound, subtree_vectors
 from models import calendar
+from models.base import iso_week
 from models.db import read_session, write_session
 from models.pulse import PulsePeriod
-from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
+from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure, released_periods
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def due_periods(
 ) -> list[str]:
     """Every period of every kind from ``first_week`` on that is due and not yet released, in
     release order: by last day, then shortest first."""
-    today_week = calendar.period_of(_week_of(now.date()), "week")
+    today_week = iso_week(now.date())
     if first_week > today_week:
         return []
     weeks = calendar.periods_between(first_week, today_week, "week")
@@ -73,12 +74,6 @@ def due_periods(
     due = [p for p in candidates if p not in released and schedule.due(p, now)]
     order = {kind: index for index, kind in enumerate(calendar.PERIOD_KINDS)}
     return sorted(due, key=lambda p: (calendar.last_day(p), order[calendar.kind_of(p)]))
-
-
-def _week_of(day: date) -> str:
-    from models.base import iso_week
-
-    return iso_week(day)
 
 
 def release_due(
@@ -103,11 +98,7 @@ def release_due(
     for root in roots:
         tree = organisation_tree(whole, root)
         with read_session(engine) as session:
-            released = set(
-                session.exec(
-                    select(PeriodRelease.period).where(PeriodRelease.organisation_id == root)
-                ).all()
-            )
+            released = set(released_periods(session, organisation_id=root))
         for period in due_periods(str(first), now, schedule, released):
             with write_session(engine) as session:
                 release_period(
@@ -312,8 +303,3 @@ def _cell(
         "suppressed": reason is not None,
         "reason": reason,
     }
-
-
-def next_release_check(now: datetime) -> datetime:
-    """When a background releaser should look again: the next hour."""
-    return (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)

@@ -178,17 +178,6 @@ def organisation_figures(
     return _records(tree, cells)
 
 
-@dataclass(frozen=True)
-class TeamRow:
-    week: str
-    construct: str
-    mean: float | None
-    n: str | None
-    basis: str
-    period: str | None
-    reason: str | None
-
-
 def team_series(
     *,
     session: Session,
@@ -262,16 +251,6 @@ def standing_row(
         "suppressed": True,
         "unit_id": None,
     }
-
-
-def team_participation(
-    *, session: Session, viewer: Viewer, team_id: int, periods: Sequence[str]
-) -> pd.DataFrame:
-    """The team's released participation (people banded, rate from the band) per period."""
-    require_team_view(session, viewer, team_id)
-    tree = load_tree(session)
-    cells = stored_cells(session, periods=periods, unit_ids=[team_id], constructs=[PARTICIPATION])
-    return _records(tree, cells)
 
 
 def released_comments(
