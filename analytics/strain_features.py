@@ -1,9 +1,8 @@
 """Team strain from the database: features over a trailing window, the clustering verdict and the
 sustained-drop alerts, for the teams that pass the privacy gate.
 
-Everything is read from the maintained weekly aggregates (``team_week_score``,
-``team_week_responses``) with a handful of GROUP BY queries for all teams at once, never per team
-and never response by response, so the cost depends on teams x weeks.
+Everything is read from released figures (``analytics.strain_released``), a handful of queries
+for all teams at once, so the cost depends on teams x weeks.
 
 Features per team over the window (default 8 weeks):
 
@@ -29,32 +28,30 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import case, func, or_
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from analytics.aggregates import (
-    OrgTree,
     load_tree,
     shift_week,
     weeks_between,
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
 from analytics.norms import WHO5_CUTOFF
-from analytics.objectives import delivery_features
 from analytics.privacy import PrivacyRules, require_hr
-from analytics.privacy.views import released_periods, stored_cells
 from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
-from analytics.strain_released import pooled_within_variance, released_answers, released_sums
-from models import calendar
+from analytics.strain_released import (  # noqa: F401  (re-exported: the strain API in one place)
+    CONSTRUCTS,
+    DEFAULT_WINDOW_WEEKS,
+    SUPPORT_CONSTRUCTS,
+    StrainInputs,
+    latest_week,
+    released_weekly_wellbeing,
+    strain_inputs_from_database,
+)
 from models.access import Viewer, require_team_access
-from models.base import week_monday
-from models.org import Person
-from models.pulse import TeamWeekResponses, TeamWeekScore
 
 FEATURE_LABELS: dict[str, str] = {
     "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
@@ -81,261 +78,7 @@ DOMAINS: tuple[tuple[str, ...], ...] = (
 )
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
-SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
-CONSTRUCTS: tuple[str, ...] = ("wellbeing", "demands", "control", *SUPPORT_CONSTRUCTS)
-MIN_TEAMS_FOR_PRIOR = 3
-DEFAULT_WINDOW_WEEKS = 8
 DEFAULT_ALERT_WEEKS = 26
-
-
-def latest_week(session: Session, today: date | None = None) -> str | None:
-    """The latest released week (the default end of the window): a week still open, or closed
-    and not yet released, never enters."""
-    del today  # released weeks are closed by definition
-    weeks = released_periods(session, kind="week")
-    return weeks[-1] if weeks else None
-
-
-STANDING: tuple[calendar.PeriodKind, ...] = ("week", "month", "quarter")
-
-
-def released_teams(session: Session, weeks: list[str]) -> list[int]:
-    """Teams whose own wellbeing figure is released for every week of the window, for the week
-    itself or pooled into its month or quarter: the only teams strain detection assesses (the
-    rest are 'not assessed', never imputed)."""
-    months = {week: calendar.period_of(week, "month") for week in weeks}
-    cells = stored_cells(session, periods=[*weeks, *set(months.values())], constructs=["wellbeing"])
-    if cells.empty:
-        return []
-    shown = set(
-        zip(
-            cells.loc[~cells["suppressed"], "unit_id"],
-            cells.loc[~cells["suppressed"], "period"],
-            strict=True,
-        )
-    )
-    units = {int(u) for u, _ in shown}
-    return sorted(
-        u for u in units if all((u, week) in shown or (u, months[week]) in shown for week in weeks)
-    )
-
-
-def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
-    """For each team, the mean of the nearest unit above it with at least three teams with data."""
-    teams_with_data = set(totals.index)
-    cache: dict[int, tuple[int, float, float]] = {}
-
-    def below(unit_id: int) -> tuple[int, float, float]:
-        if unit_id not in cache:
-            members = [u for u in tree.subtree(unit_id) if u in teams_with_data]
-            n = float(totals.loc[members, "n"].sum()) if members else 0.0
-            total = float(totals.loc[members, "total"].sum()) if members else 0.0
-            cache[unit_id] = (len(members), n, total)
-        return cache[unit_id]
-
-    means: dict[int, float] = {}
-    overall = float(totals["total"].sum() / totals["n"].sum()) if len(totals) else math.nan
-    for team_id in totals.index:
-        means[team_id] = overall
-        if team_id not in tree.units:
-            continue
-        for ancestor in tree.ancestors(team_id):
-            count, n, total = below(ancestor)
-            if count >= MIN_TEAMS_FOR_PRIOR and n > 0:
-                means[team_id] = total / n
-                break
-    return pd.Series(means, dtype=float)
-
-
-def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
-    """Run a Core statement and build a frame from plain tuples (much faster than ORM rows)."""
-    rows = session.connection().execute(statement).all()
-    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
-
-
-def weekly_wellbeing_sums(session: Session, *, start_week: str, end_week: str) -> pd.DataFrame:
-    """Per team and week: wellbeing n, total, total_sq summed over work patterns (one GROUP BY)."""
-    statement = (
-        sa_select(
-            TeamWeekScore.team_id,
-            TeamWeekScore.week,
-            func.sum(TeamWeekScore.n),
-            func.sum(TeamWeekScore.total),
-            func.sum(TeamWeekScore.total_sq),
-        )
-        .where(
-            TeamWeekScore.construct_id == "wellbeing",
-            TeamWeekScore.week >= start_week,
-            TeamWeekScore.week <= end_week,
-        )
-        .group_by(TeamWeekScore.team_id, TeamWeekScore.week)
-    )
-    frame = _frame(session, statement, ["team_id", "week", "n", "total", "total_sq"])
-    frame = frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
-    return frame[frame["n"] > 0]
-
-
-def _window_sums(session: Session, *, start_week: str, end_week: str) -> pd.DataFrame:
-    """Per team and construct over the whole window (one GROUP BY); support constructs pooled."""
-    statement = (
-        sa_select(
-            TeamWeekScore.team_id,
-            TeamWeekScore.construct_id,
-            func.sum(TeamWeekScore.n),
-            func.sum(TeamWeekScore.total),
-            func.sum(TeamWeekScore.total_sq),
-        )
-        .where(
-            col(TeamWeekScore.construct_id).in_(CONSTRUCTS),
-            TeamWeekScore.week >= start_week,
-            TeamWeekScore.week <= end_week,
-        )
-        .group_by(TeamWeekScore.team_id, TeamWeekScore.construct_id)
-    )
-    frame = _frame(session, statement, ["team_id", "construct", "n", "total", "total_sq"])
-    frame = frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
-    frame["construct"] = frame["construct"].where(
-        ~frame["construct"].isin(SUPPORT_CONSTRUCTS), "support"
-    )
-    return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
-
-
-def _pooled(sums: pd.DataFrame) -> pd.DataFrame:
-    """Per team and construct over the weeks (support constructs pooled), like the window sums."""
-    frame = sums.copy()
-    frame["construct"] = frame["construct"].where(
-        ~frame["construct"].isin(SUPPORT_CONSTRUCTS), "support"
-    )
-    return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
-
-
-def released_weekly_wellbeing(
-    session: Session, *, weeks: list[str], team_ids: list[int]
-) -> pd.DataFrame:
-    """Per team and week: wellbeing sums rebuilt from the released figure standing for it."""
-    within = pooled_within_variance(session, weeks=weeks, constructs=["wellbeing"])
-    sums = released_sums(
-        session, weeks=weeks, team_ids=team_ids, constructs=["wellbeing"], within=within
-    )
-    return sums.drop(columns=["construct"])
-
-
-def _answers_and_members(
-    session: Session, before: list[str], weeks: list[str]
-) -> tuple[pd.DataFrame, dict[bool, pd.Series]]:
-    """Answers per team in the weeks before the window (``late`` False) and in the window
-    (``late`` True), and the people active in each of the two spans."""
-    halves = {False: before, True: weeks}
-    late = case((TeamWeekResponses.week >= weeks[0], 1), else_=0)
-    answered = _frame(
-        session,
-        sa_select(TeamWeekResponses.team_id, late, func.sum(TeamWeekResponses.n))
-        .where(TeamWeekResponses.week >= before[0], TeamWeekResponses.week <= weeks[-1])
-        .group_by(TeamWeekResponses.team_id, late),
-        ["team_id", "late", "n"],
-    )
-    answered["late"] = answered["late"].astype(bool)
-    members: dict[bool, pd.Series] = {}
-    for is_late, span in halves.items():
-        first_day = week_monday(span[0])
-        last_day = week_monday(span[-1]) + timedelta(days=6)
-        members[is_late] = _frame(
-            session,
-            sa_select(Person.team_id, func.count(col(Person.id)))
-            .where(
-                col(Person.team_id).is_not(None),
-                or_(col(Person.active_from).is_(None), col(Person.active_from) <= last_day),
-                or_(col(Person.active_to).is_(None), col(Person.active_to) >= first_day),
-            )
-            .group_by(Person.team_id),
-            ["team_id", "members"],
-        ).set_index("team_id")["members"]
-    return answered, members
-
-
-@dataclass(frozen=True)
-class StrainInputs:
-    """Everything strain detection reads about a window, as plain frames: what the database read
-    returns and what the in-memory evaluation builds. ``window``: per team and construct over the
-    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
-    ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
-    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``);
-    ``baseline``: like ``window`` over the weeks before it (each team compared with itself, which
-    cancels the lasting differences between its people); ``members``: people per team in the first
-    and second half; ``prior``: the wellbeing mean each
-    team is shrunk toward (its parent unit); ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
-    ``confidence_trend``."""
-
-    weeks: list[str]
-    eligible: list[int]
-    suppressed: list[int]
-    window: pd.DataFrame
-    baseline: pd.DataFrame  # like ``window``, over the as many weeks just before it
-    weekly: pd.DataFrame
-    answered: pd.DataFrame
-    members: Mapping[bool, pd.Series]
-    prior: pd.Series
-    delivery: pd.DataFrame
-
-
-def strain_inputs_from_database(
-    *,
-    session: Session,
-    rules: PrivacyRules,
-    end_week: str,
-    window_weeks: int = DEFAULT_WINDOW_WEEKS,
-    today: date | None = None,
-    weekly: pd.DataFrame | None = None,
-) -> StrainInputs:
-    """The one database read of strain detection: the latest ``window_weeks`` weeks up to
-    ``end_week``, for the teams whose own figures the gate released in every week of it (the rest
-    are listed as suppressed and never imputed)."""
-    if window_weeks < 2:
-        raise ValueError("the window must be at least two weeks")
-    start_week = shift_week(end_week, -(window_weeks - 1))
-    weeks = weeks_between(start_week, end_week)
-    del rules  # the releases were decided under the rules in force when each week closed
-    tree = load_tree(session)
-    eligible = [
-        u for u in released_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
-    ]
-    suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
-    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
-    within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
-    window = _pooled(
-        released_sums(session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within)
-    )
-    baseline = _pooled(
-        released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
-    )
-    if weekly is None:
-        weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
-    weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
-    weekly = weekly[weekly["team_id"].isin(eligible)]
-    answered = released_answers(session, before=before, weeks=weeks, team_ids=eligible)
-    _, members = _answers_and_members(session, before, weeks)
-    wellbeing = (
-        window.xs("wellbeing", level="construct")
-        if "wellbeing" in set(window.index.get_level_values("construct"))
-        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
-    )
-    prior = _parent_means(tree, wellbeing) if len(wellbeing) else pd.Series(dtype=float)
-    end_day = today or (week_monday(end_week) + timedelta(days=6))
-    delivery = delivery_features(
-        session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
-    )
-    return StrainInputs(
-        weeks=weeks,
-        eligible=eligible,
-        suppressed=suppressed,
-        window=window,
-        baseline=baseline,
-        weekly=weekly,
-        answered=answered,
-        members=members,
-        prior=prior,
-        delivery=delivery,
-    )
 
 
 def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
