@@ -109,6 +109,12 @@ def rate_text(people: int, headcount: int) -> str | None:
     return f"{low_pct}%" if low_pct == high_pct else f"{low_pct}-{high_pct}%"
 
 
+def rate_bounds(text: str) -> tuple[float, float]:
+    """The lowest and highest share a released rate text allows ("50-90%" -> 0.5, 0.9)."""
+    low, _, high = text.rstrip("%").partition("-")
+    return float(low) / 100, float(high or low) / 100
+
+
 def release_decimals(construct: str) -> int:
     return 0 if construct in WHOLE_NUMBER_CONSTRUCTS else 1
 

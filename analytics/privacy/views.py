@@ -16,7 +16,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from analytics.aggregates import OrgTree, load_tree
-from analytics.privacy.rules import PARTICIPATION, REASON_TOO_FEW, PoolingPeriod, standing_kinds
+from analytics.privacy.rules import (
+    PARTICIPATION,
+    REASON_TOO_FEW,
+    PoolingPeriod,
+    rate_bounds,
+    standing_kinds,
+)
 from models import calendar
 from models.access import AccessDenied, Viewer, descendant_unit_ids, require_team_access
 from models.releases import PeriodRelease, ReleasedComment, ReleasedFigure
@@ -372,6 +378,7 @@ def team_figures(
 
 def _exact_rate(text: str | None) -> float | None:
     """A rate the chart may draw: only an exact one (from 10 people), never a band's range."""
-    if not text or "-" in text:
+    if not text:
         return None
-    return float(text.rstrip("%")) / 100
+    low, high = rate_bounds(text)
+    return low if low == high else None

@@ -23,7 +23,7 @@ from analytics.privacy import (
     require_hr,
 )
 from analytics.privacy.quadrant import organisation_quadrant
-from analytics.privacy.rules import SLICE_PERIOD
+from analytics.privacy.rules import SLICE_PERIOD, rate_bounds
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
 from app.charts.team import quadrant_chart
@@ -105,8 +105,7 @@ def _rates_table(cells: pd.DataFrame) -> pd.DataFrame:
         rate = None if row.suppressed else row.rate
         low = high = None
         if rate:
-            parts = rate.rstrip("%").split("-")
-            low, high = float(parts[0]) / 100, float(parts[-1]) / 100
+            low, high = rate_bounds(rate)
         rows.append(
             {
                 "unit_name": row.unit_name,
