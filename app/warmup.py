@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
-from surveys.submit import refresh_name_index
+from surveys.name_cache import refresh_name_index
 
 WARM_INTERVAL_SECONDS = 60.0
 log = logging.getLogger(__name__)

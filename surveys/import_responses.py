@@ -47,15 +47,9 @@ from models.releases import ReleasedPeriodError, refuse_released
 from surveys.comments import MAX_COMMENT_LENGTH, build_name_index, scrub_comment
 from surveys.composition import Composition, InvalidAnswers
 from surveys.instruments import Instrument, get_instrument
-from surveys.submit import (
-    MAX_DAYS,
-    NewResponse,
-    check_week,
-    ensure_period,
-    organisation_of,
-    person_names,
-    write_responses,
-)
+from surveys.name_cache import person_names
+from surveys.response_rows import NewResponse, ensure_period, write_responses
+from surveys.submit import MAX_DAYS, check_week, organisation_of
 
 DAY_COLUMNS = ("days_home", "days_office", "days_site")
 OPTIONAL_COLUMNS = (*DAY_COLUMNS, "comment")

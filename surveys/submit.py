@@ -24,8 +24,6 @@ is removed shortly after by sealing: each batch marks its weeks unsealed, and th
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 import time
 import weakref
@@ -33,36 +31,29 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Table, bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.access import Viewer
 from models.at_rest import mark_written, storage_sealer
 from models.base import iso_week, week_monday
 from models.batch_sql import existing as _existing
 from models.batch_sql import pipelined as _pipelined
-from models.batch_sql import shuffle as _shuffle
-from models.batch_sql import week_rowids as week_rowids  # re-exported (benchmark, tests)
-from models.batch_sql import write_rows as _write_rows
 from models.db import read_session
 from models.faults import TRY_AGAIN, is_transient
 from models.group_commit import GroupWriter
-from models.org import PeopleChanges, Person, Unit
+from models.org import Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.participation import Claim, claim_postgres, claim_sqlite, wider_receipts
 from models.participation import has_answered as has_answered  # re-exported for the pages
 from models.participation import participation_receipt as participation_receipt
-from models.pulse import PulseResponse, TeamWeekResponses, TeamWeekScore
 from models.releases import released_weeks_among
 from surveys.comments import (
     MAX_COMMENT_LENGTH,
     NameIndex,
-    build_name_index,
-    extend_name_index,
     scrub_comment,
 )
 from surveys.composition import (
@@ -72,16 +63,21 @@ from surveys.composition import (
     available_compositions,
     get_composition,
 )
+from surveys.name_cache import (
+    PeopleVersion,
+    name_index_at,
+    people_changes,
+    people_version,
+    recent_name_index,
+)
+from surveys.name_cache import person_names as person_names  # re-exported (benchmark)
+from surveys.name_cache import refresh_name_index as refresh_name_index  # re-exported (benchmark)
+from surveys.response_rows import NewResponse, ensure_period, write_responses
+from surveys.response_rows import add_to_weekly_sums as add_to_weekly_sums  # re-exported (benchmark)
+from surveys.response_rows import response_ids as response_ids  # re-exported (benchmark)
 
 COMPOSITION_SETTING = "pulse_composition"
 MAX_DAYS = 7
-_NAMES_KEY = "surveys.person_names"
-# Rebuild the name index at least this often even when the people table looks unchanged: a rename
-# to a name of the same length keeps its version (count, highest id, total length of names).
-NAME_INDEX_MAX_AGE_SECONDS = 300.0
-_RESPONSE = PulseResponse.__table__  # type: ignore[attr-defined]
-_TEAM_WEEK_SCORE = TeamWeekScore.__table__  # type: ignore[attr-defined]
-_TEAM_WEEK_RESPONSES = TeamWeekResponses.__table__  # type: ignore[attr-defined]
 
 
 class SubmissionError(ValueError):
@@ -118,19 +114,6 @@ class SubmissionResult:
     comment_scrubbed: bool = False
 
 
-def work_pattern(days_home: int | None, days_office: int | None, days_site: int | None) -> str:
-    """``home``/``office``/``site`` when that place had more than half of the days worked,
-    ``hybrid`` otherwise, ``unknown`` when no days were given."""
-    days = {"home": days_home or 0, "office": days_office or 0, "site": days_site or 0}
-    total = sum(days.values())
-    if total == 0:
-        return "unknown"
-    for place, count in days.items():
-        if count * 2 > total:
-            return place
-    return "hybrid"
-
-
 def check_week(week: str) -> str:
     """A canonical ISO week label such as ``2026-W14``, or ``SubmissionError``."""
     try:
@@ -156,296 +139,6 @@ def _day_problems(days: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def person_names(session: Session) -> tuple[str, ...]:
-    """Display names of everyone in the database, loaded once per session (comment scrubbing)."""
-    names = session.info.get(_NAMES_KEY)
-    if names is None:
-        names = tuple(sorted(set(session.exec(select(Person.display_name)).all())))
-        session.info[_NAMES_KEY] = names
-    return names
-
-
-@dataclass(frozen=True)
-class _PeopleVersion:
-    """Which state of the people table a name index holds: the trigger-kept count of changes
-    (``PeopleChanges``: one row to read), and a fingerprint (one aggregate query) that tells
-    people added from anything else, so that a new starter extends the index instead of
-    rebuilding it."""
-
-    changes: int | None
-    count: int
-    max_id: int
-    name_length: int
-
-
-@dataclass(frozen=True)
-class _CachedIndex:
-    version: _PeopleVersion
-    built_at: float  # of the last full build
-    index: NameIndex
-
-
-_name_indexes: dict[str, _CachedIndex] = {}
-_name_index_lock = threading.Lock()
-
-
-def _people_changes(session: Session) -> int | None:
-    """The trigger-kept count of changes to the people table; None if its row is missing (then
-    nobody counts, and only the fingerprint can say whether people changed)."""
-    changes = session.exec(select(PeopleChanges.changes).where(PeopleChanges.id == 1)).first()
-    return None if changes is None else int(changes)
-
-
-def _people_version(session: Session) -> _PeopleVersion:
-    changes = _people_changes(session)  # first: a change committed after it makes a later read differ
-    count, max_id, name_length = session.exec(
-        select(func.count(), func.max(Person.id), func.sum(func.length(Person.display_name)))  # type: ignore[call-overload]
-    ).one()
-    return _PeopleVersion(changes, int(count), int(max_id or 0), int(name_length or 0))
-
-
-def _young(cached: _CachedIndex, margin: float) -> bool:
-    """Whether the index's last full build is younger than the maximum age less ``margin``."""
-    return time.monotonic() - cached.built_at < NAME_INDEX_MAX_AGE_SECONDS - margin
-
-
-def _current(
-    cached: _CachedIndex | None, version: _PeopleVersion, margin: float = 0.0
-) -> NameIndex | None:
-    if cached is None or cached.version != version:
-        return None
-    return cached.index if _young(cached, margin) else None
-
-
-def _extended(session: Session, cached: _CachedIndex, version: _PeopleVersion) -> _CachedIndex | None:
-    """The cached index plus the people added since, if that is the only change (else None)."""
-    if version.max_id <= cached.version.max_id or version.count <= cached.version.count:
-        return None
-    added = session.exec(select(Person.display_name).where(Person.id > cached.version.max_id)).all()
-    if (
-        cached.version.count + len(added) != version.count
-        or cached.version.name_length + sum(len(name) for name in added) != version.name_length
-    ):
-        return None
-    return _CachedIndex(version, cached.built_at, extend_name_index(cached.index, added))
-
-
-def _database_key(session: Session) -> str:
-    """Which database a session reads (bound to an engine, or to a writer's connection)."""
-    return session.get_bind().engine.url.render_as_string(hide_password=True)
-
-
-def _name_index_at(session: Session, version: _PeopleVersion, *, margin: float = 0.0) -> NameIndex:
-    """The name index for the people table at ``version``: the cached one if it was built for
-    that version (and is younger than ``NAME_INDEX_MAX_AGE_SECONDS`` less ``margin``), else
-    extended with the people added since (a new starter costs little), else rebuilt. The old
-    index stays in use by other threads until the new one replaces it."""
-    database = _database_key(session)
-    index = _current(_name_indexes.get(database), version, margin)
-    if index is not None:
-        return index
-    with _name_index_lock:  # one thread updates; the others waiting here then find its index
-        cached = _name_indexes.get(database)
-        index = _current(cached, version, margin)
-        if index is not None:
-            return index
-        fresh = cached is not None and _young(cached, margin)
-        updated = _extended(session, cached, version) if fresh and cached is not None else None
-        if updated is None:
-            names = session.exec(select(Person.display_name)).all()
-            updated = _CachedIndex(version, time.monotonic(), build_name_index(names))
-        _name_indexes[database] = updated
-        return updated.index
-
-
-def _recent_name_index(session: Session) -> tuple[NameIndex, _PeopleVersion]:
-    """The cached name index and the people version it was built for, without asking the
-    database unless there is none yet or it is too old: a submission scrubs its comment with it
-    while it is prepared, and the writer confirms the version inside its write transaction
-    (``_scrub_with_current_names``). Asking here as well put one query per commented submission
-    in the middle of a burst, and those submissions arrived 10-18 ms after the others."""
-    cached = _name_indexes.get(_database_key(session))
-    if cached is not None and _young(cached, 0.0):
-        return cached.index, cached.version
-    version = _people_version(session)
-    return _name_index_at(session, version), version
-
-
-def refresh_name_index(engine: Engine, *, due_within_seconds: float = 0.0) -> None:
-    """Build the comment-scrubbing name index, or bring it up to date, before a submitter needs
-    it; rebuild it now if it would reach ``NAME_INDEX_MAX_AGE_SECONDS`` within
-    ``due_within_seconds``.
-
-    Left to the submissions, the first commented one of a server process builds it, and the first
-    one after the maximum age rebuilds it: at 21,000 people that is 160 ms holding the interpreter
-    lock in the middle of whatever burst the comment came in with. At a million responses the
-    process's first burst of 200 submitters had a p95 of 140 ms, 47 ms with the index built
-    beforehand. The server's background warmer calls this every minute (``app.warmup``)."""
-    with read_session(engine) as session:
-        _name_index_at(session, _people_version(session), margin=due_within_seconds)
-
-
-# One encoder: ``json.dumps`` with options builds a new one per call (a third of the time).
-_JSON_DOCUMENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def json_document(values: Mapping[str, Any]) -> str:
-    """A response's answers or scores as stored: compact JSON, keys sorted (one spelling for the
-    same content, whatever order the form sent)."""
-    return _JSON_DOCUMENT.encode(values)
-
-
-def response_ids(weeks: Sequence[str]) -> list[str]:
-    """New responses' ids: each one's week, then 96 random bits in hex (32 characters)."""
-    drawn = secrets.token_hex(12 * len(weeks))
-    return [week + drawn[24 * i : 24 * i + 24] for i, week in enumerate(weeks)]
-
-
-# Plain SQL written once: ON CONFLICT upserts read the same on SQLite (3.24+) and PostgreSQL, and
-# pre-built statements keep a batched demo week fast (no per-row statement compilation).
-_PERIOD_SQL = text(
-    "INSERT INTO pulse_period (week, starts_on, ends_on) VALUES (:week, :starts_on, :ends_on) "
-    "ON CONFLICT (week) DO NOTHING"
-).bindparams(bindparam("starts_on", type_=Date), bindparam("ends_on", type_=Date))
-# Upserts that add to the maintained sums: (columns, ON CONFLICT clause) for _write_rows.
-_TEAM_WEEK_SCORE_UPSERT = (
-    ("team_id", "week", "construct_id", "work_pattern", "n", "total", "total_sq"),
-    " ON CONFLICT (team_id, week, construct_id, work_pattern) DO UPDATE SET "
-    "n = team_week_score.n + excluded.n, total = team_week_score.total + excluded.total, "
-    "total_sq = team_week_score.total_sq + excluded.total_sq",
-)
-_TEAM_WEEK_RESPONSES_UPSERT = (
-    ("team_id", "week", "n", "comments"),
-    " ON CONFLICT (team_id, week) DO UPDATE SET n = team_week_responses.n + excluded.n, "
-    "comments = team_week_responses.comments + excluded.comments",
-)
-
-
-def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows of one of the pulse tables; on SQLite with ``week_rowids``, so storage order
-    says nothing about time within a week."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    values = [tuple(row[column] for column in columns) for row in rows]
-    if connection.dialect.name == "sqlite":
-        columns = ("rowid", *columns)
-        rowids = week_rowids([row["week"] for row in rows])
-        values = [(rowid, *value) for rowid, value in zip(rowids, values, strict=True)]
-    _write_rows(connection, table, columns, values)
-
-
-def ensure_period(connection: Connection, week: str) -> None:
-    """Create the ``pulse_period`` row for ``week`` if it is missing (safe under concurrency)."""
-    monday = week_monday(week)
-    connection.execute(
-        _PERIOD_SQL, {"week": week, "starts_on": monday, "ends_on": monday + timedelta(days=6)}
-    )
-
-
-@dataclass(frozen=True)
-class NewResponse:
-    """What an anonymous response consists of, validated (an imported row; a prepared submission
-    adds the receipt). Its scores, work pattern and stored JSON are worked out when it is made, in
-    the submitter's own thread, so a batch shared by 200 submitters does not wait for them."""
-
-    team_id: int
-    week: str
-    composition: Composition
-    answers: dict[str, int]
-    days: tuple[int | None, int | None, int | None]
-    comment: str | None
-    scores: dict[str, float] = field(init=False)
-    pattern: str = field(init=False)
-    answers_json: str = field(init=False)
-    scores_json: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        scores = self.composition.score(self.answers)
-        object.__setattr__(self, "scores", scores)
-        object.__setattr__(self, "pattern", work_pattern(*self.days))
-        object.__setattr__(self, "answers_json", json_document(self.answers))
-        object.__setattr__(self, "scores_json", json_document(scores))
-
-
-def add_to_weekly_sums(
-    sums: dict[tuple[int, str, str, str], list[float]],
-    counts: dict[tuple[int, str], list[int]],
-    response: NewResponse,
-) -> None:
-    """Add one response to a batch's sums, keyed as the maintained aggregates are: per (team, week,
-    construct, work pattern) [n, total, total of squares], per (team, week) [responses, comments].
-    The submission path and the benchmark's bulk loader both add through here, in the same order,
-    so their sums agree bit for bit."""
-    for construct_id, score in response.scores.items():
-        cell = sums.setdefault(
-            (response.team_id, response.week, construct_id, response.pattern), [0, 0.0, 0.0]
-        )
-        cell[0] += 1
-        cell[1] += score
-        cell[2] += score * score
-    count = counts.setdefault((response.team_id, response.week), [0, 0])
-    count[0] += 1
-    count[1] += int(bool(response.comment))
-
-
-def write_responses(connection: Connection, responses: Sequence[NewResponse]) -> None:
-    """Write validated anonymous responses (each with its answers and scores in its own row) and
-    add them to the weekly aggregates. No receipts: the caller decides (submission claims them,
-    imports have none). The periods' rows must exist.
-
-    Responses are written in random order (with random ids, and random rowids on SQLite), so
-    storage order says nothing about who in a batch answered when (until the week is sealed,
-    ``models.at_rest``, a batch's rows can still be told apart as a batch). The batch's scores are
-    added up per aggregate row first (in the order given), then added to the stored sums in key
-    order (no deadlocks between writers).
-    """
-    rows: list[dict[str, Any]] = []
-    sums: dict[tuple[int, str, str, str], list[float]] = {}
-    counts: dict[tuple[int, str], list[int]] = {}
-    ids = response_ids([response.week for response in responses])
-    for response, response_id in zip(responses, ids, strict=True):
-        rows.append(
-            {
-                "id": response_id,
-                "team_id": response.team_id,
-                "week": response.week,
-                "instrument_version": response.composition.label,
-                "days_home": response.days[0],
-                "days_office": response.days[1],
-                "days_site": response.days[2],
-                "work_pattern": response.pattern,
-                "comment": response.comment,
-                "answers": response.answers_json,
-                "scores": response.scores_json,
-            }
-        )
-        add_to_weekly_sums(sums, counts, response)
-    _shuffle(rows)  # in an order unrelated to the submitters'
-    with _pipelined(connection):
-        _insert(connection, _RESPONSE, rows)
-        columns, tail = _TEAM_WEEK_SCORE_UPSERT
-        sum_rows = [(*key, int(n), t, tq) for key, (n, t, tq) in sorted(sums.items())]
-        _write_rows(connection, _TEAM_WEEK_SCORE, columns, sum_rows, tail)
-        columns, tail = _TEAM_WEEK_RESPONSES_UPSERT
-        count_rows = [(*key, n, comments) for key, (n, comments) in sorted(counts.items())]
-        _write_rows(connection, _TEAM_WEEK_RESPONSES, columns, count_rows, tail)
-
-
-def write_response(
-    connection: Connection,
-    *,
-    team_id: int,
-    week: str,
-    composition: Composition,
-    answers: dict[str, int],
-    days: tuple[int | None, int | None, int | None],
-    comment: str | None,
-) -> None:
-    """``write_responses`` for one response (see there)."""
-    write_responses(connection, [NewResponse(team_id, week, composition, answers, days, comment)])
-
-
 def _resolve(composition: Composition | str) -> Composition:
     if isinstance(composition, Composition):
         return composition
@@ -466,7 +159,7 @@ class PreparedSubmission(NewResponse):
     # gave the names). Kept in memory until the writer has checked that version in its write
     # transaction, and scrubbed again if anyone joined or was renamed meanwhile; never stored.
     written_comment: str | None = field(default=None, repr=False)
-    scrubbed_with: _PeopleVersion | None = None
+    scrubbed_with: PeopleVersion | None = None
     # (period, receipt) of the month, quarter and year: written with the first answer in each.
     wider_receipts: tuple[tuple[str, str], ...] = ()
 
@@ -530,7 +223,7 @@ def prepare_submission(
 
     stored_comment: str | None = None
     scrubbed = False
-    version: _PeopleVersion | None = None
+    version: PeopleVersion | None = None
     if _is_written(comment):
         names: NameIndex | tuple[str, ...]
         if known_names is not None:
@@ -538,7 +231,7 @@ def prepare_submission(
         elif session is None:
             raise TypeError("a comment is scrubbed with everyone's names: give a session or known_names")
         else:
-            names, version = _recent_name_index(session)
+            names, version = recent_name_index(session)
         result = scrub_comment(comment, names)
         stored_comment, scrubbed = (result.text or None), result.changed
     return PreparedSubmission(
@@ -569,14 +262,14 @@ def _scrub_with_current_names(
     if not checked:
         return asked
     with Session(bind=connection) as session:
-        changes = _people_changes(session)
+        changes = people_changes(session)
         if changes is not None and all(
             prepared.scrubbed_with.changes == changes  # type: ignore[union-attr]
             for prepared in checked
         ):
             return asked
-        version = _people_version(session)
-        index = _name_index_at(session, version)
+        version = people_version(session)
+        index = name_index_at(session, version)
     current: list[PreparedSubmission] = []
     for prepared in asked:
         if prepared.scrubbed_with is None or prepared.scrubbed_with == version:

@@ -10,6 +10,8 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import surveys.name_cache as name_cache
+import surveys.response_rows as response_rows
 import surveys.submit as submit_module
 from models.access import AccessDenied, Viewer
 from models.db import open_writer_connection, read_session, write_session
@@ -24,6 +26,7 @@ from models.pulse import (
 )
 from surveys.comments import scrub_comment
 from surveys.composition import get_composition
+from surveys.response_rows import work_pattern
 from surveys.submit import (
     AlreadyAnswered,
     SubmissionError,
@@ -34,7 +37,6 @@ from surveys.submit import (
     set_pulse_composition,
     submit_pulse,
     submit_pulse_in,
-    work_pattern,
 )
 
 KEY = b"test-participation-key"
@@ -411,7 +413,7 @@ def test_a_colleague_added_after_a_comment_was_prepared_is_scrubbed_when_it_is_w
     """The writer checks the people table inside its write transaction: someone who joined
     between a submission's preparation and its write is still scrubbed from its comment (by the
     fingerprint of the table alone if the change counter's row was deleted)."""
-    monkeypatch.setattr(submit_module, "_name_indexes", {})  # none left by another test's database
+    monkeypatch.setattr(name_cache, "_name_indexes", {})  # none left by another test's database
     ids = make_org(engine, people=2)
     if counter == "row deleted":
         with engine.begin() as connection:
@@ -436,14 +438,15 @@ def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batc
     ids = make_org(engine, people=8)
     _comment_as_stored(engine, ids, "person7", "warm the name index", week="2026-W13")
     queries: list[str] = []
-    for name in ("_people_changes", "_people_version"):
-        real = getattr(submit_module, name)
+    for name in ("people_changes", "people_version"):
+        real = getattr(name_cache, name)
 
         def counted(session: Session, _real: object = real, _name: str = name) -> object:
             queries.append(_name)
             return _real(session)  # type: ignore[operator]
 
-        monkeypatch.setattr(submit_module, name, counted)
+        for module in (name_cache, submit_module):  # the cache's own reads and the writer's check
+            monkeypatch.setattr(module, name, counted)
     prepared = [
         _prepared_with_comment(engine, ids[f"person{i}"], ids["team"], f"Person{i} helped a lot")
         for i in range(7)
@@ -451,7 +454,7 @@ def test_commented_submissions_ask_nothing_while_prepared_and_one_check_per_batc
     assert queries == []
     with open_writer_connection(engine) as connection, connection.begin():
         outcomes = submit_module.write_prepared_batch(connection, prepared)  # type: ignore[arg-type]
-    assert queries == ["_people_changes"]  # one row: nobody joined or was renamed
+    assert queries == ["people_changes"]  # one row: nobody joined or was renamed
     assert [outcome.comment_stored for outcome in outcomes] == ["[name removed] helped a lot"] * 7  # type: ignore[union-attr]
 
 
@@ -517,7 +520,7 @@ def test_people_changes_are_counted_by_the_database_whoever_writes(engine: Engin
 
     def changes() -> int:
         with read_session(engine) as session:
-            return submit_module._people_changes(session)
+            return name_cache.people_changes(session)
 
     before = changes()
     with write_session(engine) as session:
@@ -559,11 +562,11 @@ def test_a_rename_to_a_name_of_the_same_length_is_scrubbed_at_once(engine: Engin
 
 def test_sqlite_rowids_sort_by_week_and_at_random_within_it() -> None:
     """Storage order follows the week (which every row states) and nothing else."""
-    early = submit_module.week_rowids(["2026-W14"] * 500)
-    late = submit_module.week_rowids(["2026-W15"] * 500)
+    early = response_rows.week_rowids(["2026-W14"] * 500)
+    late = response_rows.week_rowids(["2026-W15"] * 500)
     assert max(early) < min(late) and max(late) < 2**62
     assert len(set(early)) == 500
     rises = sum(a < b for a, b in zip(early, early[1:], strict=False))
     assert 150 < rises < 350  # about half of 499 (9 standard deviations either side)
-    ids = submit_module.response_ids(["2026-W14"] * 3)
+    ids = response_rows.response_ids(["2026-W14"] * 3)
     assert len(set(ids)) == 3 and all(len(i) == 32 and i.startswith("2026-W14") for i in ids)

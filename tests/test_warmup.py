@@ -15,14 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_gate_support import small_team_org
 
-import surveys.submit as submit_module
+import surveys.name_cache as name_cache
 from analytics.privacy import PrivacyRules, ReleaseSchedule
 from app.warmup import DashboardWarmer, release_what_is_due
 from models.db import make_engine
 from models.org import Person
 from models.releases import PeriodRelease, ReleasedFigure
 from surveys.composition import get_composition
-from surveys.submit import NAME_INDEX_MAX_AGE_SECONDS, refresh_name_index, submit_pulse
+from surveys.name_cache import NAME_INDEX_MAX_AGE_SECONDS, refresh_name_index
+from surveys.submit import submit_pulse
 
 KEY = b"test-participation-key-for-the-warmer"
 RULES = PrivacyRules()
@@ -100,16 +101,16 @@ def test_the_thread_releases_at_once_and_survives_a_failing_round(
 @pytest.fixture
 def index_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many names each full build of the name index took in (none cached at the start)."""
-    monkeypatch.setattr(submit_module, "_name_indexes", {})
+    monkeypatch.setattr(name_cache, "_name_indexes", {})
     builds: list[int] = []
-    real = submit_module.build_name_index
+    real = name_cache.build_name_index
 
     def counted(names):  # type: ignore[no-untyped-def]
         names = list(names)
         builds.append(len(names))
         return real(names)
 
-    monkeypatch.setattr(submit_module, "build_name_index", counted)
+    monkeypatch.setattr(name_cache, "build_name_index", counted)
     return builds
 
 
@@ -153,12 +154,12 @@ def test_the_name_index_is_rebuilt_before_it_expires_and_kept_while_young(
     refresh_name_index(engine, due_within_seconds=120)
     refresh_name_index(engine, due_within_seconds=120)  # young: kept
     assert len(index_builds) == 1
-    (database,) = submit_module._name_indexes
-    cached = submit_module._name_indexes[database]
+    (database,) = name_cache._name_indexes
+    cached = name_cache._name_indexes[database]
     aged = dataclasses.replace(cached, built_at=time.monotonic() - NAME_INDEX_MAX_AGE_SECONDS + 60)
-    submit_module._name_indexes[database] = aged
+    name_cache._name_indexes[database] = aged
     refresh_name_index(engine, due_within_seconds=0)  # a minute left: kept
     assert len(index_builds) == 1
     refresh_name_index(engine, due_within_seconds=120)  # due within two rounds: rebuilt now
     assert len(index_builds) == 2
-    assert time.monotonic() - submit_module._name_indexes[database].built_at < 60
+    assert time.monotonic() - name_cache._name_indexes[database].built_at < 60
