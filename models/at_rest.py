@@ -337,6 +337,12 @@ class StorageSealer:
             except Exception as error:  # noqa: BLE001  (the weeks stay marked for the next seal)
                 logger.warning("sealing the pulse storage at exit failed (%s)", error)
 
+    def stop(self) -> None:
+        """Forget what is waiting and let the thread end: the database is going away."""
+        with self._lock:
+            self._first = None
+            self._engine = lambda: None  # type: ignore[assignment]
+
     def _again_in(self, seconds: float) -> None:
         now = time.monotonic()
         with self._lock:
@@ -356,6 +362,15 @@ def storage_sealer(engine: Engine) -> StorageSealer:
         if sealer is None:
             sealer = _sealers[engine] = StorageSealer(engine)
         return sealer
+
+
+def forget_database(database: str) -> None:
+    """Stop sealing a database that is about to be dropped (a throwaway test database), so that
+    no seal, pending or at exit, tries to reach it once it is gone."""
+    with _sealers_lock:
+        doomed = [engine for engine in _sealers if engine.url.database == database]
+        for engine in doomed:
+            _sealers.pop(engine).stop()
 
 
 def wait_until_idle(timeout: float) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers tables)
+from models.at_rest import forget_database
 from models.db import make_engine
 
 DEFAULT_PG_URL = "postgresql+psycopg://127.0.0.1:5432/postgres"
@@ -50,6 +51,7 @@ def postgres_server_url() -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     yield url
+    forget_database(name)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
 from app.cli import cli
-from models.at_rest import seal, storage_sealer, wait_until_idle
+from models.at_rest import forget_database, seal, storage_sealer, wait_until_idle
 from models.backup import backup
 from models.calendar import periods_of_week
 from models.db import make_engine, write_session
@@ -371,6 +371,19 @@ def test_submissions_are_sealed_by_the_background_sealer(engine: Engine) -> None
         assert connection.execute(text("SELECT count(*) FROM pulse_response")).scalar_one() == PEOPLE
         kinds = connection.execute(text("SELECT count(*) FROM participation_receipt")).scalar_one()
     assert kinds == 4 * PEOPLE
+
+
+def test_a_forgotten_database_is_not_sealed_again(sqlite_engine: Engine) -> None:
+    """A database about to be dropped is forgotten: its waiting seal is dropped (no warning at
+    exit for a database that is gone), and a later engine on it gets a new sealer."""
+    sealer = storage_sealer(sqlite_engine)
+    sealer.quiet = sealer.within = 3600.0  # a nudge that would wait an hour
+    sealer.nudge()
+    forget_database(sqlite_engine.url.database or "")
+    assert wait_until_idle(10)
+    sealer.seal_if_pending()  # what the exit hook would do: nothing is pending any more
+    assert sealer.seals == 0
+    assert storage_sealer(sqlite_engine) is not sealer
 
 
 def test_an_unsealed_week_is_sealed_by_the_command(engine: Engine) -> None:
