@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +35,7 @@ from analytics.strain_features import (
     weekly_wellbeing,
 )
 from app.cli.common import cli, fail
+from app.cli.strain_through_db import evaluate_seed_through_database
 from models.base import week_monday
 from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
 from surveys.demo import DemoPlan, demo_weeks, plan_demo
@@ -353,18 +355,56 @@ def strain_evaluate_command(
             help="The alerts' chance of any false alarm per team over the monitored weeks",
         ),
     ] = AlertRules().false_alarm_rate,
+    through_database: Annotated[
+        bool,
+        typer.Option(
+            "--through-database",
+            help="Seed a SQLite file per seed and score what `wellbeing strain` reads from it",
+        ),
+    ] = False,
+    database_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--database-dir",
+            help="Where --through-database keeps its files (reused when present; default: a "
+            "temporary directory removed afterwards)",
+        ),
+    ] = None,
+    with_real: Annotated[
+        bool, typer.Option("--real/--no-real", help="Also run the detector on the real tables")
+    ] = True,
     output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
 ) -> None:
-    """Score strain flags and alerts on the in-memory demo council and show them on real tables."""
+    """Score strain flags and alerts on the demo council (in memory, or through the database) and
+    show them on real tables."""
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     rules = AlertRules(false_alarm_rate=alert_rate)
-    planted = [evaluate_seed(s, teams, weeks, until, alert_rules=rules) for s in seed_list]
-    quiet = [evaluate_seed(s, teams, weeks, until, no_strain=True, alert_rules=rules) for s in seed_list]
-    real = real_tables()
+    if through_database:
+        with tempfile.TemporaryDirectory(prefix="strain-eval-") as scratch:
+            directory = database_dir or Path(scratch)
+            planted = [
+                evaluate_seed_through_database(directory, s, teams, weeks, until, alert_rules=rules)
+                for s in seed_list
+            ]
+            quiet = [
+                evaluate_seed_through_database(
+                    directory, s, teams, weeks, until, no_strain=True, alert_rules=rules
+                )
+                for s in seed_list
+            ]
+    else:
+        planted = [evaluate_seed(s, teams, weeks, until, alert_rules=rules) for s in seed_list]
+        quiet = [
+            evaluate_seed(s, teams, weeks, until, no_strain=True, alert_rules=rules) for s in seed_list
+        ]
+    real = real_tables() if with_real else []
     if output is OutputFormat.json:
         typer.echo(json.dumps({"planted": planted, "no_strain": quiet, "real": real}, indent=2))
         return
-    typer.echo(f"Demo council, {teams} teams, {weeks} weeks to {until}, window {WINDOW_WEEKS} weeks")
+    where = "through the database" if through_database else "in memory"
+    typer.echo(
+        f"Demo council {where}, {teams} teams, {weeks} weeks to {until}, window {WINDOW_WEEKS} weeks"
+    )
     typer.echo("seed | pulse P / R / FFR | with delivery P / R / FFR | no-strain flagged | alerts")
     for run, null in zip(planted, quiet, strict=True):
         p, d, a = run["pulse"], run["with_delivery"], run["alerts"]
@@ -375,6 +415,13 @@ def strain_evaluate_command(
             f"{d['false_flag_rate']} ({d['true_positives']}/{d['positives']}) | "
             f"{n['flagged']}/{n['assessed']} | false {a['false_alarms']} on {a['null_teams']} teams, "
             f"caught {a['detected']}/{a['drops']} drops, delays {a['delays']}"
+            + (
+                f" | assessed {run['assessed']}/{run['teams']}; of all planted, flagged "
+                f"{'/'.join(map(str, run['pulse_planted_flagged']))} pulse, "
+                f"{'/'.join(map(str, run['planted_flagged']))} with delivery"
+                if run.get("through_database")
+                else ""
+            )
         )
     false_alarms = sum(int(r["alerts"]["false_alarms"]) for r in planted + quiet)
     rates = [r["alerts"]["false_alarms_per_team_year"] for r in planted + quiet]
