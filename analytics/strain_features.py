@@ -45,6 +45,8 @@ from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, det
 from analytics.strain_released import (  # noqa: F401  (re-exported: the strain API in one place)
     CONSTRUCTS,
     DEFAULT_WINDOW_WEEKS,
+    MIN_WEEK_SHARE,
+    RECENT_WEEKS,
     SUPPORT_CONSTRUCTS,
     StrainInputs,
     latest_week,
@@ -136,19 +138,26 @@ def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
 
 def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
     """Response rate in the window minus the weeks before it (percentage points): answers over
-    member-weeks of the people active in each span (both spans are as long as the window); and its
-    binomial sampling variance, so a team of three is not read as disengaged by one absence."""
-    spans = {False: len(inputs.weeks), True: len(inputs.weeks)}
+    member-weeks of the people active in each span (over the weeks with a released figure, when
+    ``answered`` says how many); and its binomial sampling variance, so a team of three is not
+    read as disengaged by one absence."""
+    indexed = inputs.answered.set_index(["team_id", "late"])
+    answered = indexed["n"].astype(float)
+    counted = indexed["weeks"].astype(float) if "weeks" in indexed.columns else None
     exposure: dict[bool, pd.Series] = {}
-    answered = inputs.answered.set_index(["team_id", "late"])["n"].astype(float)
     rates = {}
-    for is_late, span in spans.items():
+    for is_late in (False, True):
         members = inputs.members[is_late]
-        got = (
-            answered.xs(is_late, level="late")
-            if is_late in answered.index.get_level_values(1)
-            else pd.Series(dtype=float)
-        )
+        present = is_late in answered.index.get_level_values(1)
+        got = answered.xs(is_late, level="late") if present else pd.Series(dtype=float)
+        # Weeks counted: those with a released figure (withheld weeks are left out, not zero).
+        span: float | pd.Series = float(len(inputs.weeks))
+        if counted is not None:
+            span = (
+                counted.xs(is_late, level="late").reindex(members.index)
+                if present
+                else pd.Series(math.nan, index=members.index)
+            )
         member_weeks = members.where(members > 0) * span
         rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
         exposure[is_late] = member_weeks
@@ -178,13 +187,10 @@ def strain_features(
     return strain_measures(inputs)[0]
 
 
-def detect_from_measures(
-    features: pd.DataFrame,
-    variances: pd.DataFrame,
-    seed: int = 0,
-    prior: pd.Series | None = None,
-) -> StrainResult:
-    """The detector with the product's feature settings (one place for them)."""
+def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: int = 0) -> StrainResult:
+    """The detector with the product's feature settings (one place for them). Every measure is
+    shrunk toward the mean of the teams assessed, not toward a parent unit: a parent's mean is
+    mostly its other teams, and a team must not be flagged for its siblings' answers."""
     return detect_strain(
         features,
         [c for c in WORSE_WHEN_HIGHER if c in features.columns],
@@ -193,7 +199,6 @@ def detect_from_measures(
         delivery_features=[c for c in DELIVERY_FEATURES if c in features.columns],
         sampling_variance=variances,
         absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
-        priors=None if prior is None else {"wellbeing_level": prior},
         constructs=DOMAINS,
     )
 
@@ -294,16 +299,18 @@ class StrainReport:
 
 
 def with_suppressed(result: StrainResult, suppressed: list[int]) -> StrainResult:
-    """The result with one 'not assessed' record per team the gate does not release over the
-    window: such a team is seen only within its parent unit's figures, never imputed."""
+    """The result with one 'not assessed' record per team the assessment rule leaves out
+    (``analytics.strain_released.assessed_teams``): such a team is seen only within its parent
+    unit's figures, never imputed."""
     reason = Reason(
         "n",
         "n",
         math.nan,
         math.nan,
         math.nan,
-        "not assessed: the team's own figures are not released over this window (too few answers); "
-        "it counts only within its parent unit",
+        "not assessed: the team's own figures are released for fewer than half of this window's "
+        "weeks, or for none of the latest four (too few answers); it counts only within its parent "
+        "unit",
     )
     extra = tuple(TeamStrain(team, False, NOT_ASSESSED, None, (reason,)) for team in suppressed)
     return replace(result, teams=(*result.teams, *extra))
@@ -337,9 +344,7 @@ def compute_strain_report(
         session, weeks=weeks_between(min(alert_start, window_start), end_week), team_ids=inputs.eligible
     )
     features, variances = strain_measures(inputs)
-    result = with_suppressed(
-        detect_from_measures(features, variances, seed, inputs.prior), inputs.suppressed
-    )
+    result = with_suppressed(detect_from_measures(features, variances, seed), inputs.suppressed)
     eligible = list(features.index)
     alerts = sustained_drop_alerts(weekly_wellbeing(weekly, eligible), alert_rules)
     tree = load_tree(session)
@@ -435,8 +440,9 @@ def status_from_report(report: StrainReport | None, team_id: int) -> TeamStrainS
             None,
             report.start_week,
             report.end_week,
-            "Not assessed: the team did not have enough answers in every pooled window of "
-            f"{report.start_week} to {report.end_week} to pass the privacy threshold.",
+            "Not assessed: the team's own figures (weekly, or pooled into a month or quarter) "
+            f"passed the privacy threshold in fewer than half of the weeks {report.start_week} to "
+            f"{report.end_week}, or in none of the latest four.",
         )
     if record.score is None and record.reasons:
         message = record.reasons[0].text.capitalize() + "."

@@ -3,11 +3,16 @@ releases): ``strain_inputs_from_database`` and the pieces it is made of.
 
 Strain reads no answer the gate has not released. For each assessed team and week it takes the
 figure that stands for the team: its own week if released, else its own month or quarter (pooled).
-A released figure is a rounded mean and a people count (exact from 10, else a band, of which the
-lower bound is used), so sums are rebuilt as ``n x mean``; the spread within a team, which no cell
-releases, comes from one organisation-wide pooled within-team variance per construct (a statistic
-over hundreds of people, never shown). Everything strain prints is therefore a function of figures
+A released figure is a rounded mean and a people count (exact from 10, else a band, read as its
+middle), so sums are rebuilt as ``n x mean``; the spread within a team, which no cell releases,
+comes from one organisation-wide pooled within-team variance per construct (a statistic over
+hundreds of people, never shown). Everything strain prints is therefore a function of figures
 already released.
+
+The assessment rule (``assessed_teams``): a team is assessed when a figure of its own stands for
+at least half of the window's weeks (``MIN_WEEK_SHARE``), one of them among the latest
+``RECENT_WEEKS``. Weeks without one are left out, never imputed: the sums, the number of answers
+and so the uncertainty are those of the weeks used.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from analytics.aggregates import OrgTree, load_tree, shift_week, weeks_between
+from analytics.aggregates import load_tree, shift_week, weeks_between
 from analytics.objectives import delivery_features
 from analytics.privacy import PrivacyRules
 from analytics.privacy.rules import PARTICIPATION, band_bounds
@@ -36,14 +41,15 @@ from models.pulse import TeamWeekScore
 STANDING: tuple[calendar.PeriodKind, ...] = ("week", "month", "quarter")
 SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
 CONSTRUCTS: tuple[str, ...] = ("wellbeing", "demands", "control", *SUPPORT_CONSTRUCTS)
-MIN_TEAMS_FOR_PRIOR = 3
 DEFAULT_WINDOW_WEEKS = 8
+MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
+RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
 SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
 
 
 def _standing_cells(
     session: Session, *, weeks: Sequence[str], team_ids: Sequence[int], constructs: Sequence[str]
-) -> dict[tuple[int, str, str], tuple[float, int]]:
+) -> dict[tuple[int, str, str], tuple[float, float]]:
     """(team, week, construct) -> (released mean or nan, people) from the cell standing for it."""
     standing = {week: [calendar.period_of(week, kind) for kind in STANDING] for week in weeks}
     periods = sorted({label for labels in standing.values() for label in labels})
@@ -52,11 +58,11 @@ def _standing_cells(
     index = {
         (int(row.unit_id), row.period, row.construct_id): (
             float(row.mean) if row.mean is not None and row.mean == row.mean else float("nan"),
-            band_bounds(str(row.n))[0],
+            band_middle(str(row.n)),
         )
         for row in released.itertuples(index=False)
     }
-    found: dict[tuple[int, str, str], tuple[float, int]] = {}
+    found: dict[tuple[int, str, str], tuple[float, float]] = {}
     for team_id in team_ids:
         for week in weeks:
             for construct in constructs:
@@ -66,6 +72,14 @@ def _standing_cells(
                         found[(int(team_id), week, construct)] = cell
                         break
     return found
+
+
+def band_middle(label: str) -> float:
+    """The people a released count stands for: exact, or a band's middle ("5-9" -> 7), the
+    unbiased reading when nothing else is known (the lower bound would understate every small
+    team's information)."""
+    low, high = band_bounds(label)
+    return (low + high) / 2
 
 
 def pooled_within_variance(
@@ -116,28 +130,30 @@ def released_sums(
         if n > 0 and mean == mean
     ]
     frame = pd.DataFrame(rows, columns=SUMS_COLUMNS)
-    return frame.astype({"team_id": int, "n": int, "total": float, "total_sq": float})
+    return frame.astype({"team_id": int, "n": float, "total": float, "total_sq": float})
 
 
 def released_answers(
     session: Session, *, before: Sequence[str], weeks: Sequence[str], team_ids: Sequence[int]
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
-    (``late`` True), from released participation figures (a band counts as its lower bound; a
-    week pooled into its month counts the month's people)."""
+    (``late`` True), from released participation figures (a band counts as its middle; a week
+    pooled into its month counts the month's people), with the number of weeks counted (``weeks``:
+    a withheld week is left out of the exposure too, never read as nobody answering)."""
     found = _standing_cells(
         session, weeks=[*before, *weeks], team_ids=team_ids, constructs=[PARTICIPATION]
     )
     late = set(weeks)
-    totals: dict[tuple[int, bool], int] = {}
+    totals: dict[tuple[int, bool], list[float]] = {}
     for (team_id, week, _), (_, n) in found.items():
-        key = (team_id, week in late)
-        totals[key] = totals.get(key, 0) + n
+        entry = totals.setdefault((team_id, week in late), [0.0, 0])
+        entry[0] += n
+        entry[1] += 1
     frame = pd.DataFrame(
-        [(team_id, is_late, n) for (team_id, is_late), n in totals.items()],
-        columns=["team_id", "late", "n"],
+        [(team_id, is_late, n, used) for (team_id, is_late), (n, used) in totals.items()],
+        columns=["team_id", "late", "n", "weeks"],
     )
-    return frame.astype({"team_id": int, "late": bool, "n": int})
+    return frame.astype({"team_id": int, "late": bool, "n": float, "weeks": int})
 
 
 def latest_week(session: Session, today: date | None = None) -> str | None:
@@ -148,52 +164,26 @@ def latest_week(session: Session, today: date | None = None) -> str | None:
     return weeks[-1] if weeks else None
 
 
-def released_teams(session: Session, weeks: list[str]) -> list[int]:
-    """Teams whose own wellbeing figure is released for every week of the window, for the week
-    itself or pooled into its month or quarter: the only teams strain detection assesses (the
-    rest are 'not assessed', never imputed)."""
-    months = {week: calendar.period_of(week, "month") for week in weeks}
-    cells = stored_cells(session, periods=[*weeks, *set(months.values())], constructs=["wellbeing"])
+def assessed_teams(session: Session, weeks: list[str]) -> list[int]:
+    """Units that strain detection assesses over the window: those with a released wellbeing
+    figure of their own (the week itself, or pooled into its month or quarter) standing for at
+    least half of the window's weeks, one of them among the latest ``RECENT_WEEKS``. The rest are
+    'not assessed', never imputed; an assessed team's withheld weeks are simply left out."""
+    standing = {week: [calendar.period_of(week, kind) for kind in STANDING] for week in weeks}
+    periods = sorted({label for labels in standing.values() for label in labels})
+    cells = stored_cells(session, periods=periods, constructs=["wellbeing"])
     if cells.empty:
         return []
-    shown = set(
-        zip(
-            cells.loc[~cells["suppressed"], "unit_id"],
-            cells.loc[~cells["suppressed"], "period"],
-            strict=True,
-        )
-    )
-    units = {int(u) for u, _ in shown}
-    return sorted(
-        u for u in units if all((u, week) in shown or (u, months[week]) in shown for week in weeks)
-    )
-
-
-def _parent_means(tree: OrgTree, totals: pd.DataFrame) -> pd.Series:
-    """For each team, the mean of the nearest unit above it with at least three teams with data."""
-    teams_with_data = set(totals.index)
-    cache: dict[int, tuple[int, float, float]] = {}
-
-    def below(unit_id: int) -> tuple[int, float, float]:
-        if unit_id not in cache:
-            members = [u for u in tree.subtree(unit_id) if u in teams_with_data]
-            n = float(totals.loc[members, "n"].sum()) if members else 0.0
-            total = float(totals.loc[members, "total"].sum()) if members else 0.0
-            cache[unit_id] = (len(members), n, total)
-        return cache[unit_id]
-
-    means: dict[int, float] = {}
-    overall = float(totals["total"].sum() / totals["n"].sum()) if len(totals) else math.nan
-    for team_id in totals.index:
-        means[team_id] = overall
-        if team_id not in tree.units:
-            continue
-        for ancestor in tree.ancestors(team_id):
-            count, n, total = below(ancestor)
-            if count >= MIN_TEAMS_FOR_PRIOR and n > 0:
-                means[team_id] = total / n
-                break
-    return pd.Series(means, dtype=float)
+    shown = cells.loc[~cells["suppressed"] & cells["mean"].notna()]
+    released = set(zip(shown["unit_id"].astype(int), shown["period"], strict=True))
+    needed = math.ceil(MIN_WEEK_SHARE * len(weeks))
+    recent = set(weeks[-RECENT_WEEKS:])
+    assessed = []
+    for unit in sorted({u for u, _ in released}):
+        used = [w for w in weeks if any((unit, label) in released for label in standing[w])]
+        if len(used) >= needed and recent & set(used):
+            assessed.append(unit)
+    return assessed
 
 
 def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
@@ -248,12 +238,11 @@ class StrainInputs:
     returns and what the in-memory evaluation builds. ``window``: per team and construct over the
     window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
     ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
-    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``);
-    ``baseline``: like ``window`` over the weeks before it (each team compared with itself, which
-    cancels the lasting differences between its people); ``members``: people per team in the first
-    and second half; ``prior``: the wellbeing mean each
-    team is shrunk toward (its parent unit); ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
-    ``confidence_trend``."""
+    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and
+    ``weeks`` counted, when not every week of the span); ``baseline``: like ``window`` over the
+    weeks before it (each team compared with itself, which cancels the lasting differences between
+    its people); ``members``: people per team before the window and in it; ``delivery``:
+    ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``."""
 
     weeks: list[str]
     eligible: list[int]
@@ -263,7 +252,6 @@ class StrainInputs:
     weekly: pd.DataFrame
     answered: pd.DataFrame
     members: Mapping[bool, pd.Series]
-    prior: pd.Series
     delivery: pd.DataFrame
 
 
@@ -277,8 +265,8 @@ def strain_inputs_from_database(
     weekly: pd.DataFrame | None = None,
 ) -> StrainInputs:
     """The one database read of strain detection: the latest ``window_weeks`` weeks up to
-    ``end_week``, for the teams whose own figures the gate released in every week of it (the rest
-    are listed as suppressed and never imputed)."""
+    ``end_week``, for the teams ``assessed_teams`` admits, each from the weeks a figure of its own
+    stands for (the rest are listed as suppressed and never imputed)."""
     if window_weeks < 2:
         raise ValueError("the window must be at least two weeks")
     start_week = shift_week(end_week, -(window_weeks - 1))
@@ -286,7 +274,7 @@ def strain_inputs_from_database(
     del rules  # the releases were decided under the rules in force when each week closed
     tree = load_tree(session)
     eligible = [
-        u for u in released_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
+        u for u in assessed_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
     ]
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
@@ -303,12 +291,6 @@ def strain_inputs_from_database(
     weekly = weekly[weekly["team_id"].isin(eligible)]
     answered = released_answers(session, before=before, weeks=weeks, team_ids=eligible)
     members = _members(session, before, weeks)
-    wellbeing = (
-        window.xs("wellbeing", level="construct")
-        if "wellbeing" in set(window.index.get_level_values("construct"))
-        else pd.DataFrame(columns=["n", "total", "total_sq"], dtype=float)
-    )
-    prior = _parent_means(tree, wellbeing) if len(wellbeing) else pd.Series(dtype=float)
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
         session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
@@ -322,6 +304,5 @@ def strain_inputs_from_database(
         weekly=weekly,
         answered=answered,
         members=members,
-        prior=prior,
         delivery=delivery,
     )

@@ -179,9 +179,12 @@ def _strain_from_database(settings: Settings, *, window: int, output: OutputForm
         typer.echo(json.dumps(records, indent=2, default=str))
         return
     typer.echo(
-        f"Window {report.start_week} to {report.end_week} ({report.window_weeks} weeks); only teams"
+        f"Window {report.start_week} to {report.end_week} ({report.window_weeks} weeks); a team is"
     )
-    typer.echo("whose own figures are released in every week of it are assessed.")
+    typer.echo(
+        "assessed when its own figures are released for at least half of its weeks, one of them "
+        "among the latest four (weeks withheld are left out, never imputed)."
+    )
     print_result(records, report.result, output)
     alerts = [r for r in records if r["alert"]]
     rate = report.alert_rules.false_alarm_rate

@@ -3,8 +3,9 @@ council's known answers (generated in memory, no database) and checked on the re
 
 The in-memory council is the one ``seed-demo`` writes: the same plan and the same weekly answers
 (``surveys.demo_strain.simulate_pulse``); the key-result check-ins follow the same rule with their
-own random stream. The privacy gate is applied as today's gate does (a team is assessed when every
-pooled window of the range has at least k answers); other teams are not assessed.
+own random stream. The assessment rule is applied as the database read applies it (a figure of the
+team's own, weekly or pooled over four weeks, for at least half of the window's weeks, one of them
+among the latest four; the other weeks left out); other teams are not assessed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from analytics.strain import detect_strain
 from analytics.strain_evaluate import plain_badness, real_table_summary, score_alerts, score_flags
 from analytics.strain_features import (
     DELIVERY_FEATURES,
+    MIN_WEEK_SHARE,
+    RECENT_WEEKS,
     StrainInputs,
     detect_from_measures,
     strain_measures,
@@ -117,13 +120,21 @@ def simulate_council(
     )
     weekly_all = frame[frame["construct"] == "wellbeing"].drop(columns="construct")
     window_weeks = labels[-WINDOW_WEEKS:]
-    eligible = _eligible(weekly_all, labels, window_weeks, PrivacyRules())
+    released = _released_weeks(weekly_all, labels, PrivacyRules())
+    eligible = _eligible(released, window_weeks)
+    # Weeks without a figure of the team's own are left out, as the database read leaves them.
+    shown = released.stack()
+    shown = {key for key, ok in shown.items() if ok}
+    frame = frame[[(t, w) in shown for t, w in zip(frame["team_id"], frame["week"], strict=True)]]
     in_window = frame[frame["week"].isin(window_weeks) & frame["team_id"].isin(eligible)]
     window = in_window.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
     base_weeks = labels[-2 * WINDOW_WEEKS : -WINDOW_WEEKS]
     in_base = frame[frame["week"].isin(base_weeks) & frame["team_id"].isin(eligible)]
     baseline = in_base.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
-    weekly = weekly_all[weekly_all["week"].isin(window_weeks) & weekly_all["team_id"].isin(eligible)]
+    shown_weekly = frame[frame["construct"] == "wellbeing"].drop(columns="construct")
+    weekly = shown_weekly[
+        shown_weekly["week"].isin(window_weeks) & shown_weekly["team_id"].isin(eligible)
+    ]
     answered = (
         weekly_all[weekly_all["week"].isin(base_weeks + window_weeks)]
         .assign(late=lambda d: d["week"].isin(window_weeks))
@@ -132,7 +143,6 @@ def simulate_council(
         .reset_index()
     )
     members = pd.Series({ids[t.code]: t.size for t in plan.teams}, dtype=float)
-    prior = _service_means(plan, ids, window)
     inputs = StrainInputs(
         weeks=window_weeks,
         eligible=eligible,
@@ -142,7 +152,6 @@ def simulate_council(
         weekly=weekly,
         answered=answered,
         members={False: members, True: members},
-        prior=prior,
         delivery=_delivery(plan, ids, labels, seed),
     )
     return SimulatedCouncil(plan, labels, inputs, weekly_all, {v: k for k, v in ids.items()})
@@ -151,38 +160,23 @@ def simulate_council(
 WEEKS_IN_A_MONTH = 4
 
 
-def _eligible(
-    weekly: pd.DataFrame, labels: list[str], window_weeks: list[str], rules: PrivacyRules
-) -> list[int]:
-    """Teams with at least k answers in every week of the range or pooled over the four weeks
-    ending in it: an approximation, without a database, of teams whose own week or month figure
-    the gate releases (complementary suppression aside)."""
+def _released_weeks(weekly: pd.DataFrame, labels: list[str], rules: PrivacyRules) -> pd.DataFrame:
+    """Per team and week, whether a figure of the team's own would stand for the week: at least k
+    answers in the week, or pooled over the four weeks ending in it (an approximation, without a
+    database, of the gate's week and month releases; complementary suppression aside)."""
     counts = weekly.pivot_table(index="team_id", columns="week", values="n", aggfunc="sum")
     counts = counts.reindex(columns=labels).fillna(0)
-    ok = pd.Series(True, index=counts.index)
-    for week in window_weeks:
-        end = labels.index(week)
-        span = labels[max(0, end - WEEKS_IN_A_MONTH + 1) : end + 1]
-        ok &= counts[span].sum(axis=1) >= rules.min_group_size
+    pooled = counts.T.rolling(WEEKS_IN_A_MONTH, min_periods=1).sum().T
+    return (counts >= rules.min_group_size) | (pooled >= rules.min_group_size)
+
+
+def _eligible(released: pd.DataFrame, window_weeks: list[str]) -> list[int]:
+    """Teams the assessment rule admits (``analytics.strain_released.assessed_teams``): a figure
+    of their own for at least half of the window's weeks, one of them among the latest four."""
+    shown = released[window_weeks]
+    needed = math.ceil(MIN_WEEK_SHARE * len(window_weeks))
+    ok = (shown.sum(axis=1) >= needed) & shown[window_weeks[-RECENT_WEEKS:]].any(axis=1)
     return sorted(int(t) for t in ok[ok].index)
-
-
-def _service_means(plan: DemoPlan, ids: dict[str, int], window: pd.DataFrame) -> pd.Series:
-    """Each team's prior: the wellbeing mean of its service when it has three teams with data."""
-    if "wellbeing" not in set(window.index.get_level_values("construct")):
-        return pd.Series(dtype=float)
-    part = window.xs("wellbeing", level="construct")
-    overall = float(part["total"].sum() / part["n"].sum())
-    service = {ids[t.code]: t.service_code for t in plan.teams}
-    grouped = part.groupby(part.index.map(service))
-    means = grouped["total"].sum() / grouped["n"].sum()
-    sizes = grouped.size()
-    return pd.Series(
-        {
-            team: float(means[service[team]]) if sizes[service[team]] >= 3 else overall
-            for team in part.index
-        }
-    )
 
 
 def _delivery(plan: DemoPlan, ids: dict[str, int], labels: list[str], seed: int) -> pd.DataFrame:
@@ -237,9 +231,8 @@ def evaluate_seed(
     pulse_positive = [id_of[c] for c, p in plants.items() if p.in_pulse]
     all_positive = [id_of[c] for c, p in plants.items() if p.planted]
     distractor = [id_of[c] for c, p in plants.items() if p.kind == "mild decline"]
-    prior = council.inputs.prior
-    pulse_result = detect_from_measures(pulse, variances, seed, prior)
-    full_result = detect_from_measures(features, variances, seed, prior)
+    pulse_result = detect_from_measures(pulse, variances, seed)
+    full_result = detect_from_measures(features, variances, seed)
     weekly = weekly_wellbeing(council.weekly_all, council.inputs.eligible)
     alerts = sustained_drop_alerts(weekly, alert_rules or AlertRules())
     onsets = {

@@ -109,9 +109,7 @@ def evaluate_seed_through_database(
         engine.dispose()
     features, variances = strain_measures(inputs)
     pulse = with_suppressed(
-        detect_from_measures(
-            features.drop(columns=list(DELIVERY_FEATURES)), variances, seed, inputs.prior
-        ),
+        detect_from_measures(features.drop(columns=list(DELIVERY_FEATURES)), variances, seed),
         inputs.suppressed,
     )
     plan = plan_demo(seed, teams, no_strain=no_strain)

@@ -110,9 +110,10 @@ def main() -> None:
     alerts = table[table["alert"]]
     result = report.result
     st.caption(
-        f"Window {report.start_week} to {report.end_week}. Only teams whose own answers pass the "
-        "privacy threshold in every pooled window are assessed; the others are listed as not "
-        "assessed (they count only within their parent unit). A team is flagged when a mixture of a "
+        f"Window {report.start_week} to {report.end_week}. A team is assessed when its own answers "
+        "pass the privacy threshold (weekly or pooled) in at least half of the weeks, one of them "
+        "among the latest four; the others are listed as not assessed (they count only within "
+        "their parent unit). A team is flagged when a mixture of a "
         "steady group and strain profiles gives it a high probability of strain; on councils with "
         "nothing planted about 2% of teams are flagged (docs/STRAIN.md)."
     )
