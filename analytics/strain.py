@@ -284,6 +284,7 @@ def detect_strain(
     priors: Mapping[str, pd.Series] | None = None,
     min_probability: float = 0.5,
     min_shift: float = 1.0,
+    min_declared_shift: float | None = None,
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
     min_declared: float = 3.0,
@@ -303,7 +304,8 @@ def detect_strain(
     ``absolute_limits``: a published cut-off per feature, on its own scale and bad side.
     ``priors``: per feature, the value each team is shrunk toward (its parent unit; default the
     teams' mean). ``constructs``: declared groups of features, each one voice and a named profile
-    (flagged on its own at ``min_declared`` SD); the rest are grouped by correlation at ``group_r``
+    (flagged on its own at ``min_declared`` SD; its strain component shifted at least
+    ``min_declared_shift``, default ``min_shift``); the rest are grouped by correlation at ``group_r``
     and weigh ``len(group) ** construct_weight`` in the general statistic. ``seed`` is accepted
     for the command line's sake: the fit is deterministic and does not use it.
     """
@@ -406,8 +408,11 @@ def detect_strain(
     for i in scores.columns:  # each construct back on a unit scale
         rescaled = feature_z(scores[i])
         scores[i] = 0.0 if rescaled is None else rescaled
-        if set(groups[i]) <= delivery:  # ahead of plan does not cancel strain: only the bad side
-            scores[i] = scores[i].clip(lower=0.0)
+    # Delivery counts only on the bad side in the general statistic (ahead of plan does not cancel
+    # signs of strain). Its own statistic stays whole: cut at zero, half of all teams would sit
+    # on the bad side, no longer standard normal, and the mixture would fit a "falling behind"
+    # component to the bulk (a council with nothing planted had half its teams in it).
+    bad_side_only = [set(group) <= delivery for group in groups]
     missing = scores.isna()
     if missing.any().any():
         notes.append("a missing construct counts as typical (0) for that team")
@@ -418,8 +423,15 @@ def detect_strain(
     stats = direction_statistics(
         scores.fillna(0.0),
         [1.0 if i < declared else len(group) ** construct_weight for i, group in enumerate(groups)],
+        bad_side_only=bad_side_only,
     )
-    probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=min_shift)
+    shifts = [
+        min_shift if min_declared_shift is None or i >= declared else min_declared_shift
+        for i in range(len(groups))
+    ]
+    if stats.shape[1] > len(groups):  # the general statistic
+        shifts.append(min_shift)
+    probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=shifts)
     general = stats[GENERAL].to_numpy() if GENERAL in stats.columns else overall
     # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
     # clearly on the bad side of the construct that carries the team's strain.

@@ -26,6 +26,7 @@ Features per team over the window (default 8 weeks):
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -78,6 +79,9 @@ DOMAINS: tuple[tuple[str, ...], ...] = (
     ("response_rate_change",),
     ("delivery_gap", "confidence_trend"),
 )
+#: A declared domain's strain component sits at least this many SD toward the bad side: a
+#: profile is a clear departure on its domain, not the tail of the steady spread.
+DOMAIN_MIN_SHIFT = float(os.environ.get("DMS", "2.0"))
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 DEFAULT_ALERT_WEEKS = 26
@@ -200,6 +204,7 @@ def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: 
         sampling_variance=variances,
         absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
         constructs=DOMAINS,
+        min_declared_shift=DOMAIN_MIN_SHIFT,
     )
 
 

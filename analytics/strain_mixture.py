@@ -63,32 +63,45 @@ def construct_groups(z: pd.DataFrame, group_r: float) -> list[list[str]]:
     return sorted(groups.values(), key=lambda group: columns.index(group[0]))
 
 
-def direction_statistics(scores: pd.DataFrame, weights: Sequence[float] | None = None) -> pd.DataFrame:
-    """The statistics the mixture reads, each on the robust scale of the bulk of teams (an empirical
-    null per direction): every construct's score, and the general score (the constructs' mean),
-    restandardised because correlated constructs make the mean spread wider or narrower than 1."""
+def direction_statistics(
+    scores: pd.DataFrame,
+    weights: Sequence[float] | None = None,
+    bad_side_only: Sequence[bool] | None = None,
+) -> pd.DataFrame:
+    """The statistics the mixture reads: every construct's score (on the between-team scale), and
+    the general score (the constructs' mean) on the robust scale of the bulk of teams (an empirical
+    null), restandardised because correlated constructs make the mean spread wider or narrower
+    than 1. ``bad_side_only``: constructs whose good side does not enter the general score."""
     stats = {f"construct {c}": scores[c] for c in scores.columns}
     if scores.shape[1] > 1:
         # Winsorised at +-3 SD: one extreme construct must not make a unit that is better on
         # everything else "worse overall" (a support unit far off on one measure).
         w = np.ones(scores.shape[1]) if weights is None else np.asarray(weights, dtype=float)
-        mean = (scores.clip(-GENERAL_CLIP, GENERAL_CLIP) * w).sum(axis=1) / w.sum()
+        clipped = scores.clip(-GENERAL_CLIP, GENERAL_CLIP)
+        for column, only_bad in zip(scores.columns, bad_side_only or (), strict=False):
+            if only_bad:
+                clipped[column] = clipped[column].clip(lower=0.0)
+        mean = (clipped * w).sum(axis=1) / w.sum()
         general = robust_z(mean)
         stats[GENERAL] = general if general is not None else mean
     return pd.DataFrame(stats, index=scores.index).fillna(0.0)
 
 
-def strain_mixture(t: np.ndarray, *, min_shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def strain_mixture(
+    t: np.ndarray, *, min_shift: float | Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the anchored mixture by EM; returns (probability of strain per team, responsibility per
     team and strain component, component shares with the steady share first).
 
     ``t``: teams x directions, each standard normal for a steady team (``direction_statistics``).
     Steady: every statistic N(0, 1), fixed. Strain component k: statistic k shifted by ``a_k >=
-    min_shift``, so its likelihood ratio to steady is ``exp(a_k t_k - a_k^2 / 2)``."""
+    min_shift`` (one value, or one per component), so its likelihood ratio to steady is
+    ``exp(a_k t_k - a_k^2 / 2)``."""
     teams, components = t.shape
     share = np.full(components + 1, (1 - 0.9) / components)
     share[0] = 0.9
-    shift = np.full(components, max(min_shift, 2.5))
+    floor = np.broadcast_to(np.asarray(min_shift, dtype=float), (components,))
+    shift = np.maximum(floor, 2.5)
     resp = np.zeros((teams, components + 1))
     for _ in range(EM_ITERATIONS):
         log_w = np.empty((teams, components + 1))
@@ -105,7 +118,7 @@ def strain_mixture(t: np.ndarray, *, min_shift: float) -> tuple[np.ndarray, np.n
         new_shift = np.where(
             weights > 1e-9, (resp[:, 1:] * t).sum(axis=0) / np.maximum(weights, 1e-12), shift
         )
-        new_shift = np.maximum(new_shift, min_shift)
+        new_shift = np.maximum(new_shift, floor)
         converged = np.allclose(new_share, share, atol=1e-7) and np.allclose(new_shift, shift, atol=1e-6)
         share, shift = new_share, new_shift
         if converged:

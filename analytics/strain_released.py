@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 from analytics.aggregates import load_tree, shift_week, weeks_between
 from analytics.objectives import delivery_features
 from analytics.privacy import PrivacyRules
-from analytics.privacy.rules import PARTICIPATION, band_bounds
+from analytics.privacy.rules import PARTICIPATION, REASON_TOO_FEW, band_bounds
 from analytics.privacy.views import released_periods, stored_cells
 from models import calendar
 from models.base import week_monday
@@ -134,20 +134,35 @@ def released_sums(
 
 
 def released_answers(
-    session: Session, *, before: Sequence[str], weeks: Sequence[str], team_ids: Sequence[int]
+    session: Session,
+    *,
+    before: Sequence[str],
+    weeks: Sequence[str],
+    team_ids: Sequence[int],
+    min_group_size: int,
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
-    (``late`` True), from released participation figures (a band counts as its middle; a week
-    pooled into its month counts the month's people), with the number of weeks counted (``weeks``:
-    a withheld week is left out of the exposure too, never read as nobody answering)."""
-    found = _standing_cells(
-        session, weeks=[*before, *weeks], team_ids=team_ids, constructs=[PARTICIPATION]
+    (``late`` True), from the released weekly participation figures, with the number of weeks
+    counted (``weeks``). A released count is read as its band's middle; a week withheld as "too
+    few people" as the middle of 1 to k - 1 (that is what the release says, and a team that stops
+    answering shows mostly in such weeks); a week withheld for another reason (to protect a
+    neighbour) is left out of both answers and exposure. Months and quarters do not enter: they
+    count distinct people, not answers per week."""
+    cells = stored_cells(
+        session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
     late = set(weeks)
+    too_few = (1 + (min_group_size - 1)) / 2
     totals: dict[tuple[int, bool], list[float]] = {}
-    for (team_id, week, _), (_, n) in found.items():
-        entry = totals.setdefault((team_id, week in late), [0.0, 0])
-        entry[0] += n
+    for row in cells.itertuples(index=False):
+        if not row.suppressed and row.n:
+            people = band_middle(str(row.n))
+        elif row.suppressed and row.reason == REASON_TOO_FEW:
+            people = too_few
+        else:
+            continue
+        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0])
+        entry[0] += people
         entry[1] += 1
     frame = pd.DataFrame(
         [(team_id, is_late, n, used) for (team_id, is_late), (n, used) in totals.items()],
@@ -271,7 +286,6 @@ def strain_inputs_from_database(
         raise ValueError("the window must be at least two weeks")
     start_week = shift_week(end_week, -(window_weeks - 1))
     weeks = weeks_between(start_week, end_week)
-    del rules  # the releases were decided under the rules in force when each week closed
     tree = load_tree(session)
     eligible = [
         u for u in assessed_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
@@ -289,7 +303,13 @@ def strain_inputs_from_database(
         weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
-    answered = released_answers(session, before=before, weeks=weeks, team_ids=eligible)
+    answered = released_answers(
+        session,
+        before=before,
+        weeks=weeks,
+        team_ids=eligible,
+        min_group_size=rules.min_group_size,
+    )
     members = _members(session, before, weeks)
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
