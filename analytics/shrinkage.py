@@ -111,3 +111,20 @@ def sampling_variance_from_n(values: pd.Series, n: pd.Series) -> pd.Series | Non
     if not math.isfinite(slope_se) or slope <= 0 or slope < FUNNEL_MIN_T * slope_se:
         return None
     return (slope / n).where(usable)
+
+
+def funnel_z(values: pd.Series, sampling_var: pd.Series) -> pd.Series | None:
+    """Each team's distance from the mean of teams in units of its own total uncertainty,
+    ``(y - mean) / sqrt(s^2 + tau^2)``: the over-dispersed funnel plot (Spiegelhalter). For a
+    measure whose noise differs a lot between teams (a response rate's binomial noise on three
+    people or thirty), this is the evidence that a team is off; shrinking the value and then
+    dividing by the spread of shrunk values would discount a small team's noise twice. None with
+    too few teams."""
+    usable = values.notna() & sampling_var.notna() & (sampling_var >= 0)
+    if usable.sum() < MIN_TEAMS:
+        return None
+    tau2 = between_variance(values, sampling_var)
+    total = (sampling_var + tau2).clip(lower=1e-12)
+    weights = 1.0 / total[usable]
+    centre = float((values[usable] * weights).sum() / weights.sum())
+    return ((values - centre) / np.sqrt(total)).where(usable)

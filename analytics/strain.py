@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.shrinkage import binomial_variance, sampling_variance_from_n, shrink
+from analytics.shrinkage import binomial_variance, funnel_z, sampling_variance_from_n, shrink
 from analytics.strain_mixture import (
     GENERAL,
     construct_groups,
@@ -285,6 +285,7 @@ def detect_strain(
     min_probability: float = 0.5,
     min_shift: float = 1.0,
     min_declared_shift: float | None = None,
+    funnel_features: Iterable[str] = (),
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
     min_declared: float = 3.0,
@@ -305,7 +306,9 @@ def detect_strain(
     ``priors``: per feature, the value each team is shrunk toward (its parent unit; default the
     teams' mean). ``constructs``: declared groups of features, each one voice and a named profile
     (flagged on its own at ``min_declared`` SD; its strain component shifted at least
-    ``min_declared_shift``, default ``min_shift``); the rest are grouped by correlation at ``group_r``
+    ``min_declared_shift``, default ``min_shift``). ``funnel_features``: measures with a
+    sampling variance read as funnel z-scores (``analytics.shrinkage.funnel_z``) instead of
+    being shrunk; the rest are grouped by correlation at ``group_r``
     and weigh ``len(group) ** construct_weight`` in the general statistic. ``seed`` is accepted
     for the command line's sake: the fit is deterministic and does not use it.
     """
@@ -355,6 +358,8 @@ def detect_strain(
     # 1. Shrink each feature where its noise is known or visible in the funnel.
     shrunk_var: dict[str, pd.Series] = {}
     shrunk = data.copy()
+    funnel = set(funnel_features)
+    read_off_funnel: list[str] = []
     for column in used:
         variance = None
         if sampling_variance is not None and column in sampling_variance.columns:
@@ -366,6 +371,12 @@ def detect_strain(
                 variance = sampling_variance_from_n(data[column], n)
         if variance is None:
             continue
+        if column in funnel:
+            z_value = funnel_z(data[column], variance)
+            if z_value is not None:
+                shrunk[column] = z_value
+                read_off_funnel.append(labels.get(column, column))
+            continue
         prior = (priors or {}).get(column)
         result = shrink(data[column], variance, None if prior is None else prior.reindex(data.index))
         if result.tau2 is not None:
@@ -376,6 +387,11 @@ def detect_strain(
         notes.append(
             "shrunk toward the mean (or the parent unit) by team size (empirical Bayes): "
             + ", ".join(shrunk_note)
+        )
+    if read_off_funnel:
+        notes.append(
+            "read as funnel z-scores (distance over the team's own uncertainty plus the spread "
+            "between teams): " + ", ".join(read_off_funnel)
         )
 
     # 2. Orient and measure from the median team in between-team SDs.

@@ -26,7 +26,6 @@ Features per team over the window (default 8 weeks):
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -81,7 +80,10 @@ DOMAINS: tuple[tuple[str, ...], ...] = (
 )
 #: A declared domain's strain component sits at least this many SD toward the bad side: a
 #: profile is a clear departure on its domain, not the tail of the steady spread.
-DOMAIN_MIN_SHIFT = float(os.environ.get("DMS", "2.0"))
+DOMAIN_MIN_SHIFT = 2.0
+#: Read by their funnel z-score, not shrunk: a response rate's binomial noise differs tenfold
+#: between teams, and a team that stops answering is exactly one whose rate is noisiest.
+FUNNEL_FEATURES: tuple[str, ...] = ("response_rate_change",)
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 DEFAULT_ALERT_WEEKS = 26
@@ -143,12 +145,14 @@ def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
 def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
     """Response rate in the window minus the weeks before it (percentage points): answers over
     member-weeks of the people active in each span (over the weeks with a released figure, when
-    ``answered`` says how many); and its binomial sampling variance, so a team of three is not
-    read as disengaged by one absence."""
+    ``answered`` says how many); and its variance: binomial, so a team of three is not read as
+    disengaged by one absence, plus that of reading banded counts (``n_var``) where given."""
     indexed = inputs.answered.set_index(["team_id", "late"])
     answered = indexed["n"].astype(float)
     counted = indexed["weeks"].astype(float) if "weeks" in indexed.columns else None
+    banding = indexed["n_var"].astype(float) if "n_var" in indexed.columns else None
     exposure: dict[bool, pd.Series] = {}
+    reading: dict[bool, pd.Series | float] = {False: 0.0, True: 0.0}
     rates = {}
     for is_late in (False, True):
         members = inputs.members[is_late]
@@ -165,7 +169,12 @@ def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
         member_weeks = members.where(members > 0) * span
         rates[is_late] = got.reindex(member_weeks.index).fillna(0.0) / member_weeks
         exposure[is_late] = member_weeks
-    variance = sum((rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] for k in (False, True))
+        if banding is not None and present:
+            bands = banding.xs(is_late, level="late").reindex(members.index).fillna(0.0)
+            reading[is_late] = bands / member_weeks**2
+    variance = sum(
+        (rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] + reading[k] for k in (False, True)
+    )
     return 100 * (rates[True] - rates[False]), 10_000 * variance
 
 
@@ -205,6 +214,7 @@ def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: 
         absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
         constructs=DOMAINS,
         min_declared_shift=DOMAIN_MIN_SHIFT,
+        funnel_features=FUNNEL_FEATURES,
     )
 
 

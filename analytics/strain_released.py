@@ -143,7 +143,8 @@ def released_answers(
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
     (``late`` True), from the released weekly participation figures, with the number of weeks
-    counted (``weeks``). A released count is read as its band's middle; a week withheld as "too
+    counted (``weeks``) and the variance of reading counts from bands (``n_var``, as if uniform
+    within each band). A released count is read as its band's middle; a week withheld as "too
     few people" as the middle of 1 to k - 1 (that is what the release says, and a team that stops
     answering shows mostly in such weeks); a week withheld for another reason (to protect a
     neighbour) is left out of both answers and exposure. Months and quarters do not enter: they
@@ -152,23 +153,23 @@ def released_answers(
         session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
     late = set(weeks)
-    too_few = (1 + (min_group_size - 1)) / 2
     totals: dict[tuple[int, bool], list[float]] = {}
     for row in cells.itertuples(index=False):
         if not row.suppressed and row.n:
-            people = band_middle(str(row.n))
+            low, high = band_bounds(str(row.n))
         elif row.suppressed and row.reason == REASON_TOO_FEW:
-            people = too_few
+            low, high = 1, min_group_size - 1
         else:
             continue
-        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0])
-        entry[0] += people
-        entry[1] += 1
+        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0])
+        entry[0] += (low + high) / 2
+        entry[1] += ((high - low + 1) ** 2 - 1) / 12  # a count known only to lie in its band
+        entry[2] += 1
     frame = pd.DataFrame(
-        [(team_id, is_late, n, used) for (team_id, is_late), (n, used) in totals.items()],
-        columns=["team_id", "late", "n", "weeks"],
+        [(team, is_late, n, var, used) for (team, is_late), (n, var, used) in totals.items()],
+        columns=["team_id", "late", "n", "n_var", "weeks"],
     )
-    return frame.astype({"team_id": int, "late": bool, "n": float, "weeks": int})
+    return frame.astype({"team_id": int, "late": bool, "n": float, "n_var": float, "weeks": int})
 
 
 def latest_week(session: Session, today: date | None = None) -> str | None:
