@@ -1,28 +1,26 @@
 """Team strain from the database: features over a trailing window, the clustering verdict and the
-sustained-drop alerts, for the teams that pass the privacy gate.
+sustained-drop alerts, for the teams the assessment rule admits
+(``analytics.strain_released.assessed_teams``).
 
 Everything is read from released figures (``analytics.strain_released``), a handful of queries
 for all teams at once, so the cost depends on teams x weeks.
 
-Features per team over the window (default 8 weeks):
+Features per team over the window (default 8 weeks), from the weeks with a released figure of
+the team's own:
 
-- ``wellbeing_level``: WHO-5 mean shrunk toward its parent unit (empirical Bayes):
-  ``theta = (1 - B) * team_mean + B * parent_mean`` with ``B = se^2 / (se^2 + tau^2)``. The
-  standard error uses the pooled within-team variance over the team's average weekly respondents
-  (the same people answer most weeks, so the number of answers overstates the information);
-  ``tau^2`` is the between-team variance by the method of moments. The parent is the nearest unit
-  above with at least three teams with data (Morris: shrinkage needs at least three groups).
-- ``wellbeing_trend``: least-squares change per week of the weekly means (weighted by answers),
-  shrunk toward zero the same way.
-- ``demands``, ``control``, ``support`` (manager and peer support pooled): HSE 1-5 scores, higher
-  is better (a low demands score means heavy demands).
-- ``response_rate_change``: response rate in the second half of the window minus the first half
-  (percentage points).
+- ``wellbeing_level`` and ``wellbeing_change`` (from the team's own previous weeks): WHO-5. The
+  detector shrinks both toward the mean of teams (empirical Bayes, ``B = se^2 / (se^2 +
+  tau^2)``); a level's standard error uses the pooled within-team variance over the team's
+  average weekly respondents (the same people answer most weeks), a change's over the answers on
+  both sides.
+- ``demands``, ``control``, ``support`` (manager and peer support pooled) and their changes: HSE
+  1-5 scores, higher is better (a low demands score means heavy demands).
+- ``response_rate_change``: answers per member-week in the window minus the weeks before it
+  (percentage points), read by its funnel z-score.
 - ``delivery_gap`` (expected minus actual progress, percentage points) and ``confidence_trend``
   (key-result confidence per week) from ``analytics.objectives.delivery_features``; NaN without
   outcome data, which the clustering skips rather than counting as good or bad.
 """
-
 from __future__ import annotations
 
 import math
