@@ -52,6 +52,15 @@ def test_a_council_with_nothing_planted_is_mostly_left_alone(quiet_runs: list[di
     assert flagged <= 0.05 * assessed
 
 
+def test_delivery_does_not_flag_a_council_with_nothing_planted(quiet_runs: list[dict]) -> None:
+    """Teams differ in delivery pace without strain: half of them behind the typical team must
+    not read as a strained group (it did while delivery was cut at the median)."""
+    flagged = sum(r["with_delivery"]["flagged"] for r in quiet_runs)
+    assessed = sum(r["with_delivery"]["assessed"] for r in quiet_runs)
+    print(f"\nno strain planted, with delivery: {flagged} of {assessed} flagged")
+    assert flagged <= 0.05 * assessed
+
+
 def test_alerts_rarely_cry_wolf_and_catch_some_drops(runs: list[dict], quiet_runs: list[dict]) -> None:
     alerts = [r["alerts"] for r in runs + quiet_runs]
     false_alarms = sum(a["false_alarms"] for a in alerts)
