@@ -21,6 +21,7 @@ the team's own:
   (key-result confidence per week) from ``analytics.objectives.delivery_features``; NaN without
   outcome data, which the clustering skips rather than counting as good or bad.
 """
+
 from __future__ import annotations
 
 import math

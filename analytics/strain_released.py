@@ -254,10 +254,10 @@ class StrainInputs:
     returns and what the in-memory evaluation builds. ``window``: per team and construct over the
     window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
     ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
-    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and
-    ``weeks`` counted, when not every week of the span); ``baseline``: like ``window`` over the
-    weeks before it (each team compared with itself, which cancels the lasting differences between
-    its people); ``members``: people per team before the window and in it; ``delivery``:
+    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and,
+    when not every week of the span counts, ``weeks`` counted and ``n_var``, the variance of
+    reading counts from bands); ``baseline``: like ``window`` over the weeks before it (each team
+    compared with itself, which cancels the lasting differences between its people); ``members``: people per team before the window and in it; ``delivery``:
     ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``."""
 
     weeks: list[str]
