@@ -257,8 +257,9 @@ class StrainInputs:
     ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and,
     when not every week of the span counts, ``weeks`` counted and ``n_var``, the variance of
     reading counts from bands); ``baseline``: like ``window`` over the weeks before it (each team
-    compared with itself, which cancels the lasting differences between its people); ``members``: people per team before the window and in it; ``delivery``:
-    ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``."""
+    compared with itself, which cancels the lasting differences between its people); ``members``:
+    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap``
+    (0-1), ``confidence_trend``."""
 
     weeks: list[str]
     eligible: list[int]
