@@ -1,0 +1,83 @@
+"""The reader's language in Streamlit: which one is in force for this run, the sidebar control
+that changes it, and ``<html lang>`` to match (screen readers pick their voice from it).
+
+``apply`` runs at the start of every run in ``app/main.py``, before any text is drawn, so page
+titles, the menu and every page come out in one language. The person's choice is saved on their
+``person`` row (``models/language.py``) and kept in the session so a rerun asks the database once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app import ui
+from app.i18n import _, current_language, use_language
+from models.access import Viewer
+from models.db import read_session, write_session
+from models.language import DEFAULT_LANGUAGE, LANGUAGES, language_for_person, set_person_language
+
+LANGUAGE_KEY = "interface_language"  # session state: {"person_id": ..., "language": ...}
+CONTROL_KEY = "interface_language_control"
+
+
+def _remembered(person_id: int | None) -> str | None:
+    kept = st.session_state.get(LANGUAGE_KEY)
+    if isinstance(kept, dict) and kept.get("person_id") == person_id:
+        return kept.get("language")
+    return None
+
+
+def _remember(person_id: int | None, language: str) -> None:
+    st.session_state[LANGUAGE_KEY] = {"person_id": person_id, "language": language}
+
+
+def apply(viewer: Viewer | None) -> str:
+    """Choose this run's language: the signed-in person's (their choice, else the organisation's
+    default), or for a visitor not signed in what they picked on the sign-in page, else English."""
+    person_id = viewer.person_id if viewer is not None else None
+    language = _remembered(person_id)
+    if language is None:
+        if person_id is None:
+            language = DEFAULT_LANGUAGE
+        else:
+            with read_session(ui.engine()) as session:
+                language = language_for_person(session, person_id)
+        _remember(person_id, language)
+    use_language(language)
+    return language
+
+
+def _changed(person_id: int | None) -> None:
+    language = st.session_state.get(CONTROL_KEY)
+    if language not in LANGUAGES:  # a segmented control can be clicked off: keep the language
+        return
+    if person_id is not None:
+        with write_session(ui.engine()) as session:
+            set_person_language(session, person_id, language)
+    _remember(person_id, language)
+
+
+def control(viewer: Viewer | None) -> None:
+    """The language switch in the sidebar; a signed-in person's choice is saved for next time."""
+    person_id = viewer.person_id if viewer is not None else None
+    st.session_state[CONTROL_KEY] = current_language()
+    with st.sidebar:
+        st.segmented_control(
+            _("Language"),
+            options=list(LANGUAGES),
+            format_func=LANGUAGES.__getitem__,
+            key=CONTROL_KEY,
+            on_change=_changed,
+            args=(person_id,),
+        )
+
+
+def set_document_language() -> None:
+    """``<html lang>`` of the page to the interface language (Streamlit always writes "en")."""
+    code = json.dumps(current_language())
+    st.html(
+        f"<script>document.documentElement.lang = {code};</script>",
+        unsafe_allow_javascript=True,
+    )
