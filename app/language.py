@@ -3,7 +3,7 @@ that changes it, and ``<html lang>`` to match (screen readers pick their voice f
 
 ``apply`` runs at the start of every run in ``app/main.py``, before any text is drawn, so page
 titles, the menu and every page come out in one language. The person's choice is saved on their
-``person`` row (``models/language.py``) and kept in the session so a rerun asks the database once.
+``person`` row (``models/org_language.py``) and kept in the session so a rerun asks the database once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from app import ui
 from app.i18n import _, current_language, use_language
 from models.access import Viewer
 from models.db import read_session, write_session
-from models.language import DEFAULT_LANGUAGE, LANGUAGES, language_for_person, set_person_language
+from models.language import (
+    DEFAULT_LANGUAGE,
+    ENGLISH,
+    LANGUAGES,
+)
+from models.org_language import language_for_person, set_person_language
 
 LANGUAGE_KEY = "interface_language"  # session state: {"person_id": ..., "language": ...}
 CONTROL_KEY = "interface_language_control"
@@ -79,5 +84,26 @@ def set_document_language() -> None:
     code = json.dumps(current_language())
     st.html(
         f"<script>document.documentElement.lang = {code};</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def mark_english(keys: list[str]) -> None:
+    """Mark the widgets of ``keys`` (questions shown in English as published to a reader of
+    another language) ``lang="en"``, so a screen reader reads them with an English voice. The
+    widgets carry Streamlit's ``st-key-<key>`` class; an observer marks them as they are drawn."""
+    if not keys or current_language() == ENGLISH:
+        return
+    selectors = json.dumps(", ".join(f".st-key-{key}" for key in keys))
+    st.html(
+        "<script>(() => {"
+        f"const selectors = {selectors};"
+        "const mark = () => document.querySelectorAll(selectors)"
+        ".forEach((el) => { if (el.lang !== 'en') el.lang = 'en'; });"
+        "mark();"
+        "const observer = new MutationObserver(mark);"
+        "observer.observe(document.body, {childList: true, subtree: true});"
+        "setTimeout(() => observer.disconnect(), 10000);"
+        "})();</script>",
         unsafe_allow_javascript=True,
     )
