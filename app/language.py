@@ -21,7 +21,12 @@ from models.language import (
     ENGLISH,
     LANGUAGES,
 )
-from models.org_language import language_for_person, set_person_language
+from models.org_language import (
+    language_for_person,
+    organisation_default,
+    set_organisation_default,
+    set_person_language,
+)
 
 LANGUAGE_KEY = "interface_language"  # session state: {"person_id": ..., "language": ...}
 CONTROL_KEY = "interface_language_control"
@@ -107,3 +112,26 @@ def mark_english(keys: list[str]) -> None:
         "})();</script>",
         unsafe_allow_javascript=True,
     )
+
+
+def organisation_default_control(viewer: Viewer, organisation_id: int) -> None:
+    """The admin's choice of the language everyone in the organisation sees until they choose."""
+    with read_session(ui.engine()) as session:
+        current = organisation_default(session, organisation_id) or DEFAULT_LANGUAGE
+    options = list(LANGUAGES)
+    chosen = st.selectbox(
+        _("Default language of the interface"),
+        options,
+        index=options.index(current),
+        format_func=LANGUAGES.__getitem__,
+        help=_(
+            "Everyone who has not chosen a language in the sidebar sees this one. It applies at once."
+        ),
+        key=f"default_language_{organisation_id}",
+    )
+    if chosen != current:
+        with write_session(ui.engine()) as session:
+            set_organisation_default(session, viewer, organisation_id=organisation_id, language=chosen)
+        st.success(
+            _("Saved: the default language is now {language}.").format(language=LANGUAGES[chosen])
+        )

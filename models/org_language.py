@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from models import audit
+from models.access import Viewer
 from models.language import DEFAULT_LANGUAGE, LANGUAGES, choose_language
 from models.org import Person, Unit
 
@@ -62,9 +63,11 @@ def set_person_language(session: Session, person_id: int, language: str | None) 
 
 
 def set_organisation_default(
-    session: Session, *, organisation_id: int, language: str | None, actor: str
+    session: Session, viewer: Viewer, *, organisation_id: int, language: str | None
 ) -> None:
-    """The admin's default for everyone in the organisation who has not chosen; audited."""
+    """The admin's default for everyone in the organisation who has not chosen; audited.
+    ``AccessDenied`` for anyone but an admin."""
+    viewer.require("admin")
     unit = session.get(Unit, organisation_id)
     if unit is None or unit.parent_id is not None:
         raise ValueError(f"unit {organisation_id} is not an organisation")
@@ -72,7 +75,7 @@ def set_organisation_default(
     session.add(unit)
     audit.record(
         session,
-        actor=actor,
+        actor=viewer.email,
         action="setting_changed",
         target=f"organisation {organisation_id}",
         detail={"key": "default_language", "value": language},

@@ -12,6 +12,7 @@ from datetime import date
 import streamlit as st
 
 from app import ui
+from app.i18n import _
 from models.access import Viewer
 from models.base import iso_week
 from models.db import read_session, write_session
@@ -78,13 +79,13 @@ def _channels(viewer: Viewer, organisation_id: int, organisation_code: str) -> N
     st.caption(f"Channels: {mail}; {post}.")
     with st.form("reminder_webhook", enter_to_submit=False, clear_on_submit=True):
         url = st.text_input(
-            "Teams Workflows or Slack incoming webhook address",
+            _("Teams Workflows or Slack incoming webhook address"),
             type="password",
-            help="Kept as a secret: never shown again, and not written to the audit log.",
+            help=_("Kept as a secret: never shown again, and not written to the audit log."),
         )
         left, right = st.columns(2)
-        save = left.form_submit_button("Save webhook")
-        clear = right.form_submit_button("Remove webhook", disabled=stored is None)
+        save = left.form_submit_button(_("Save webhook"))
+        clear = right.form_submit_button(_("Remove webhook"), disabled=stored is None)
     if save or clear:
         try:
             with write_session(ui.engine()) as session:
@@ -109,10 +110,12 @@ def render(viewer: Viewer, organisation_id: int) -> None:
             session, organisation_id=organisation_id, week=upcoming_week, time_zone=zone
         )
     st.write(
-        "Invitations when the pulse opens and reminders go by e-mail (and a post to Teams or Slack) "
-        "only to people who have not answered that week, worked out on the server; nobody is told "
-        "who. People can turn them off on their pulse page. Run `wellbeing remind` on a schedule "
-        "(see the README)."
+        _(
+            "Invitations when the pulse opens and reminders go by e-mail (and a post to Teams or Slack) "
+            "only to people who have not answered that week, worked out on the server; nobody is told "
+            "who. People can turn them off on their pulse page. Run `wellbeing remind` on a schedule "
+            "(see the README)."
+        )
     )
     _channels(viewer, organisation_id, code)
     st.write(f"This week: {'**on**' if enabled else '**off**'}; {current.describe()}.")
@@ -126,29 +129,31 @@ def render(viewer: Viewer, organisation_id: int) -> None:
         st.rerun()
 
     with st.form("reminder_schedule", enter_to_submit=False):
-        st.subheader("Schedule (from next week)")
+        st.subheader(_("Schedule (from next week)"))
         invitation = _moment("Invitation", upcoming.invitation, "invite")
         count = st.number_input(
-            "Number of reminders", min_value=0, max_value=MAX_REMINDERS, value=len(upcoming.reminders)
+            _("Number of reminders"), min_value=0, max_value=MAX_REMINDERS, value=len(upcoming.reminders)
         )
         defaults = [*upcoming.reminders, *[Moment("thu", "10:00")] * MAX_REMINDERS]
         reminders = tuple(
             _moment(f"Reminder {i + 1}", defaults[i], f"reminder_{i}") for i in range(MAX_REMINDERS)
         )
-        st.caption("Only the first reminders, up to the number above, are used.")
+        st.caption(_("Only the first reminders, up to the number above, are used."))
         left, right = st.columns(2)
         with left:
-            quiet_from = st.selectbox("Quiet hours from", TIMES, index=_time_index(upcoming.quiet_from))
+            quiet_from = st.selectbox(
+                _("Quiet hours from"), TIMES, index=_time_index(upcoming.quiet_from)
+            )
         with right:
             quiet_until = st.selectbox(
-                "Quiet hours until", TIMES, index=_time_index(upcoming.quiet_until)
+                _("Quiet hours until"), TIMES, index=_time_index(upcoming.quiet_until)
             )
         nations = list(NATION_NAMES)
         nation = st.selectbox(
-            "Skip the bank holidays of", nations, index=nations.index(upcoming.bank_holidays),
+            _("Skip the bank holidays of"), nations, index=nations.index(upcoming.bank_holidays),
             format_func=NATION_NAMES.__getitem__,
         )  # fmt: skip
-        submitted = st.form_submit_button("Schedule from next week", type="primary")
+        submitted = st.form_submit_button(_("Schedule from next week"), type="primary")
     if submitted:
         try:
             chosen = ReminderSchedule(
@@ -163,7 +168,7 @@ def render(viewer: Viewer, organisation_id: int) -> None:
             st.error(f"Not saved: {error}.")
             return
         if chosen == upcoming:
-            st.info("Nothing changed.")
+            st.info(_("Nothing changed."))
             return
         with write_session(ui.engine()) as session:
             week = set_schedule(

@@ -27,6 +27,7 @@ from analytics.privacy.rules import SLICE_PERIOD, rate_bounds
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
 from app.charts.team import quadrant_chart
+from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
 from models.csv_safe import frame_to_csv
@@ -165,7 +166,7 @@ def _label(row: pd.Series) -> str:
 
 def main() -> None:
     viewer = ui.require_viewer()
-    st.title("Organisation trends")
+    st.title(_("Organisation trends"))
     try:  # the gate's rule, decided on every view before any cached figure is served
         require_hr(viewer)
     except AccessDenied as error:
@@ -184,7 +185,7 @@ def main() -> None:
     filters = st.columns([1, 2, 2])
     with filters[0]:
         kind = st.radio(
-            "Periods",
+            _("Periods"),
             list(KIND_LABELS),
             format_func=KIND_LABELS.get,
             key="org_trends_kind",
@@ -192,13 +193,13 @@ def main() -> None:
         )
     released = _released(url, kind)
     if units.empty or not released:
-        st.info("No released figures yet: a week is released a few days after it closes.")
+        st.info(_("No released figures yet: a week is released a few days after it closes."))
         return
     with filters[1]:
         default_start = released[max(0, len(released) - DEFAULT_PERIODS[kind])]
         if len(released) > 1:
             start, end = st.select_slider(
-                "Released periods",
+                _("Released periods"),
                 options=released,
                 value=(default_start, released[-1]),
                 key=f"org_trends_{kind}",
@@ -208,7 +209,7 @@ def main() -> None:
             st.text(f"Released period: {start}")
     with filters[2]:
         chosen = st.selectbox(
-            "Unit (drill down by directorate)",
+            _("Unit (drill down by directorate)"),
             options=list(parents["code"]),
             format_func={row["code"]: _label(row) for _, row in parents.iterrows()}.get,
             key="org_trends_unit",
@@ -231,20 +232,20 @@ def main() -> None:
 
     tabs = st.tabs(
         [
-            "Trends",
-            "Heatmap",
-            "Participation",
-            "Work patterns",
-            "Norms",
-            "Outcomes x wellbeing",
-            "Download",
-            "Drivers and actions",
+            _("Trends"),
+            _("Heatmap"),
+            _("Participation"),
+            _("Work patterns"),
+            _("Norms"),
+            _("Outcomes x wellbeing"),
+            _("Download"),
+            _("Drivers and actions"),
         ]
     )
     with tabs[0]:
         constructs = sorted(set(constructs_view["construct"])) or ["wellbeing"]
         construct = st.selectbox(
-            "Construct",
+            _("Construct"),
             constructs,
             index=constructs.index("wellbeing") if "wellbeing" in constructs else 0,
             key="org_trends_construct",
@@ -313,7 +314,7 @@ def main() -> None:
         st.write(f"Released figures for the selected unit and the units below it, {start} to {end}.")
         export = constructs_view[list(RECORD_COLUMNS)]
         st.download_button(
-            "Download CSV",
+            _("Download CSV"),
             data=frame_to_csv(export),
             file_name=f"wellbeing-{chosen}-{start}-{end}.csv",
             mime="text/csv",

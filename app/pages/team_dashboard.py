@@ -45,6 +45,7 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import load_team_strain, render_team_strain
+from app.i18n import _
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -57,19 +58,19 @@ ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Do
 
 
 def _delivery_section(delivery: TeamDelivery) -> None:
-    st.subheader("Outcome delivery")
+    st.subheader(_("Outcome delivery"))
     live = [o for o in delivery.objectives if not o.closed]
     if not live:
-        st.info("No open objectives. Create one on the Objectives page.")
+        st.info(_("No open objectives. Create one on the Objectives page."))
         return
     counts = {
         name: sum(1 for o in live if o.status.name == name)
         for name in ("on_track", "at_risk", "off_track")
     }
     first, second, third = st.columns(3)
-    first.metric("On track", counts["on_track"])
-    second.metric("At risk", counts["at_risk"])
-    third.metric("Off track", counts["off_track"])
+    first.metric(_("On track"), counts["on_track"])
+    second.metric(_("At risk"), counts["at_risk"])
+    third.metric(_("Off track"), counts["off_track"])
     if not delivery.history.empty:
         st.altair_chart(delivery_chart(delivery.history), width="stretch")
     for objective in live:
@@ -82,12 +83,12 @@ def _delivery_section(delivery: TeamDelivery) -> None:
                 f"expected {objective.expected:.0%} · ends {objective.ends_on:%d %b %Y}"
             )
             st.caption(md(objective.status.explanation))
-    with st.expander("How status is worked out"):
+    with st.expander(_("How status is worked out")):
         st.markdown(STATUS_RULE)
 
 
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
-    st.subheader("Wellbeing")
+    st.subheader(_("Wellbeing"))
     rules = ui.settings().privacy_rules()
     series, mix, rates = load_wellbeing(viewer, team_id)
     st.caption(
@@ -113,7 +114,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
     left, right = st.columns(2)
     with left:
         if mix.empty or bool(mix["suppressed"].all()):
-            st.caption("Work pattern mix: not released (too few people).")
+            st.caption(_("Work pattern mix: not released (too few people)."))
         else:
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
@@ -121,17 +122,17 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
                 st.caption(f"Work pattern mix {md(basis)}.")
     with right:
         if rates.empty:
-            st.caption("Response rate: no weeks.")
+            st.caption(_("Response rate: no weeks."))
         else:
             last = rates.iloc[-1]
             st.metric(f"Response rate ({last['week']})", str(last["rate_label"]))
             if rates["response_rate"].notna().any():
                 st.altair_chart(response_rate_chart(rates), width="stretch")
-            st.caption("Rates under 10 people are shown as a range.")
+            st.caption(_("Rates under 10 people are shown as a range."))
 
 
 def _slipping_section(delivery: TeamDelivery) -> None:
-    st.subheader("Key results slipping or losing confidence")
+    st.subheader(_("Key results slipping or losing confidence"))
     rows = [
         {
             "Key result": kr.metric_name,
@@ -150,7 +151,7 @@ def _slipping_section(delivery: TeamDelivery) -> None:
         if kr.slipping or kr.losing_confidence
     ]
     if not rows:
-        st.success("No key result is slipping or losing confidence.")
+        st.success(_("No key result is slipping or losing confidence."))
         return
     st.dataframe(
         pd.DataFrame(rows),
@@ -165,7 +166,7 @@ def _slipping_section(delivery: TeamDelivery) -> None:
 def _quadrant_section(
     viewer: Viewer, teams: dict[int, str], today: date, start_week: str, end_week: str
 ) -> None:
-    st.subheader("Your teams: delivery against wellbeing")
+    st.subheader(_("Your teams: delivery against wellbeing"))
     if len(teams) > QUADRANT_AT_ONCE and not st.toggle(
         f"Show all {len(teams)} teams (the first time takes a moment)",
         key="dashboard_quadrant",
@@ -184,9 +185,9 @@ def _quadrant_section(
 
 
 def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
-    st.subheader("Actions (closing the loop)")
+    st.subheader(_("Actions (closing the loop)"))
     actions = load_actions(viewer, delivery.team_id)
-    series, _, _ = load_wellbeing(viewer, delivery.team_id)
+    series, _rates, _mix = load_wellbeing(viewer, delivery.team_id)
     released = series.to_dict("records")
     history = delivery.history.to_dict("records")
     if actions:
@@ -216,7 +217,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                             "Action updated.",
                         )
     else:
-        st.caption("No actions recorded yet.")
+        st.caption(_("No actions recorded yet."))
     flagged = _flagged(viewer, delivery.team_id)
     render_start_action(viewer, delivery.team_id, flagged=flagged, on_saved=_save)
     slipping = {
@@ -227,18 +228,18 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
         if kr.slipping or kr.losing_confidence
     }
     with st.form("new_action", enter_to_submit=False):
-        st.markdown("**Record an action**")
-        title = st.text_input("What will you do?", max_chars=200)
-        description = st.text_area("Details (optional)", max_chars=2000)
+        st.markdown(_("**Record an action**"))
+        title = st.text_input(_("What will you do?"), max_chars=200)
+        description = st.text_area(_("Details (optional)"), max_chars=2000)
         triggers = [
             "strain flag",
             "wellbeing trend",
             *[f"key result: {text}" for text in slipping.values()],
             "other",
         ]
-        trigger = st.selectbox("In response to", triggers)
-        status_name = st.selectbox("Status", list(ACTION_STATUSES), format_func=ACTION_LABELS.get)
-        if st.form_submit_button("Save action", type="primary"):
+        trigger = st.selectbox(_("In response to"), triggers)
+        status_name = st.selectbox(_("Status"), list(ACTION_STATUSES), format_func=ACTION_LABELS.get)
+        if st.form_submit_button(_("Save action"), type="primary"):
             key_result_id = next(
                 (kr_id for kr_id, text in slipping.items() if trigger == f"key result: {text}"), None
             )
@@ -275,7 +276,7 @@ def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
         st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
-        st.error("The database refused this change because it breaks a rule; nothing was saved.")
+        st.error(_("The database refused this change because it breaks a rule; nothing was saved."))
         return
     clear_outcome_caches()
     st.session_state[FLASH] = success
@@ -300,11 +301,11 @@ def _record_view(viewer: Viewer, what: str, team_ids: list[int], start_week: str
 
 
 def main() -> None:
-    st.title("Team dashboard")
+    st.title(_("Team dashboard"))
     viewer = ui.require_viewer()
     teams = managed_teams(viewer)
     if not teams:
-        st.info("You do not manage a team.")
+        st.info(_("You do not manage a team."))
         return
     if flash := st.session_state.pop(FLASH, None):
         st.success(md(flash), icon=":material/check_circle:")  # may quote a title
@@ -320,7 +321,7 @@ def main() -> None:
     with right:
         _wellbeing_section(viewer, team_id, start_week, end_week)
     _slipping_section(delivery)
-    st.subheader("Strain")
+    st.subheader(_("Strain"))
     render_team_strain(viewer, team_id)
     _actions_section(viewer, delivery, today)
     _quadrant_section(viewer, teams, today, start_week, end_week)
