@@ -93,7 +93,7 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
     if threshold is None:
         return alt.layer(points)
     rule = (
-        alt.Chart(pd.DataFrame({_("threshold"): [round(threshold, 3)]}))
+        alt.Chart(pd.DataFrame({"threshold": [round(threshold, 3)]}))
         .mark_rule(strokeDash=[5, 4], color="#b2182b")
         .encode(
             x="threshold:Q",

@@ -168,10 +168,10 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
     )
     names = dots.mark_text(dy=-14).encode(text="team:N", color=alt.value("#333333"))
     vertical = (
-        alt.Chart(pd.DataFrame({_("delivery"): [-AT_RISK_GAP]})).mark_rule(strokeDash=[4, 4]).encode(x=x)
+        alt.Chart(pd.DataFrame({"delivery": [-AT_RISK_GAP]})).mark_rule(strokeDash=[4, 4]).encode(x=x)
     )
     horizontal = (
-        alt.Chart(pd.DataFrame({_("wellbeing"): [WELLBEING_CUT_OFF]}))
+        alt.Chart(pd.DataFrame({"wellbeing": [WELLBEING_CUT_OFF]}))
         .mark_rule(strokeDash=[4, 4])
         .encode(y=y)
     )
