@@ -19,7 +19,7 @@ from analytics.privacy.rules import COMMENT_PERIOD
 from analytics.privacy.views import latest_released_weeks, released_periods, team_figures
 from app import ui
 from app.components.insight_panel import effect_verdict
-from app.i18n import N_, _
+from app.i18n import N_, _, format_decimal, format_percent
 from models.access import load_viewer
 from models.db import read_session
 from models.org import Unit
@@ -127,7 +127,7 @@ def main() -> None:
     released = int(table[_("Average")].notna().sum()) if not table.empty else 0
     st.metric(
         _("Figures shown to your manager and HR"),
-        _("{shown} of {total}").format(shown=released, total=len(table)),
+        _("{shown} of {total}").format(shown=format_decimal(released), total=format_decimal(len(table))),
     )
     st.subheader(_("Wellbeing and work measures"))
     st.dataframe(table, hide_index=True)
@@ -153,7 +153,8 @@ def main() -> None:
                 {
                     _("Work pattern"): released_mix["work_pattern"],
                     _("Share of people"): [
-                        f"{share:.0%}" if pd.notna(share) else "" for share in released_mix["share"]
+                        format_percent(share) if pd.notna(share) else ""
+                        for share in released_mix["share"]
                     ],
                     _("People"): released_mix["n"].astype(str),
                     _("Shown as"): released_mix["basis"],
