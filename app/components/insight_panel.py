@@ -112,7 +112,12 @@ def _stamp() -> str:
 def render_drivers(drivers: UnitDrivers, *, scores_of: str) -> list[dict]:
     """The ranked chart and the priority matrix; returns the priority-ordered records."""
     if not drivers.released:
-        st.info(f"No driver analysis for {drivers.unit_name}: {drivers.reason}.", icon=":material/info:")
+        st.info(
+            _("No driver analysis for {unit}: {reason}.").format(
+                unit=drivers.unit_name, reason=drivers.reason
+            ),
+            icon=":material/info:",
+        )
         return []
     records = drivers.records()
     st.caption(f"{drivers.unit_name}, {drivers.period}, {drivers.people} people. {METHOD_NOTE}")
@@ -146,7 +151,7 @@ def render_hr_insight(viewer: Viewer, unit_id: int, unit_name: str) -> None:
             )
         )
         return
-    st.subheader(f"What drives wellbeing: {unit_name}")
+    st.subheader(_("What drives wellbeing: {unit}").format(unit=unit_name))
     try:
         drivers = load_unit_drivers(viewer.email, int(unit_id), _quarters())
         render_drivers(drivers, scores_of=unit_name)

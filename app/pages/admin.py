@@ -42,7 +42,7 @@ def _organisation_tab(viewer: Viewer) -> None:
     st.subheader(_("Units"))
     st.caption(_("Kinds follow the tree: root = organisation, a unit with nothing below it = team."))
     st.dataframe(tree, hide_index=True, width="stretch")
-    st.subheader(f"People ({len(people)})")
+    st.subheader(_("People ({count})").format(count=len(people)))
     st.dataframe(people, hide_index=True, width="stretch")
 
 
@@ -60,14 +60,14 @@ def _import_tab(viewer: Viewer) -> None:
             with write_session(ui.engine()) as session:
                 summary = admin.import_org_csv(session, viewer, data)
         except OrgImportError as error:
-            st.error(f"{len(error.errors)} problem(s) found. Nothing was changed.")
+            st.error(_("{count} problem(s) found. Nothing was changed.").format(count=len(error.errors)))
             st.dataframe(
                 pd.DataFrame([{"line": e.line, "problem": e.message} for e in error.errors]),
                 hide_index=True,
                 width="stretch",
             )
             return
-        st.success(f"Imported: {summary}.")
+        st.success(_("Imported: {summary}.").format(summary=summary))
 
     st.subheader(_("Export"))
     if st.button(_("Prepare organisation CSV"), key="prepare_export"):
@@ -110,11 +110,20 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
             session, organisation_id=organisation_id, keys=admin.PRIVACY_KEYS, today=today
         )
     st.write(
-        f"In force this week ({this_week}): at least **{in_force['min_group_size']}** people behind "
-        f"any figure, **{in_force['min_comment_group_size']}** behind any comment, small teams pooled "
-        f"into their **{in_force['pooling_period']}**. Changes apply from next week (a period released "
-        "later uses the strictest value in force in any of its weeks) and are audited. "
-        f"The floors ({FLOOR_MIN_GROUP_SIZE} and {FLOOR_MIN_COMMENT_GROUP_SIZE}) cannot be lowered."
+        _(
+            "In force this week ({week}): at least **{k}** people behind any figure, "
+            "**{k_comments}** behind any comment, small teams pooled into their **{period}**. "
+            "Changes apply from next week (a period released later uses the strictest value in "
+            "force in any of its weeks) and are audited. The floors ({floor} and {floor_comments}) "
+            "cannot be lowered."
+        ).format(
+            week=this_week,
+            k=in_force["min_group_size"],
+            k_comments=in_force["min_comment_group_size"],
+            period=_(in_force["pooling_period"]),
+            floor=FLOOR_MIN_GROUP_SIZE,
+            floor_comments=FLOOR_MIN_COMMENT_GROUP_SIZE,
+        )
     )
     if pending:
         st.info(_("Scheduled changes (not yet in force):"))
@@ -151,7 +160,7 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
         try:
             PrivacyRules(**values)  # the floors live in the gate
         except ValueError as error:
-            st.error(f"Not saved: {ui.escape_markdown(error)}.")
+            st.error(_("Not saved: {reason}.").format(reason=ui.escape_markdown(error)))
             return
         with write_session(ui.engine()) as session:
             week, changed = admin.schedule_settings(
@@ -163,7 +172,11 @@ def _privacy_tab(viewer: Viewer, organisation_id: int) -> None:
                 today=today,
             )
         if changed:
-            st.success(f"Saved: {', '.join(changed)} change from week {week}.")
+            st.success(
+                _("Saved: {settings} change from week {week}.").format(
+                    settings=", ".join(changed), week=week
+                )
+            )
             st.rerun()
         else:
             st.info(_("Nothing changed."))
@@ -182,9 +195,17 @@ def _pulse_tab(viewer: Viewer, organisation_id: int) -> None:
             week=next_week(this_week),
             default=None,
         )
-    st.write(f"This week's pulse: **{current.title}** ({len(current.item_ids)} questions).")
+    st.write(
+        _("This week's pulse: **{title}** ({count} questions).").format(
+            title=current.title, count=len(current.item_ids)
+        )
+    )
     if isinstance(scheduled, str) and scheduled != current.id and scheduled in compositions:
-        st.info(f"From week {next_week(this_week)}: {compositions[scheduled].title}.")
+        st.info(
+            _("From week {week}: {title}.").format(
+                week=next_week(this_week), title=compositions[scheduled].title
+            )
+        )
     titles = {f"{c.title}: {c.description}": cid for cid, c in compositions.items()}
     preferred = scheduled if isinstance(scheduled, str) and scheduled in compositions else current.id
     labels = list(titles)
@@ -204,7 +225,11 @@ def _pulse_tab(viewer: Viewer, organisation_id: int) -> None:
                 composition_id=chosen,
                 today=today,
             )
-        st.success(f"From week {week} the pulse is: {compositions[chosen].title}.")
+        st.success(
+            _("From week {week} the pulse is: {title}.").format(
+                week=week, title=compositions[chosen].title
+            )
+        )
 
 
 def _audit_tab(viewer: Viewer) -> None:

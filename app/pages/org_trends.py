@@ -176,10 +176,12 @@ def main() -> None:
     units = _units(url)
     rules = ui.settings().privacy_rules()
     st.caption(
-        f"Anonymised: a figure needs at least {rules.min_group_size} different people; counts under "
-        "10 are shown as a band; a period appears only once it has closed and been released, and "
-        "never changes after that. Cells hidden to protect a neighbouring group or period say so. "
-        "Grey = suppressed."
+        _(
+            "Anonymised: a figure needs at least {k} different people; counts under "
+            "10 are shown as a band; a period appears only once it has closed and been released, "
+            "and never changes after that. Cells hidden to protect a neighbouring group or period "
+            "say so. Grey = suppressed."
+        ).format(k=rules.min_group_size)
     )
     parents = units[units["kind"] != "team"] if not units.empty else units
     filters = st.columns([1, 2, 2])
@@ -206,7 +208,7 @@ def main() -> None:
             )
         else:
             start = end = released[0]
-            st.text(f"Released period: {start}")
+            st.text(_("Released period: {period}").format(period=start))
     with filters[2]:
         chosen = st.selectbox(
             _("Unit (drill down by directorate)"),
@@ -256,15 +258,19 @@ def main() -> None:
         ]
         if not hidden.empty:
             st.caption(
-                f"{len(hidden)} unit-periods are suppressed and not drawn: "
+                _("{count} unit-periods are suppressed and not drawn: ").format(count=len(hidden))
                 + ", ".join(f"{r} ({c})" for r, c in hidden["reason"].value_counts().items())
             )
     with tabs[1]:
-        st.caption(f"Latest released period: {periods[-1]}.")
+        st.caption(_("Latest released period: {period}.").format(period=periods[-1]))
         st.altair_chart(heatmap_chart(latest_constructs), width="stretch")
     with tabs[2]:
         rates = _rates_table(latest[latest["construct"] == PARTICIPATION])
-        st.caption(f"Latest released period: {periods[-1]}. A rate under 10 people is shown as a range.")
+        st.caption(
+            _("Latest released period: {period}. A rate under 10 people is shown as a range.").format(
+                period=periods[-1]
+            )
+        )
         if rates["low"].notna().any():
             st.altair_chart(participation_chart(rates[rates["low"].notna()]), width="stretch")
         st.dataframe(
@@ -274,13 +280,19 @@ def main() -> None:
             hide_index=True,
         )
     with tabs[3]:
-        st.caption(f"Latest released quarter: {quarters[-1] if quarters else 'none yet'}.")
+        st.caption(
+            _("Latest released quarter: {quarter}.").format(
+                quarter=quarters[-1] if quarters else _("none yet")
+            )
+        )
         slices_in_view = slices[slices["unit"].isin(shown_codes)]
         st.altair_chart(pattern_chart(slices_in_view), width="stretch")
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
             st.caption(
-                f"{ui.escape_markdown(row.unit_name)}: work-pattern breakdown withheld ({row.reason})."
+                _("{unit}: work-pattern breakdown withheld ({reason}).").format(
+                    unit=ui.escape_markdown(row.unit_name), reason=row.reason
+                )
             )
     with tabs[4]:
         table = with_norms(latest_constructs)
@@ -311,7 +323,11 @@ def main() -> None:
                 hide_index=True,
             )
     with tabs[6]:
-        st.write(f"Released figures for the selected unit and the units below it, {start} to {end}.")
+        st.write(
+            _("Released figures for the selected unit and the units below it, {start} to {end}.").format(
+                start=start, end=end
+            )
+        )
         export = constructs_view[list(RECORD_COLUMNS)]
         st.download_button(
             _("Download CSV"),

@@ -81,7 +81,10 @@ def _flag_card(row: pd.Series, report: StrainReport) -> None:
             f"(flagged at {report.result.threshold:.2f} or more)"
         )
         if row["alert"]:
-            st.markdown(f":red[Sustained drop in wellbeing signalled since {row['alert_since']}]")
+            since = _("Sustained drop in wellbeing signalled since {week}").format(
+                week=row["alert_since"]
+            )
+            st.markdown(f":red[{since}]")
         if strain is not None:
             st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in strain.reasons))
 
@@ -122,7 +125,7 @@ def main() -> None:
     counts[1].metric(_("Flagged as under strain"), len(flagged))
     counts[2].metric(_("Sustained-drop alerts"), len(alerts))
     for note in result.notes:
-        st.caption(f"Note: {note}")
+        st.caption(_("Note: {note}").format(note=note))
 
     left, right = st.columns([3, 2], gap="large")
     with left:

@@ -45,7 +45,7 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import load_team_strain, render_team_strain
-from app.i18n import _
+from app.i18n import _, format_decimal
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -92,9 +92,11 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
     rules = ui.settings().privacy_rules()
     series, mix, rates = load_wellbeing(viewer, team_id)
     st.caption(
-        f"WHO-5 (0-100, higher is better), released weeks {start_week} to {end_week}: a figure "
-        f"needs at least {rules.min_group_size} people behind it, and a week is shown only once it "
-        "has closed and been released."
+        _(
+            "WHO-5 (0-100, higher is better), released weeks {start} to {end}: a figure "
+            "needs at least {k} people behind it, and a week is shown only once it "
+            "has closed and been released."
+        ).format(start=start_week, end=end_week, k=rules.min_group_size)
     )
     note = wellbeing_note(series, rules.min_group_size)
     if note:
@@ -105,11 +107,17 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
         latest = released.iloc[-1]
         with st.container(key="wellbeing_latest"):
             st.metric(
-                f"Latest released figure ({latest['week']})",
-                f"{latest['mean']:g}",
-                help=f"Basis: {md(latest['basis'])}; people behind it: {latest['n']}",
+                _("Latest released figure ({week})").format(week=latest["week"]),
+                format_decimal(latest["mean"]),
+                help=_("Basis: {basis}; people behind it: {n}").format(
+                    basis=md(latest["basis"]), n=latest["n"]
+                ),
             )
-            st.caption(f"Basis: {md(latest['basis'])} · people behind it: {latest['n']}")
+            st.caption(
+                _("Basis: {basis} · people behind it: {n}").format(
+                    basis=md(latest["basis"]), n=latest["n"]
+                )
+            )
         st.altair_chart(wellbeing_chart(series), width="stretch")
     left, right = st.columns(2)
     with left:
@@ -119,13 +127,13 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
             if basis != BASIS_TEAM:
-                st.caption(f"Work pattern mix {md(basis)}.")
+                st.caption(_("Work pattern mix {basis}.").format(basis=md(basis)))
     with right:
         if rates.empty:
             st.caption(_("Response rate: no weeks."))
         else:
             last = rates.iloc[-1]
-            st.metric(f"Response rate ({last['week']})", str(last["rate_label"]))
+            st.metric(_("Response rate ({week})").format(week=last["week"]), str(last["rate_label"]))
             if rates["response_rate"].notna().any():
                 st.altair_chart(response_rate_chart(rates), width="stretch")
             st.caption(_("Rates under 10 people are shown as a range."))
@@ -168,7 +176,7 @@ def _quadrant_section(
 ) -> None:
     st.subheader(_("Your teams: delivery against wellbeing"))
     if len(teams) > QUADRANT_AT_ONCE and not st.toggle(
-        f"Show all {len(teams)} teams (the first time takes a moment)",
+        _("Show all {count} teams (the first time takes a moment)").format(count=len(teams)),
         key="dashboard_quadrant",
     ):
         return
@@ -180,7 +188,8 @@ def _quadrant_section(
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
     if unplaced:
-        st.caption("Not plotted: " + "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced) + ".")
+        missing = "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced)
+        st.caption(_("Not plotted: {teams}.").format(teams=missing))
     st.caption(QUADRANT_RULE)
 
 
