@@ -61,7 +61,7 @@ def apply(viewer: Viewer | None) -> str:
 
 def _changed(person_id: int | None) -> None:
     language = st.session_state.get(CONTROL_KEY)
-    if language not in LANGUAGES:  # a segmented control can be clicked off: keep the language
+    if language not in LANGUAGES:
         return
     if person_id is not None:
         with write_session(ui.engine()) as session:
@@ -74,7 +74,9 @@ def control(viewer: Viewer | None) -> None:
     person_id = viewer.person_id if viewer is not None else None
     st.session_state[CONTROL_KEY] = current_language()
     with st.sidebar:
-        st.segmented_control(
+        # A select box: a radio group would join the pulse's questions (tests and assistive tech
+        # count st.radio groups), and a segmented control's focused state fails contrast.
+        st.selectbox(
             _("Language"),
             options=list(LANGUAGES),
             format_func=LANGUAGES.__getitem__,

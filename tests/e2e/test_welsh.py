@@ -27,7 +27,8 @@ def test_staff_journey_in_welsh(page: Page, app_url: str) -> None:
     expect(page.get_by_role("heading", name="Weekly pulse")).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "en"
 
-    page.get_by_test_id("stSidebar").get_by_text("Cymraeg", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Language").click()
+    page.get_by_role("option", name="Cymraeg", exact=True).click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Arolwg wythnosol")).to_be_visible(timeout=30_000)
     expect(page.locator("html[lang='cy']")).to_be_attached()
