@@ -102,15 +102,16 @@ def mark_english(keys: list[str]) -> None:
     if not keys or current_language() == ENGLISH:
         return
     selectors = json.dumps(", ".join(f".st-key-{key}" for key in keys))
-    st.html(
+    st.html(  # one observer per page, kept: a rerun may draw the questions anew
         "<script>(() => {"
-        f"const selectors = {selectors};"
-        "const mark = () => document.querySelectorAll(selectors)"
+        f"window.wotEnglishSelectors = {selectors};"
+        "const mark = () => document.querySelectorAll(window.wotEnglishSelectors)"
         ".forEach((el) => { if (el.lang !== 'en') el.lang = 'en'; });"
         "mark();"
-        "const observer = new MutationObserver(mark);"
-        "observer.observe(document.body, {childList: true, subtree: true});"
-        "setTimeout(() => observer.disconnect(), 10000);"
+        "if (!window.wotEnglishObserver) {"
+        "window.wotEnglishObserver = new MutationObserver(mark);"
+        "window.wotEnglishObserver.observe(document.body, {childList: true, subtree: true});"
+        "}"
         "})();</script>",
         unsafe_allow_javascript=True,
     )
