@@ -34,7 +34,7 @@ from app.components.outcomes_data import (
     managed_teams,
     md,
 )
-from app.i18n import _
+from app.i18n import _, format_date, format_percent
 from models.access import AccessDenied, Viewer
 from models.db import write_session
 
@@ -68,7 +68,7 @@ def _write(action: Callable[[Session], object], success: str) -> None:
 
 def _value_text(value: float | None, unit: str) -> str:
     if value is None:
-        return "no check-in yet"
+        return _("no check-in yet")
     return f"{value:g} {unit}".strip()
 
 
@@ -79,7 +79,7 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
             [2, 2, 4, 2], vertical_alignment="bottom"
         )
         value = value_col.number_input(
-            f"Value ({md(kr.unit)})" if kr.unit else "Value",
+            _("Value ({unit})").format(unit=md(kr.unit)) if kr.unit else _("Value"),
             value=float(kr.latest_value if kr.latest_value is not None else kr.baseline),
             step=1.0,
             format="%g",
@@ -105,15 +105,17 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
                 checked_on=today,
                 note=note,
             ),
-            f"Check-in saved for {kr.metric_name}.",
+            _("Check-in saved for {metric}.").format(metric=kr.metric_name),
         )
 
 
 def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today: date) -> None:
     due = load_due(viewer, today.isoformat())
     st.write(
-        f"Key results of your teams with no check-in in the last 7 days: **{len(due)}**. "
-        "Enter where each stands and how confident you are of reaching it."
+        _(
+            "Key results of your teams with no check-in in the last 7 days: **{count}**. "
+            "Enter where each stands and how confident you are of reaching it."
+        ).format(count=len(due))
     )
     for kr in due:
         with st.container(border=True, key=f"due_{kr.id}"):
@@ -129,7 +131,7 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
     objectives = [o for o in load_team_objectives(viewer, team_id, today.isoformat()) if not o.closed]
     choices = {kr.id: kr for objective in objectives for kr in objective.key_results}
     if choices:
-        st.subheader(f"Check in any key result of {md(teams[team_id])}")
+        st.subheader(_("Check in any key result of {team}").format(team=md(teams[team_id])))
         picked = st.selectbox(
             _("Key result"),
             list(choices),
@@ -175,17 +177,25 @@ def _key_result_fields(objective: ObjectiveView, kr: KeyResultView | None) -> di
 
 
 def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, str]) -> None:
-    progress = "no key results yet" if objective.progress is None else f"{objective.progress:.0%}"
-    label = (
-        f"{md(objective.title)} · {objective.status.label} · {progress} "
-        f"(expected {objective.expected:.0%})"
+    progress = (
+        _("no key results yet") if objective.progress is None else format_percent(objective.progress)
+    )
+    label = _("{title} · {status} · {progress} (expected {expected})").format(
+        title=md(objective.title),
+        status=_(objective.status.label),
+        progress=progress,
+        expected=format_percent(objective.expected),
     )
     with st.expander(label, expanded=False):
         if objective.description:
             st.markdown(md(objective.description))
         st.caption(
-            f"{objective.starts_on:%d %b %Y} to {objective.ends_on:%d %b %Y} · teams: "
-            f"{md(', '.join(objective.team_names))}" + (" · closed" if objective.closed else "")
+            _("{start} to {end} · teams: {teams}").format(
+                start=format_date(objective.starts_on),
+                end=format_date(objective.ends_on),
+                teams=md(", ".join(objective.team_names)),
+            )
+            + (_(" · closed") if objective.closed else "")
         )
         st.markdown(md(objective.status.explanation))
         if objective.key_results:
@@ -225,7 +235,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                     lambda s: set_objective_closed(
                         session=s, viewer=viewer, objective_id=objective.id, closed=False
                     ),
-                    f"Reopened {objective.title}.",
+                    _("Reopened {title}.").format(title=objective.title),
                 )
             return
         add_tab, edit_kr_tab, edit_tab, status_tab = st.tabs(
@@ -238,7 +248,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                     lambda s: add_key_result(
                         session=s, viewer=viewer, objective_id=objective.id, **values
                     ),
-                    f"Key result added to {objective.title}.",
+                    _("Key result added to {title}.").format(title=objective.title),
                 )
         with edit_kr_tab:
             if not objective.key_results:
@@ -258,7 +268,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                             lambda s: update_key_result(
                                 session=s, viewer=viewer, key_result_id=chosen, **edited
                             ),
-                            "Key result saved.",
+                            _("Key result saved."),
                         )
         with edit_tab, st.form(f"objective_edit_{objective.id}", enter_to_submit=False):
             title = st.text_input(_("Title"), value=objective.title, max_chars=200)
@@ -277,7 +287,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                         starts_on=starts_on,
                         ends_on=ends_on,
                     ),
-                    "Objective saved.",
+                    _("Objective saved."),
                 )
         with status_tab:
             st.caption(f"Computed: {objective.computed_status.label}. {STATUS_RULE}")
@@ -304,14 +314,14 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                             status_name=None if choice == "computed" else choice,
                             reason=reason,
                         ),
-                        "Status saved.",
+                        _("Status saved."),
                     )
             if st.button(_("Close objective"), key=f"close_{objective.id}"):
                 _write(
                     lambda s: set_objective_closed(
                         session=s, viewer=viewer, objective_id=objective.id, closed=True
                     ),
-                    f"Closed {objective.title}.",
+                    _("Closed {title}.").format(title=objective.title),
                 )
 
 
@@ -359,7 +369,9 @@ def _new_objective(viewer: Viewer, teams: dict[int, str], team_id: int, today: d
                     ends_on=ends_on,
                     team_ids=chosen,
                 ),
-                f"Objective created: {title.strip()}. Add its key results under Objectives.",
+                _("Objective created: {title}. Add its key results under Objectives.").format(
+                    title=title.strip()
+                ),
             )
 
 

@@ -45,7 +45,7 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import load_team_strain, render_team_strain
-from app.i18n import _, format_decimal
+from app.i18n import N_, _, format_decimal
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -54,7 +54,7 @@ from models.db import write_session
 FLASH = "team_dashboard_flash"
 VIEWS_KEY = "team_dashboard_views_recorded"
 QUADRANT_AT_ONCE = 4  # more teams than this: the quadrant waits for the manager to ask for it
-ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
+ACTION_LABELS = {"planned": N_("Planned"), "in_progress": N_("In progress"), "done": N_("Done")}
 
 
 def _delivery_section(delivery: TeamDelivery) -> None:
@@ -204,7 +204,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
             with st.container(border=True, key=f"action_{action.id}"):
                 trigger = f" · in response to: {md(action.trigger)}" if action.trigger else ""
                 st.markdown(
-                    f"**{md(action.title)}** · {ACTION_LABELS[action.status]} · "
+                    f"**{md(action.title)}** · {_(ACTION_LABELS[action.status])} · "
                     f"{action.taken_on:%d %b %Y}{trigger}"
                 )
                 if action.description:
@@ -247,7 +247,9 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
             "other",
         ]
         trigger = st.selectbox(_("In response to"), triggers)
-        status_name = st.selectbox(_("Status"), list(ACTION_STATUSES), format_func=ACTION_LABELS.get)
+        status_name = st.selectbox(
+            _("Status"), list(ACTION_STATUSES), format_func=lambda name: _(ACTION_LABELS[name])
+        )
         if st.form_submit_button(_("Save action"), type="primary"):
             key_result_id = next(
                 (kr_id for kr_id, text in slipping.items() if trigger == f"key result: {text}"), None
