@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
@@ -30,6 +31,7 @@ __all__ = [
     "format_date",
     "format_decimal",
     "format_percent",
+    "label_from",
     "ngettext",
     "pgettext",
     "use_language",
@@ -99,6 +101,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """``message`` in the reader's language, told apart from the same English words by ``context``."""
     return _catalogue().pgettext(context, message)
+
+
+def label_from(labels: Mapping[str, str], key: str) -> str:
+    """``labels[key]`` in the reader's language. ``partial(label_from, LABELS)`` is a widget's
+    ``format_func`` that Streamlit can pickle (a function defined in a page file is not)."""
+    return _(labels[key])
 
 
 def _locale() -> str:

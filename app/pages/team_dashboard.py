@@ -8,6 +8,7 @@ small team's figures are pooled or rolled up, and the page says so).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -45,7 +46,7 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import load_team_strain, render_team_strain
-from app.i18n import N_, _, format_decimal
+from app.i18n import N_, _, format_decimal, label_from
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -248,7 +249,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
         ]
         trigger = st.selectbox(_("In response to"), triggers)
         status_name = st.selectbox(
-            _("Status"), list(ACTION_STATUSES), format_func=lambda name: _(ACTION_LABELS[name])
+            _("Status"), list(ACTION_STATUSES), format_func=partial(label_from, ACTION_LABELS)
         )
         if st.form_submit_button(_("Save action"), type="primary"):
             key_result_id = next(
