@@ -1,5 +1,6 @@
 """The whole staff journey with the Welsh interface, in a real browser: sign in, choose Cymraeg,
-answer and send the pulse, see the receipt in Welsh; the choice is kept for the next sign-in.
+answer and send the pulse, see the receipt in Welsh, then what others can see; the choice is kept
+for the next sign-in.
 No instrument ships a licensed Welsh translation, so the questions stay in English, marked
 ``lang="en"`` for screen readers, under a note in Welsh. axe-core audits the Welsh pages."""
 
@@ -63,6 +64,14 @@ def test_staff_journey_in_welsh(page: Page, app_url: str) -> None:
     )
     expect(page.get_by_test_id("stException")).to_have_count(0)
     _audit_clean(page, "receipt-cy")
+
+    # What others can see, in Welsh: the gate's view of the team, numbers in the locale's format.
+    nav.get_by_text("Beth y gall eraill ei weld").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Beth y gall eraill ei weld")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Ffigurau a ddangosir i'ch rheolwr ac Adnoddau Dynol")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    _audit_clean(page, "what_others_see-cy")
 
     # A new session: the person's choice was saved, so the interface is Welsh from the start.
     page.reload()
