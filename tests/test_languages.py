@@ -12,9 +12,12 @@ from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
+from streamlit.testing.v1 import AppTest
 
 from app import i18n
 from app.i18n import _, current_language, format_date, format_decimal, format_percent, use_language
+from app.language import CONTROL_KEY
+from app.settings import get_settings
 from models.access import AccessDenied, Viewer
 from models.db import make_engine
 from models.language import DEFAULT_LANGUAGE, ENGLISH, WELSH, choose_language
@@ -30,6 +33,7 @@ from models.org_language import (
 from models.outcomes import AuditEntry
 
 LANGUAGE_REVISION, BEFORE_LANGUAGE = "c7a41e2d9b53", "9561b0d2db89"
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 ADMIN = Viewer("admin@example.org", "Admin", None, None, frozenset({"admin"}))
 STAFF = Viewer("staff@example.org", "Staff", 1, 3, frozenset({"staff"}))
 
@@ -198,3 +202,49 @@ def test_language_migration_adds_and_removes_the_columns_keeping_people(db_url: 
         person = session.exec(select(Person)).one()
         assert person.display_name == "Renamed" and person.language is None
     engine.dispose()
+
+
+@pytest.fixture
+def app_database(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """An organisation with one team and one staff member, served by app/main.py in demo mode."""
+    with Session(sqlite_engine) as session:
+        _org(session)
+    monkeypatch.setenv("WELLBEING_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("WELLBEING_ENVIRONMENT", "demo")
+    monkeypatch.setenv("WELLBEING_AUTH_MODE", "demo")
+    monkeypatch.setenv("WELLBEING_WARM_DASHBOARDS", "false")
+    get_settings.cache_clear()
+    yield sqlite_engine
+    get_settings.cache_clear()
+
+
+def _signed_in() -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.session_state["demo_email"] = "staff@example.org"
+    return at.run()
+
+
+def test_the_sidebar_choice_is_saved_and_shown_at_the_next_sign_in(app_database: Engine) -> None:
+    at = _signed_in()
+    assert not at.exception
+    assert at.title[0].value == "Weekly pulse"
+    at.selectbox(key=CONTROL_KEY).set_value(WELSH).run()
+    assert not at.exception
+    assert at.title[0].value == "Arolwg wythnosol"
+    assert any("Dangosir y cwestiynau hyn yn Saesneg" in c.value for c in at.caption)
+    with Session(app_database) as session:
+        assert session.exec(select(Person)).one().language == WELSH
+
+    again = _signed_in()  # a new session reads the saved choice
+    assert again.title[0].value == "Arolwg wythnosol"
+    assert again.selectbox(key=CONTROL_KEY).value == WELSH
+
+
+def test_a_person_who_has_not_chosen_reads_the_organisations_default(app_database: Engine) -> None:
+    with Session(app_database) as session:
+        organisation = session.exec(select(Unit).where(Unit.code == "ORG")).one()
+        set_organisation_default(session, ADMIN, organisation_id=organisation.id, language=WELSH)  # type: ignore[arg-type]
+        session.commit()
+    at = _signed_in()
+    assert not at.exception
+    assert at.title[0].value == "Arolwg wythnosol"
