@@ -128,7 +128,8 @@ def organisation_default_control(viewer: Viewer, organisation_id: int) -> None:
         index=options.index(current),
         format_func=LANGUAGES.__getitem__,
         help=_(
-            "Everyone who has not chosen a language in the sidebar sees this one. It applies at once."
+            "Everyone who has not chosen a language in the sidebar sees this one, from the next "
+            "time they open the tool."
         ),
         key=f"default_language_{organisation_id}",
     )
