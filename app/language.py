@@ -28,7 +28,8 @@ from models.org_language import (
     set_person_language,
 )
 
-LANGUAGE_KEY = "interface_language"  # session state: {"person_id": ..., "language": ...}
+# Session state: {"person_id": ..., "language": ..., "chosen": bool (picked in the control)}.
+LANGUAGE_KEY = "interface_language"
 CONTROL_KEY = "interface_language_control"
 
 
@@ -39,18 +40,32 @@ def _remembered(person_id: int | None) -> str | None:
     return None
 
 
-def _remember(person_id: int | None, language: str) -> None:
-    st.session_state[LANGUAGE_KEY] = {"person_id": person_id, "language": language}
+def _remember(person_id: int | None, language: str, *, chosen: bool = False) -> None:
+    st.session_state[LANGUAGE_KEY] = {"person_id": person_id, "language": language, "chosen": chosen}
+
+
+def _chosen_before_sign_in() -> str | None:
+    """The language a visitor picked on the sign-in page, if they picked one."""
+    kept = st.session_state.get(LANGUAGE_KEY)
+    if isinstance(kept, dict) and kept.get("person_id") is None and kept.get("chosen"):
+        return kept.get("language")
+    return None
 
 
 def apply(viewer: Viewer | None) -> str:
     """Choose this run's language: the signed-in person's (their choice, else the organisation's
-    default), or for a visitor not signed in what they picked on the sign-in page, else English."""
+    default), or for a visitor not signed in what they picked on the sign-in page, else English.
+    A language picked on the sign-in page becomes the person's choice when they sign in."""
     person_id = viewer.person_id if viewer is not None else None
     language = _remembered(person_id)
     if language is None:
+        picked = _chosen_before_sign_in()
         if person_id is None:
             language = DEFAULT_LANGUAGE
+        elif picked is not None:
+            with write_session(ui.engine()) as session:
+                set_person_language(session, person_id, picked)
+            language = picked
         else:
             with read_session(ui.engine()) as session:
                 language = language_for_person(session, person_id)
@@ -66,7 +81,7 @@ def _changed(person_id: int | None) -> None:
     if person_id is not None:
         with write_session(ui.engine()) as session:
             set_person_language(session, person_id, language)
-    _remember(person_id, language)
+    _remember(person_id, language, chosen=True)
 
 
 def control(viewer: Viewer | None) -> None:

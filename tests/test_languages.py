@@ -248,3 +248,18 @@ def test_a_person_who_has_not_chosen_reads_the_organisations_default(app_databas
     at = _signed_in()
     assert not at.exception
     assert at.title[0].value == "Arolwg wythnosol"
+
+
+def test_a_language_picked_before_signing_in_becomes_the_persons_choice(
+    app_database: Engine,
+) -> None:
+    at = AppTest.from_file(MAIN, default_timeout=60).run()
+    assert at.title[0].value == "Wellbeing & Outcomes Tracker"
+    at.selectbox(key=CONTROL_KEY).set_value(WELSH).run()
+    assert at.title[0].value == "Traciwr Llesiant a Chanlyniadau"  # the sign-in page in Welsh
+    at.session_state["demo_email"] = "staff@example.org"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Arolwg wythnosol"
+    with Session(app_database) as session:
+        assert session.exec(select(Person)).one().language == WELSH
