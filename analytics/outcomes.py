@@ -13,13 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from models.language import N_
+
 Direction = Literal["increase", "decrease"]
 StatusName = Literal["on_track", "at_risk", "off_track"]
 QuadrantName = Literal["thriving", "delivering at a cost", "struggling", "coasting"]
 
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 STATUS_NAMES: tuple[str, ...] = ("on_track", "at_risk", "off_track")
-STATUS_LABELS: dict[str, str] = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
+STATUS_LABELS: dict[str, str] = {
+    "on_track": N_("On track"),
+    "at_risk": N_("At risk"),
+    "off_track": N_("Off track"),
+}
 
 # The status rule's thresholds (see ``status``). Gaps are expected minus actual progress (0..1).
 AT_RISK_GAP = 0.10

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.i18n import _
+
 ALLOWLIST_PATH = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "axe_allowlist.toml"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 FAILING_IMPACTS = ("serious", "critical")
@@ -53,7 +55,7 @@ def statement_page() -> st.Page:
     role's menu stays its own pages), reached at /accessibility and by the link of ``footer``."""
     return st.Page(
         Path(__file__).resolve().parent / "pages" / "accessibility.py",
-        title="Accessibility statement",
+        title=_("Accessibility statement"),
         icon=":material/accessibility_new:",
         url_path=STATEMENT_PATH,
         visibility="hidden",
@@ -64,4 +66,4 @@ def footer(statement: st.Page) -> None:
     """A link to the accessibility statement under every page, signed in or not (GOV.UK puts it in
     the footer)."""
     st.divider()
-    st.page_link(statement, label="Accessibility statement", icon=":material/accessibility_new:")
+    st.page_link(statement, label=_("Accessibility statement"), icon=":material/accessibility_new:")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import a11y, identity, ui
+from app import a11y, identity, language, ui
+from app.i18n import N_, _
 from app.settings import SettingsError, get_settings
 from models.access import Viewer
 
@@ -36,35 +37,40 @@ class RolePage:
 
 ROLE_PAGES: tuple[RolePage, ...] = (
     RolePage(
-        "pulse.py", "Weekly pulse", ":material/favorite:", "pulse", "My pulse", lambda v: v.is_staff
+        "pulse.py",
+        N_("Weekly pulse"),
+        ":material/favorite:",
+        "pulse",
+        N_("My pulse"),
+        lambda v: v.is_staff,
     ),
     RolePage(
         "what_others_see.py",
-        "What others can see",
+        N_("What others can see"),
         ":material/visibility:",
         "what_others_see",
-        "My pulse",
+        N_("My pulse"),
         lambda v: v.is_staff,
     ),
     RolePage(
         "team_dashboard.py",
-        "Team dashboard",
+        N_("Team dashboard"),
         ":material/dashboard:",
         "team_dashboard",
-        "My teams",
+        N_("My teams"),
         lambda v: v.is_manager,
     ),
     RolePage(
         "objectives.py",
-        "Objectives",
+        N_("Objectives"),
         ":material/flag:",
         "objectives",
-        "My teams",
+        N_("My teams"),
         lambda v: v.is_manager,
     ),
     RolePage(
         "org_trends.py",
-        "Organisation trends",
+        N_("Organisation trends"),
         ":material/monitoring:",
         "org_trends",
         "Organisation",
@@ -72,7 +78,7 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     ),
     RolePage(
         "strain.py",
-        "Teams under strain",
+        N_("Teams under strain"),
         ":material/warning:",
         "strain",
         "Organisation",
@@ -80,24 +86,28 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     ),
     RolePage(
         "reminders.py",
-        "Pulse reminders",
+        N_("Pulse reminders"),
         ":material/notifications:",
         "reminders",
         "Organisation",
         lambda v: v.is_hr,
     ),
-    RolePage("admin.py", "Admin", ":material/settings:", "admin", "Settings", lambda v: v.is_admin),
+    RolePage(
+        "admin.py", N_("Admin"), ":material/settings:", "admin", N_("Settings"), lambda v: v.is_admin
+    ),
 )
 SIGN_OUT_PATH = "sign_out"
-NOT_FOR_YOU_TITLE = "Not for your role"
+NOT_FOR_YOU_TITLE = N_("Not for your role")
 
 
 def _not_for_you(title: str) -> Callable[[], None]:
     def page() -> None:
-        st.title(NOT_FOR_YOU_TITLE)
+        st.title(_(NOT_FOR_YOU_TITLE))
         st.info(
-            f"The {title} page is not for your role, so there is nothing to show you here. "
-            "Your pages are in the menu.",
+            _(
+                "The {title} page is not for your role, so there is nothing to show you here. "
+                "Your pages are in the menu."
+            ).format(title=_(title)),
             icon=":material/block:",
         )
 
@@ -105,11 +115,13 @@ def _not_for_you(title: str) -> Callable[[], None]:
 
 
 def _no_role() -> None:
-    st.title("Wellbeing & Outcomes Tracker")
+    st.title(_("Wellbeing & Outcomes Tracker"))
     st.info(
-        "You are signed in, but you have no role in this tool yet: you are not in a team and hold "
-        "no manager, HR or admin role. Ask an administrator to add you to your team in the "
-        "organisation file.",
+        _(
+            "You are signed in, but you have no role in this tool yet: you are not in a team and "
+            "hold no manager, HR or admin role. Ask an administrator to add you to your team in the "
+            "organisation file."
+        ),
         icon=":material/person_off:",
     )
 
@@ -122,10 +134,10 @@ def _signed_out_navigation() -> None:
     """The sign-in page at the root and at every page path (a bookmark opens sign-in, not an error)."""
     sign_in = PAGES / "sign_in.py"
     pages = [
-        st.Page(sign_in, title="Sign in", icon=":material/login:", url_path="sign_in", default=True)
+        st.Page(sign_in, title=_("Sign in"), icon=":material/login:", url_path="sign_in", default=True)
     ]
     pages += [
-        st.Page(sign_in, title="Sign in", url_path=path, visibility="hidden")
+        st.Page(sign_in, title=_("Sign in"), url_path=path, visibility="hidden")
         for path in (*(p.url_path for p in ROLE_PAGES), SIGN_OUT_PATH)
     ]
     statement = a11y.statement_page()  # open to everyone, signed in or not
@@ -139,35 +151,37 @@ def _role_navigation(viewer: Viewer) -> None:
     own: list[st.Page] = []
     for spec in ROLE_PAGES:
         if spec.allowed(viewer):
-            page = st.Page(PAGES / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path)
-            sections.setdefault(spec.section, []).append(page)
+            page = st.Page(
+                PAGES / spec.file, title=_(spec.title), icon=spec.icon, url_path=spec.url_path
+            )
+            sections.setdefault(_(spec.section), []).append(page)
             own.append(page)
         else:
             hidden.append(
                 st.Page(
                     _not_for_you(spec.title),
-                    title=spec.title,
+                    title=_(spec.title),
                     url_path=spec.url_path,
                     visibility="hidden",
                 )
             )
     if not own:  # known, but no team and no role: say so (signing out would end their IdP session)
         no_role = st.Page(
-            _no_role, title="No role yet", icon=":material/person_off:", url_path="no_role"
+            _no_role, title=_("No role yet"), icon=":material/person_off:", url_path="no_role"
         )
-        sections["Wellbeing & Outcomes"] = [no_role]
+        sections[_("Wellbeing & Outcomes")] = [no_role]
         own.append(no_role)
     landing = own[0]
 
     def home() -> None:
         st.switch_page(landing)
 
-    hidden.append(st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"))
-    sections["Account"] = [
-        st.Page(_sign_out_page, title="Sign out", icon=":material/logout:", url_path=SIGN_OUT_PATH)
+    hidden.append(st.Page(home, title=_("Home"), url_path="home", default=True, visibility="hidden"))
+    sections[_("Account")] = [
+        st.Page(_sign_out_page, title=_("Sign out"), icon=":material/logout:", url_path=SIGN_OUT_PATH)
     ]
     with st.sidebar:
-        st.caption(f"Signed in as **{ui.escape_markdown(viewer.display_name)}**")
+        st.caption(_("Signed in as **{name}**").format(name=ui.escape_markdown(viewer.display_name)))
     statement = a11y.statement_page()  # open to everyone, signed in or not
     sections[""] = [*hidden, statement]
     page = st.navigation(sections)
@@ -186,12 +200,16 @@ def run() -> None:
         st.stop()
     ui.settle_server_process()
     ui.start_dashboard_warmer()
+    viewer = ui.current_viewer()
+    language.apply(viewer)
+    st.set_page_config(page_title=_("Wellbeing & Outcomes"))
+    language.set_document_language()
     if settings.environment == "demo":
         st.warning(
-            "Demo mode: sample organisation and demo sign-in. Do not enter real data.",
+            _("Demo mode: sample organisation and demo sign-in. Do not enter real data."),
             icon=":material/science:",
         )
-    viewer = ui.current_viewer()
+    language.control(viewer)
     if viewer is None:
         _signed_out_navigation()
     else:

@@ -15,6 +15,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import identity
+from app.i18n import _
 from app.settings import Settings, get_settings
 from app.warmup import DashboardWarmer, freeze_startup_objects
 from models.access import Viewer
@@ -77,7 +78,7 @@ def run_page(page: Callable[[], None]) -> None:
     except Exception as error:
         if not is_transient(error):
             raise
-        st.warning(TRY_AGAIN, icon=":material/schedule:")
+        st.warning(_(TRY_AGAIN), icon=":material/schedule:")
 
 
 def settings() -> Settings:
@@ -126,7 +127,7 @@ def require_viewer() -> Viewer:
     through_navigation()
     viewer = current_viewer()
     if viewer is None:
-        st.error("Please sign in.")
+        st.error(_("Please sign in."))
         st.stop()
     return viewer
 
@@ -139,12 +140,14 @@ def pick_team(teams: dict[int, str], *, key: str) -> int:
     """
     if len(teams) == 1:
         team_id = next(iter(teams))
-        st.text(f"Team: {teams[team_id]}")  # plain text: names are data, not markdown
+        st.text(_("Team: {team}").format(team=teams[team_id]))  # plain text: names are data
         return team_id
     label = partial(_team_label, teams)  # picklable: session state is checked for that
-    chosen = st.selectbox("Team", list(teams), format_func=label, key=key)
+    chosen = st.selectbox(_("Team"), list(teams), format_func=label, key=key)
     if chosen not in teams:
-        st.error("That is not one of your teams. Choose a team from the list.", icon=":material/block:")
+        st.error(
+            _("That is not one of your teams. Choose a team from the list."), icon=":material/block:"
+        )
         st.stop()
     return int(chosen)
 

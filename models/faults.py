@@ -13,9 +13,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlmodel import Session
 
+from models.language import N_
+
 NOT_INITIALISED = "database not initialised, run `wellbeing init-db`"
 OUT_OF_DATE = "database schema is older than this version, run `wellbeing init-db`"
-TRY_AGAIN = (
+TRY_AGAIN = N_(
     "The service is busy or briefly unavailable. Nothing was saved; please try again in a moment."
 )
 

@@ -26,6 +26,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models.access import Viewer
 from models.audit import record
 from models.base import utcnow
+from models.language import N_
 from models.org import Person
 
 ENTRA_ISSUER_PREFIX = "entra-tenant:"
@@ -47,20 +48,20 @@ Status = Literal[
 ]
 
 MESSAGES: dict[str, str] = {
-    "invalid": "Your sign-in could not be read. Sign in again.",
-    "unverified": (
+    "invalid": N_("Your sign-in could not be read. Sign in again."),
+    "unverified": N_(
         "Your identity provider did not confirm your e-mail address, so this account cannot be "
         "linked to anyone in the organisation. Ask your IT team to check the account."
     ),
-    "unknown": (
+    "unknown": N_(
         "This account has no access to this tool. Ask an administrator to add you to the organisation."
     ),
-    "conflict": (
+    "conflict": N_(
         "Someone with this e-mail address already signs in with a different account. Ask an "
         "administrator to check which account is yours."
     ),
-    "ended": "You signed out of this session. Sign in again to continue.",
-    "expired": "Your session has reached its time limit. Sign in again to continue.",
+    "ended": N_("You signed out of this session. Sign in again to continue."),
+    "expired": N_("Your session has reached its time limit. Sign in again to continue."),
 }
 
 

@@ -35,6 +35,9 @@ class Unit(UnitBase, table=True):
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    # On an organisation (root) unit: the interface language of those who chose none
+    # (models/language.py); None means English.
+    default_language: str | None = Field(default=None, max_length=8)
 
 
 class UnitCreate(UnitBase):
@@ -58,6 +61,8 @@ class Person(PersonBase, table=True):
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
+    # The interface language the person chose (models/language.py); None: the organisation's.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class PersonCreate(PersonBase):

@@ -9,6 +9,9 @@ Wording that may not be redistributed (SWEMWBS) is left out of the shipped file;
 organisation puts ``<instrument id>.wording.toml`` (``[items]`` table of item id = wording) next to
 it. Items without wording can be scored (imports) but not shown in a form.
 
+An official translation the organisation is licensed to use goes in the same file as a
+``[translations.<language>]`` table (``surveys/instrument_translations.py``); none is shipped.
+
 Loaded instruments are cached per directory: parsing happens once per process.
 """
 
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from surveys.instrument_translations import InstrumentTranslation, parse_translations
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 SCORING_METHODS = ("sum", "mean", "conversion")
@@ -98,6 +103,11 @@ class Instrument:
     source: str
     items: tuple[Item, ...]
     constructs: tuple[Construct, ...]
+    translations: tuple[InstrumentTranslation, ...] = ()
+
+    def translation(self, language: str) -> InstrumentTranslation | None:
+        """The organisation's official translation into ``language``, if it supplied one."""
+        return next((t for t in self.translations if t.language == language), None)
 
     @property
     def label(self) -> str:
@@ -277,6 +287,7 @@ def parse_instrument(
     scales = _parse_scales(data.get("scales"), problems)
     items = _parse_items(data.get("items"), scales, wording or {}, problems)
     constructs = _parse_constructs(data.get("constructs"), items, problems)
+    translations = parse_translations(data.get("translations"), items, problems)
     for item_id in sorted(set(wording or {}) - {item.id for item in items}):
         problems.append(f"wording file names unknown item {item_id!r}")
     if problems:
@@ -290,6 +301,7 @@ def parse_instrument(
         source=data["source"],
         items=tuple(items),
         constructs=tuple(constructs),
+        translations=translations,
     )
 
 

@@ -45,6 +45,7 @@ from models.batch_sql import pipelined as _pipelined
 from models.db import read_session
 from models.faults import TRY_AGAIN, is_transient
 from models.group_commit import GroupWriter
+from models.language import N_
 from models.org import Unit
 from models.org_settings import get_org_setting, set_org_setting
 from models.participation import Claim, claim_postgres, claim_sqlite, wider_receipts
@@ -287,7 +288,7 @@ def _scrub_with_current_names(
     return current
 
 
-_ALREADY_ANSWERED = "You have already answered this week's pulse. Thank you! Come back next week."
+_ALREADY_ANSWERED = N_("You have already answered this week's pulse. Thank you! Come back next week.")
 
 
 def write_prepared_batch(

@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.norms import norm_lines
+from app.i18n import _
 
 SUPPRESSED_GREY = "#c8c8c8"
 # Scale of each construct (low, high, higher_is_better), to colour the heatmap on one axis.
@@ -52,16 +53,16 @@ def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
         alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit")
         .mark_line(point=True)
         .encode(
-            x=alt.X("period:O", title="Period"),
-            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
-            color=alt.Color("unit_name:N", title="Unit"),
+            x=alt.X("period:O", title=_("Period")),
+            y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(zero=False)),
+            color=alt.Color("unit_name:N", title=_("Unit")),
             tooltip=[
-                alt.Tooltip("unit_name:N", title="Unit"),
-                alt.Tooltip("period:N", title="Period"),
-                alt.Tooltip("period_start:N", title="From week"),
-                alt.Tooltip("period_end:N", title="To week"),
-                alt.Tooltip("mean:Q", title="Mean"),
-                alt.Tooltip("n_text:N", title="People"),
+                alt.Tooltip("unit_name:N", title=_("Unit")),
+                alt.Tooltip("period:N", title=_("Period")),
+                alt.Tooltip("period_start:N", title=_("From week")),
+                alt.Tooltip("period_end:N", title=_("To week")),
+                alt.Tooltip("mean:Q", title=_("Mean")),
+                alt.Tooltip("n_text:N", title=_("People")),
             ],
         )
     )
@@ -90,14 +91,14 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
     frame["why"] = frame["reason"].fillna("released")
     frame["n_text"] = frame["n"].map(lambda n: "" if n is None or pd.isna(n) else str(n))
     encoding = {
-        "x": alt.X("construct:N", title="Construct"),
-        "y": alt.Y("unit_name:N", title="Unit"),
+        "x": alt.X("construct:N", title=_("Construct")),
+        "y": alt.Y("unit_name:N", title=_("Unit")),
         "tooltip": [
-            alt.Tooltip("unit_name:N", title="Unit"),
-            alt.Tooltip("construct:N", title="Construct"),
-            alt.Tooltip("shown:N", title="Mean"),
-            alt.Tooltip("n_text:N", title="People"),
-            alt.Tooltip("why:N", title="Status"),
+            alt.Tooltip("unit_name:N", title=_("Unit")),
+            alt.Tooltip("construct:N", title=_("Construct")),
+            alt.Tooltip("shown:N", title=_("Mean")),
+            alt.Tooltip("n_text:N", title=_("People")),
+            alt.Tooltip("why:N", title=_("Status")),
         ],
     }
     released = frame[~frame["suppressed"].astype(bool)]
@@ -108,7 +109,7 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
         .encode(
             color=alt.Color(
                 "position:Q",
-                title="Position on scale (higher is better)",
+                title=_("Position on scale (higher is better)"),
                 scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100]),
             ),
             **encoding,
@@ -128,15 +129,15 @@ def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     frame = rates[["unit_name", "rate_label", "low", "high"]].copy()
     frame["low"] = frame["low"].astype(float)
     frame["high"] = frame["high"].astype(float)
-    base = alt.Chart(frame, title="Participation (people who answered / people in the unit)").encode(
-        y=alt.Y("unit_name:N", title="Unit", sort="-x"),
+    base = alt.Chart(frame, title=_("Participation (people who answered / people in the unit)")).encode(
+        y=alt.Y("unit_name:N", title=_("Unit"), sort="-x"),
         tooltip=[
-            alt.Tooltip("unit_name:N", title="Unit"),
-            alt.Tooltip("rate_label:N", title="Response rate"),
+            alt.Tooltip("unit_name:N", title=_("Unit")),
+            alt.Tooltip("rate_label:N", title=_("Response rate")),
         ],
     )
     axis = alt.X(
-        "low:Q", title="Response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+        "low:Q", title=_("Response rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
     )
     at_least = base.mark_bar().encode(x=axis)
     band = base.mark_bar(opacity=0.35).encode(x=axis, x2="high:Q")
@@ -153,15 +154,15 @@ def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Cha
         alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern")
         .mark_point(filled=True, size=80)
         .encode(
-            x=alt.X("work_pattern:N", title="Work pattern"),
+            x=alt.X("work_pattern:N", title=_("Work pattern")),
             xOffset="unit_name:N",
-            color=alt.Color("unit_name:N", title="Unit"),
-            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
+            color=alt.Color("unit_name:N", title=_("Unit")),
+            y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(zero=False)),
             tooltip=[
-                alt.Tooltip("unit_name:N", title="Unit"),
-                alt.Tooltip("work_pattern:N", title="Pattern"),
-                alt.Tooltip("mean:Q", title="Mean"),
-                alt.Tooltip("n_text:N", title="People"),
+                alt.Tooltip("unit_name:N", title=_("Unit")),
+                alt.Tooltip("work_pattern:N", title=_("Pattern")),
+                alt.Tooltip("mean:Q", title=_("Mean")),
+                alt.Tooltip("n_text:N", title=_("People")),
             ],
         )
     )
@@ -194,13 +195,13 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
         norms = pd.DataFrame([vars(line) for line in norm_lines(sorted(set(data["construct"])))])
         base = alt.Chart(data).encode(y=alt.Y("construct:N", title=None))
         point = base.mark_point(filled=True, size=70).encode(
-            x=alt.X("mean:Q", title="Mean"),
-            color=alt.Color("unit_name:N", title="Unit"),
+            x=alt.X("mean:Q", title=_("Mean")),
+            color=alt.Color("unit_name:N", title=_("Unit")),
             tooltip=[
-                alt.Tooltip("unit_name:N", title="Unit"),
+                alt.Tooltip("unit_name:N", title=_("Unit")),
                 alt.Tooltip("construct:N"),
                 alt.Tooltip("mean:Q", format=".2f"),
-                alt.Tooltip("norm:N", title="Against the norm") if "norm" in data else "mean:Q",
+                alt.Tooltip("norm:N", title=_("Against the norm")) if "norm" in data else "mean:Q",
             ],
         )
         ticks = (
@@ -209,7 +210,7 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
             .encode(
                 x="value:Q",
                 y=alt.Y("construct:N"),
-                color=alt.Color("label:N", title="Norm", scale=alt.Scale(scheme="greys")),
+                color=alt.Color("label:N", title=_("Norm"), scale=alt.Scale(scheme="greys")),
                 tooltip=["label:N", alt.Tooltip("value:Q", format=".2f"), "source:N"],
             )
         )

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from app.i18n import _
+
 IMPORTANCE_TITLE = "Importance (share of wellbeing differences explained)"
 
 
@@ -22,14 +24,14 @@ def driver_chart(records: Sequence[dict]) -> alt.Chart:
         return _empty("No driver analysis released for this group")
     frame = pd.DataFrame(records)
     order = list(frame.sort_values("importance", ascending=False)["label"])
-    base = alt.Chart(frame, title="What matters most here").encode(
-        y=alt.Y("label:N", sort=order, title="Work condition")
+    base = alt.Chart(frame, title=_("What matters most here")).encode(
+        y=alt.Y("label:N", sort=order, title=_("Work condition"))
     )
     tooltip = [
-        alt.Tooltip("label:N", title="Work condition"),
-        alt.Tooltip("importance:Q", title="Importance", format=".3f"),
-        alt.Tooltip("low:Q", title="95% interval from", format=".3f"),
-        alt.Tooltip("high:Q", title="95% interval to", format=".3f"),
+        alt.Tooltip("label:N", title=_("Work condition")),
+        alt.Tooltip("importance:Q", title=_("Importance"), format=".3f"),
+        alt.Tooltip("low:Q", title=_("95% interval from"), format=".3f"),
+        alt.Tooltip("high:Q", title=_("95% interval to"), format=".3f"),
     ]
     bars = base.mark_bar(color="#1f77b4").encode(
         x=alt.X("importance:Q", title=IMPORTANCE_TITLE), tooltip=tooltip
@@ -55,17 +57,17 @@ def priority_chart(
         ]
     )
     points = (
-        alt.Chart(frame, title="Priority matrix: high importance and low score first")
+        alt.Chart(frame, title=_("Priority matrix: high importance and low score first"))
         .mark_point(filled=True, size=120)
         .encode(
             x=alt.X("importance:Q", title=IMPORTANCE_TITLE),
             y=alt.Y("score:Q", title=score_title, scale=alt.Scale(zero=False)),
             color=alt.Color("zone:N", title="", scale=alt.Scale(range=["#9e9e9e", "#d62728"])),
             tooltip=[
-                alt.Tooltip("label:N", title="Work condition"),
-                alt.Tooltip("importance:Q", title="Importance", format=".3f"),
-                alt.Tooltip("score:Q", title="Score", format=".1f"),
-                alt.Tooltip("zone:N", title="Priority"),
+                alt.Tooltip("label:N", title=_("Work condition")),
+                alt.Tooltip("importance:Q", title=_("Importance"), format=".3f"),
+                alt.Tooltip("score:Q", title=_("Score"), format=".1f"),
+                alt.Tooltip("zone:N", title=_("Priority")),
             ],
         )
     )
@@ -87,26 +89,26 @@ def effects_chart(overview: pd.DataFrame) -> alt.Chart:
     if measured.empty:
         return _empty("No action has enough released months on both sides yet")
     frame = measured.assign(action=measured["team"] + ": " + measured["title"])
-    base = alt.Chart(frame, title="Effect on wellbeing compared with similar teams").encode(
-        y=alt.Y("action:N", title="Action")
+    base = alt.Chart(frame, title=_("Effect on wellbeing compared with similar teams")).encode(
+        y=alt.Y("action:N", title=_("Action"))
     )
     tooltip = [
-        alt.Tooltip("action:N", title="Action"),
-        alt.Tooltip("effect:N", title="Result"),
-        alt.Tooltip("estimate:Q", title="Effect (points)", format="+.0f"),
-        alt.Tooltip("low:Q", title="95% from", format="+.0f"),
-        alt.Tooltip("high:Q", title="95% to", format="+.0f"),
-        alt.Tooltip("comparison_teams:Q", title="Comparison teams"),
+        alt.Tooltip("action:N", title=_("Action")),
+        alt.Tooltip("effect:N", title=_("Result")),
+        alt.Tooltip("estimate:Q", title=_("Effect (points)"), format="+.0f"),
+        alt.Tooltip("low:Q", title=_("95% from"), format="+.0f"),
+        alt.Tooltip("high:Q", title=_("95% to"), format="+.0f"),
+        alt.Tooltip("comparison_teams:Q", title=_("Comparison teams")),
     ]
     colour = alt.Color(
         "effect:N",
-        title="Result",
+        title=_("Result"),
         scale=alt.Scale(
             domain=["improved", "no clear change", "worse"], range=["#2ca02c", "#7f7f7f", "#d62728"]
         ),
     )
     rules = base.mark_rule().encode(
-        x=alt.X("low:Q", title="Effect on wellbeing (points, 0-100)"), x2="high:Q", color=colour
+        x=alt.X("low:Q", title=_("Effect on wellbeing (points, 0-100)")), x2="high:Q", color=colour
     )
     dots = base.mark_point(filled=True, size=80).encode(x="estimate:Q", color=colour, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.strain import ClusterSummary
+from app.i18n import _
 
 SD_DOMAIN = [-2.0, 2.0]
 
@@ -34,19 +35,19 @@ def cluster_overview_chart(
     than average, blue better, with the value written in each cell for readers who cannot see colour."""
     data = cluster_frame(clusters, labels)
     order = list(dict.fromkeys(data["cluster"]))
-    base = alt.Chart(data, title="Cluster profiles (standard deviations worse than the average team)")
+    base = alt.Chart(data, title=_("Cluster profiles (standard deviations worse than the average team)"))
     cells = base.mark_rect().encode(
         x=alt.X("feature:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
         y=alt.Y("cluster:N", title=None, sort=order),
         color=alt.Color(
             "sd_worse:Q",
-            title="SD worse",
+            title=_("SD worse"),
             scale=alt.Scale(scheme="redblue", reverse=True, domain=SD_DOMAIN, clamp=True),
         ),
         tooltip=[
-            alt.Tooltip("cluster:N", title="Cluster"),
-            alt.Tooltip("feature:N", title="Feature"),
-            alt.Tooltip("sd_worse:Q", title="SD worse than average", format="+.2f"),
+            alt.Tooltip("cluster:N", title=_("Cluster")),
+            alt.Tooltip("feature:N", title=_("Feature")),
+            alt.Tooltip("sd_worse:Q", title=_("SD worse than average"), format="+.2f"),
         ],
     )
     text = base.mark_text(fontSize=11).encode(
@@ -63,12 +64,12 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
     data = table[table["score"].notna()][["team", "name", "cluster", "score", "flagged", "alert"]].copy()
     data["status"] = data["flagged"].map({True: "flagged", False: "not flagged"})
     points = (
-        alt.Chart(data, title="Composite strain score by team")
+        alt.Chart(data, title=_("Composite strain score by team"))
         .mark_point(size=70)
         .encode(
-            x=alt.X("score:Q", title="Strain score (mean SD worse; higher is worse)"),
+            x=alt.X("score:Q", title=_("Strain score (mean SD worse; higher is worse)")),
             y=alt.Y("cluster:N", title=None),
-            color=alt.Color("cluster:N", title="Cluster"),
+            color=alt.Color("cluster:N", title=_("Cluster")),
             shape=alt.Shape(
                 "status:N",
                 title=None,
@@ -80,12 +81,12 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
                 scale=alt.Scale(domain=["flagged", "not flagged"], range=["#b2182b", "transparent"]),
             ),
             tooltip=[
-                alt.Tooltip("team:N", title="Team"),
-                alt.Tooltip("name:N", title="Name"),
-                alt.Tooltip("cluster:N", title="Cluster"),
-                alt.Tooltip("score:Q", title="Score", format="+.2f"),
-                alt.Tooltip("status:N", title="Flag"),
-                alt.Tooltip("alert:N", title="Sustained-drop alert"),
+                alt.Tooltip("team:N", title=_("Team")),
+                alt.Tooltip("name:N", title=_("Name")),
+                alt.Tooltip("cluster:N", title=_("Cluster")),
+                alt.Tooltip("score:Q", title=_("Score"), format="+.2f"),
+                alt.Tooltip("status:N", title=_("Flag")),
+                alt.Tooltip("alert:N", title=_("Sustained-drop alert")),
             ],
         )
     )
@@ -95,7 +96,8 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
         alt.Chart(pd.DataFrame({"threshold": [round(threshold, 3)]}))
         .mark_rule(strokeDash=[5, 4], color="#b2182b")
         .encode(
-            x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", title="Flag threshold", format=".2f")]
+            x="threshold:Q",
+            tooltip=[alt.Tooltip("threshold:Q", title=_("Flag threshold"), format=".2f")],
         )
     )
     return alt.layer(points, rule)

@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.outcomes import AT_RISK_GAP, WELLBEING_CUT_OFF, QuadrantPoint
+from app.i18n import _
 
 PERCENT = alt.Axis(format="%")
 
@@ -27,11 +28,11 @@ def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Cha
     )
     long["week_ending"] = pd.to_datetime(long["week_ending"])
     return (
-        alt.Chart(long, title="Progress against expected")
+        alt.Chart(long, title=_("Progress against expected"))
         .mark_line(point=True)
         .encode(
-            x=alt.X("week_ending:T", title="Week ending"),
-            y=alt.Y("share:Q", title="Progress", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
+            x=alt.X("week_ending:T", title=_("Week ending")),
+            y=alt.Y("share:Q", title=_("Progress"), axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=1)),
             strokeDash=alt.StrokeDash(
                 "measure:N",
@@ -39,10 +40,10 @@ def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Cha
                 scale=alt.Scale(domain=["progress", "expected"], range=[[1, 0], [5, 4]]),
             ),
             tooltip=[
-                alt.Tooltip("series:N", title="Objective"),
-                alt.Tooltip("week_ending:T", title="Week ending"),
-                alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("share:Q", title="Value", format=".0%"),
+                alt.Tooltip("series:N", title=_("Objective")),
+                alt.Tooltip("week_ending:T", title=_("Week ending")),
+                alt.Tooltip("measure:N", title=_("Measure")),
+                alt.Tooltip("share:Q", title=_("Value"), format=".0%"),
             ],
         )
     )
@@ -65,14 +66,14 @@ def wellbeing_chart(series: pd.DataFrame, *, title: str = "Wellbeing (WHO-5, 0-1
         alt.Chart(rows, title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("week:O", title="ISO week"),
-            y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("basis:N", title="Basis", legend=alt.Legend(orient="bottom")),
+            x=alt.X("week:O", title=_("ISO week")),
+            y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("basis:N", title=_("Basis"), legend=alt.Legend(orient="bottom")),
             tooltip=[
-                alt.Tooltip("week:O", title="Week"),
-                alt.Tooltip("mean:Q", title="Mean", format=".0f"),
-                alt.Tooltip("n:N", title="People"),
-                alt.Tooltip("basis:N", title="Basis"),
+                alt.Tooltip("week:O", title=_("Week")),
+                alt.Tooltip("mean:Q", title=_("Mean"), format=".0f"),
+                alt.Tooltip("n:N", title=_("People")),
+                alt.Tooltip("basis:N", title=_("Basis")),
             ],
         )
     )
@@ -84,16 +85,18 @@ def pattern_mix_chart(mix: pd.DataFrame) -> alt.Chart:
     rows = rows[["work_pattern", "share", "n", "basis"]].copy()
     rows["n"] = rows["n"].astype(str)
     return (
-        alt.Chart(rows, title="Work pattern mix")
+        alt.Chart(rows, title=_("Work pattern mix"))
         .mark_bar()
         .encode(
-            x=alt.X("share:Q", title="Share of responses", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
+            x=alt.X(
+                "share:Q", title=_("Share of responses"), axis=PERCENT, scale=alt.Scale(domain=[0, 1])
+            ),
             y=alt.Y("work_pattern:N", title=None, sort=["home", "hybrid", "office", "site", "unknown"]),
             tooltip=[
-                alt.Tooltip("work_pattern:N", title="Pattern"),
-                alt.Tooltip("share:Q", title="Share", format=".0%"),
-                alt.Tooltip("n:N", title="People"),
-                alt.Tooltip("basis:N", title="Basis"),
+                alt.Tooltip("work_pattern:N", title=_("Pattern")),
+                alt.Tooltip("share:Q", title=_("Share"), format=".0%"),
+                alt.Tooltip("n:N", title=_("People")),
+                alt.Tooltip("basis:N", title=_("Basis")),
             ],
         )
     )
@@ -104,15 +107,17 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
     rows = rates[rates["response_rate"].notna()] if not rates.empty else rates
     rows = rows[["week", "response_rate", "rate_label", "basis"]]
     return (
-        alt.Chart(rows, title="Response rate")
+        alt.Chart(rows, title=_("Response rate"))
         .mark_bar()
         .encode(
-            x=alt.X("week:O", title="ISO week"),
-            y=alt.Y("response_rate:Q", title="Responded", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
+            x=alt.X("week:O", title=_("ISO week")),
+            y=alt.Y(
+                "response_rate:Q", title=_("Responded"), axis=PERCENT, scale=alt.Scale(domain=[0, 1])
+            ),
             tooltip=[
-                alt.Tooltip("week:O", title="Week"),
-                alt.Tooltip("rate_label:N", title="Rate"),
-                alt.Tooltip("basis:N", title="Basis"),
+                alt.Tooltip("week:O", title=_("Week")),
+                alt.Tooltip("rate_label:N", title=_("Rate")),
+                alt.Tooltip("basis:N", title=_("Basis")),
             ],
         )
     )
@@ -134,11 +139,11 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
     )
     x = alt.X(
         "delivery:Q",
-        title="Delivery: progress minus expected",
+        title=_("Delivery: progress minus expected"),
         axis=PERCENT,
         scale=alt.Scale(domain=[-1, 1]),
     )
-    y = alt.Y("wellbeing:Q", title="Wellbeing (WHO-5)", scale=alt.Scale(domain=[0, 100]))
+    y = alt.Y("wellbeing:Q", title=_("Wellbeing (WHO-5)"), scale=alt.Scale(domain=[0, 100]))
     dots = (
         alt.Chart(plotted)
         .mark_circle(size=160)
@@ -147,17 +152,17 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
             y=y,
             color=alt.Color(
                 "quadrant:N",
-                title="Quadrant",
+                title=_("Quadrant"),
                 scale=alt.Scale(
                     domain=["thriving", "delivering at a cost", "coasting", "struggling"],
                     range=["#2E7D6B", "#E07A5F", "#81B29A", "#3D405B"],
                 ),
             ),
             tooltip=[
-                alt.Tooltip("team:N", title="Team"),
-                alt.Tooltip("quadrant:N", title="Quadrant"),
-                alt.Tooltip("delivery:Q", title="Delivery", format="+.0%"),
-                alt.Tooltip("wellbeing:Q", title="Wellbeing", format=".1f"),
+                alt.Tooltip("team:N", title=_("Team")),
+                alt.Tooltip("quadrant:N", title=_("Quadrant")),
+                alt.Tooltip("delivery:Q", title=_("Delivery"), format="+.0%"),
+                alt.Tooltip("wellbeing:Q", title=_("Wellbeing"), format=".1f"),
             ],
         )
     )
@@ -181,4 +186,4 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
     corner = (
         alt.Chart(labels).mark_text(color="#888888", fontStyle="italic").encode(x=x, y=y, text="label:N")
     )
-    return alt.layer(corner, vertical, horizontal, dots, names, title="Delivery against wellbeing")
+    return alt.layer(corner, vertical, horizontal, dots, names, title=_("Delivery against wellbeing"))

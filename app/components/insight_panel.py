@@ -29,6 +29,7 @@ from analytics.privacy.rules import SYSTEM_VIEWER
 from analytics.privacy.views import require_unit_view
 from app import ui
 from app.charts.insight import driver_chart, effects_chart, priority_chart
+from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
 from models.db import read_session, write_session
@@ -111,7 +112,12 @@ def _stamp() -> str:
 def render_drivers(drivers: UnitDrivers, *, scores_of: str) -> list[dict]:
     """The ranked chart and the priority matrix; returns the priority-ordered records."""
     if not drivers.released:
-        st.info(f"No driver analysis for {drivers.unit_name}: {drivers.reason}.", icon=":material/info:")
+        st.info(
+            _("No driver analysis for {unit}: {reason}.").format(
+                unit=drivers.unit_name, reason=drivers.reason
+            ),
+            icon=":material/info:",
+        )
         return []
     records = drivers.records()
     st.caption(f"{drivers.unit_name}, {drivers.period}, {drivers.people} people. {METHOD_NOTE}")
@@ -137,34 +143,38 @@ def render_hr_insight(viewer: Viewer, unit_id: int, unit_name: str) -> None:
 
     Streamlit runs every tab's code on each rerun, so the work waits until HR asks for it: the
     page's first render stays as fast as before."""
-    if not st.toggle("Show drivers and actions", key="insight_show"):
+    if not st.toggle(_("Show drivers and actions"), key="insight_show"):
         st.caption(
-            "Which work conditions go with wellbeing in the chosen unit, and the measured effect of "
-            "every action recorded by managers."
+            _(
+                "Which work conditions go with wellbeing in the chosen unit, and the measured effect of "
+                "every action recorded by managers."
+            )
         )
         return
-    st.subheader(f"What drives wellbeing: {unit_name}")
+    st.subheader(_("What drives wellbeing: {unit}").format(unit=unit_name))
     try:
         drivers = load_unit_drivers(viewer.email, int(unit_id), _quarters())
         render_drivers(drivers, scores_of=unit_name)
-        st.subheader("Actions and their measured effect")
+        st.subheader(_("Actions and their measured effect"))
         overview = load_actions_overview(viewer.email, _stamp())
     except AccessDenied as error:
         st.error(str(error))
         return
     if overview.empty:
-        st.write("No actions recorded yet.")
+        st.write(_("No actions recorded yet."))
         return
     st.altair_chart(effects_chart(overview), width="stretch")
     st.caption(
-        "Each team's change in wellbeing from the released months before its action to those "
-        "after, minus the change of teams that took no action over the same months "
-        "(difference-in-differences). A team of eight will usually read 'no clear change'."
+        _(
+            "Each team's change in wellbeing from the released months before its action to those "
+            "after, minus the change of teams that took no action over the same months "
+            "(difference-in-differences). A team of eight will usually read 'no clear change'."
+        )
     )
     shown = overview.drop(columns=["action_id"])
     st.dataframe(shown, hide_index=True)
     st.download_button(
-        "Download actions (CSV)",
+        _("Download actions (CSV)"),
         data=overview_csv(shown),
         file_name="actions-and-effects.csv",
         mime="text/csv",

@@ -12,6 +12,7 @@ from datetime import date
 import streamlit as st
 
 from app import ui
+from app.i18n import _
 from models.access import Viewer
 from models.base import iso_week
 from models.db import read_session, write_session
@@ -46,12 +47,12 @@ def _moment(label: str, moment: Moment, key: str) -> Moment:
     left, right = st.columns(2)
     with left:
         day = st.selectbox(
-            f"{label}: day", WEEKDAYS, index=WEEKDAYS.index(moment.day),
+            _("{label}: day").format(label=label), WEEKDAYS, index=WEEKDAYS.index(moment.day),
             format_func=WEEKDAY_NAMES.__getitem__, key=f"{key}_day",
         )  # fmt: skip
     with right:
         at = st.selectbox(
-            f"{label}: time", TIMES, index=_time_index(moment.at),
+            _("{label}: time").format(label=label), TIMES, index=_time_index(moment.at),
             key=f"{key}_time",
         )  # fmt: skip
     return Moment(day, at)
@@ -61,38 +62,38 @@ def _channels(viewer: Viewer, organisation_id: int, organisation_code: str) -> N
     """What is set up; the webhook address can be set here (a secret: never shown back)."""
     settings = ui.settings()
     mail = (
-        f"e-mail through {settings.smtp_host}:{settings.smtp_port}"
+        _("e-mail through {host}:{port}").format(host=settings.smtp_host, port=settings.smtp_port)
         if settings.smtp_host
-        else "e-mail is **not set up** (WELLBEING_SMTP_HOST)"
+        else _("e-mail is **not set up** (WELLBEING_SMTP_HOST)")
     )
     with read_session(ui.engine()) as session:
         stored = webhook_set_by(session, organisation_id)
     if stored is not None:
-        post = (
-            f"a Teams/Slack webhook set on this page by {ui.escape_markdown(stored[0])} on {stored[1]}"
+        post = _("a Teams/Slack webhook set on this page by {who} on {when}").format(
+            who=ui.escape_markdown(stored[0]), when=stored[1]
         )
     elif settings.webhook_url is not None or organisation_code in settings.webhook_urls:
-        post = "a Teams/Slack webhook from the server's settings"
+        post = _("a Teams/Slack webhook from the server's settings")
     else:
-        post = "no Teams/Slack webhook"
-    st.caption(f"Channels: {mail}; {post}.")
+        post = _("no Teams/Slack webhook")
+    st.caption(_("Channels: {mail}; {post}.").format(mail=mail, post=post))
     with st.form("reminder_webhook", enter_to_submit=False, clear_on_submit=True):
         url = st.text_input(
-            "Teams Workflows or Slack incoming webhook address",
+            _("Teams Workflows or Slack incoming webhook address"),
             type="password",
-            help="Kept as a secret: never shown again, and not written to the audit log.",
+            help=_("Kept as a secret: never shown again, and not written to the audit log."),
         )
         left, right = st.columns(2)
-        save = left.form_submit_button("Save webhook")
-        clear = right.form_submit_button("Remove webhook", disabled=stored is None)
+        save = left.form_submit_button(_("Save webhook"))
+        clear = right.form_submit_button(_("Remove webhook"), disabled=stored is None)
     if save or clear:
         try:
             with write_session(ui.engine()) as session:
                 set_webhook(session, viewer, organisation_id=organisation_id, url=None if clear else url)
         except ValueError as error:
-            st.error(f"Not saved: {error}.")
+            st.error(_("Not saved: {reason}.").format(reason=error))
             return
-        st.success("Webhook removed." if clear else "Webhook saved.")
+        st.success(_("Webhook removed.") if clear else _("Webhook saved."))
 
 
 def render(viewer: Viewer, organisation_id: int) -> None:
@@ -109,16 +110,20 @@ def render(viewer: Viewer, organisation_id: int) -> None:
             session, organisation_id=organisation_id, week=upcoming_week, time_zone=zone
         )
     st.write(
-        "Invitations when the pulse opens and reminders go by e-mail (and a post to Teams or Slack) "
-        "only to people who have not answered that week, worked out on the server; nobody is told "
-        "who. People can turn them off on their pulse page. Run `wellbeing remind` on a schedule "
-        "(see the README)."
+        _(
+            "Invitations when the pulse opens and reminders go by e-mail (and a post to Teams or Slack) "
+            "only to people who have not answered that week, worked out on the server; nobody is told "
+            "who. People can turn them off on their pulse page. Run `wellbeing remind` on a schedule "
+            "(see the README)."
+        )
     )
     _channels(viewer, organisation_id, code)
-    st.write(f"This week: {'**on**' if enabled else '**off**'}; {current.describe()}.")
+    state = _("**on**") if enabled else _("**off**")
+    st.write(_("This week: {state}; {schedule}.").format(state=state, schedule=current.describe()))
     if upcoming != current:
-        st.info(f"From week {upcoming_week}: {upcoming.describe()}.")
-    if st.button("Turn reminders off" if enabled else "Turn reminders on", key="reminders_switch"):
+        st.info(_("From week {week}: {title}.").format(week=upcoming_week, title=upcoming.describe()))
+    switch = _("Turn reminders off") if enabled else _("Turn reminders on")
+    if st.button(switch, key="reminders_switch"):
         with write_session(ui.engine()) as session:
             set_reminders_enabled(
                 session, viewer, organisation_id=organisation_id, enabled=not enabled, today=today
@@ -126,29 +131,32 @@ def render(viewer: Viewer, organisation_id: int) -> None:
         st.rerun()
 
     with st.form("reminder_schedule", enter_to_submit=False):
-        st.subheader("Schedule (from next week)")
-        invitation = _moment("Invitation", upcoming.invitation, "invite")
+        st.subheader(_("Schedule (from next week)"))
+        invitation = _moment(_("Invitation"), upcoming.invitation, "invite")
         count = st.number_input(
-            "Number of reminders", min_value=0, max_value=MAX_REMINDERS, value=len(upcoming.reminders)
+            _("Number of reminders"), min_value=0, max_value=MAX_REMINDERS, value=len(upcoming.reminders)
         )
         defaults = [*upcoming.reminders, *[Moment("thu", "10:00")] * MAX_REMINDERS]
         reminders = tuple(
-            _moment(f"Reminder {i + 1}", defaults[i], f"reminder_{i}") for i in range(MAX_REMINDERS)
+            _moment(_("Reminder {number}").format(number=i + 1), defaults[i], f"reminder_{i}")
+            for i in range(MAX_REMINDERS)
         )
-        st.caption("Only the first reminders, up to the number above, are used.")
+        st.caption(_("Only the first reminders, up to the number above, are used."))
         left, right = st.columns(2)
         with left:
-            quiet_from = st.selectbox("Quiet hours from", TIMES, index=_time_index(upcoming.quiet_from))
+            quiet_from = st.selectbox(
+                _("Quiet hours from"), TIMES, index=_time_index(upcoming.quiet_from)
+            )
         with right:
             quiet_until = st.selectbox(
-                "Quiet hours until", TIMES, index=_time_index(upcoming.quiet_until)
+                _("Quiet hours until"), TIMES, index=_time_index(upcoming.quiet_until)
             )
         nations = list(NATION_NAMES)
         nation = st.selectbox(
-            "Skip the bank holidays of", nations, index=nations.index(upcoming.bank_holidays),
+            _("Skip the bank holidays of"), nations, index=nations.index(upcoming.bank_holidays),
             format_func=NATION_NAMES.__getitem__,
         )  # fmt: skip
-        submitted = st.form_submit_button("Schedule from next week", type="primary")
+        submitted = st.form_submit_button(_("Schedule from next week"), type="primary")
     if submitted:
         try:
             chosen = ReminderSchedule(
@@ -163,7 +171,7 @@ def render(viewer: Viewer, organisation_id: int) -> None:
             st.error(f"Not saved: {error}.")
             return
         if chosen == upcoming:
-            st.info("Nothing changed.")
+            st.info(_("Nothing changed."))
             return
         with write_session(ui.engine()) as session:
             week = set_schedule(

@@ -12,6 +12,7 @@ import streamlit as st
 
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, TeamStrainStatus, team_strain_status
 from app import ui
+from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer, require_team_access
 from models.db import read_session
 
@@ -55,7 +56,7 @@ def render_team_strain(viewer: Viewer, team_id: int) -> None:
         return
     if record.flagged:
         st.warning(f"Flagged as under strain ({window}).", icon=":material/warning:")
-        st.markdown("**Why:**")
+        st.markdown(_("**Why:**"))
         st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in record.reasons))
     else:
         st.success(
@@ -63,7 +64,7 @@ def render_team_strain(viewer: Viewer, team_id: int) -> None:
             icon=":material/check:",
         )
         if record.reasons:
-            st.caption("Where the team is weaker than the typical team:")
+            st.caption(_("Where the team is weaker than the typical team:"))
             st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in record.reasons))
     alert = status.alert or {}
     if alert.get("alarm"):
@@ -71,7 +72,7 @@ def render_team_strain(viewer: Viewer, team_id: int) -> None:
             f":red[Sustained drop in wellbeing signalled since {alert.get('first_alarm_week')}.]"
         )
     elif alert.get("weeks_monitored"):
-        st.caption("No sustained drop in wellbeing signalled.")
+        st.caption(_("No sustained drop in wellbeing signalled."))
     st.caption(
         "Compared with all assessed teams over the last "
         f"{DEFAULT_WINDOW_WEEKS} released weeks and with the team's own previous weeks; a flag needs "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import ui
 from app.a11y import AXE_TAGS, load_allowlist
+from app.i18n import _
 
 PREPARED = "2 December 2026"
 TESTED = """
@@ -37,12 +38,14 @@ KNOWN = """
 def _exceptions() -> None:
     entries = load_allowlist()
     if not entries:
-        st.markdown("Our automated tests find no serious or critical problems that we accept.")
+        st.markdown(_("Our automated tests find no serious or critical problems that we accept."))
         return
     st.markdown(
-        "The automated tests find these problems in the Streamlit framework that this service is "
-        "built with. We cannot fix them in our own pages; each links to the issue where Streamlit's "
-        "developers track accessibility, and we will remove each one when a fix is released."
+        _(
+            "The automated tests find these problems in the Streamlit framework that this service is "
+            "built with. We cannot fix them in our own pages; each links to the issue where Streamlit's "
+            "developers track accessibility, and we will remove each one when a fix is released."
+        )
     )
     for entry in entries:
         st.markdown(
@@ -53,54 +56,66 @@ def _exceptions() -> None:
 
 
 def main() -> None:
-    st.title("Accessibility statement")
+    st.title(_("Accessibility statement"))
     st.markdown(
-        "This accessibility statement applies to the Wellbeing & Outcomes Tracker: the weekly "
-        "wellbeing pulse, the team and organisation dashboards, and their settings pages.\n\n"
-        "This service is run by your organisation. We want as many people as possible to be able "
-        "to use it. For example, that means you should be able to:\n\n"
-        "- change colours, contrast levels and fonts using browser or device settings\n"
-        "- zoom in up to 400% without the text spilling off the screen\n"
-        "- answer the weekly pulse using just a keyboard\n"
-        "- answer the weekly pulse on a phone without scrolling sideways\n"
-        "- use the service with a screen reader\n\n"
-        "We have also made the text as simple as possible to understand."
+        _(
+            "This accessibility statement applies to the Wellbeing & Outcomes Tracker: the weekly "
+            "wellbeing pulse, the team and organisation dashboards, and their settings pages.\n\n"
+            "This service is run by your organisation. We want as many people as possible to be able "
+            "to use it. For example, that means you should be able to:\n\n"
+            "- change colours, contrast levels and fonts using browser or device settings\n"
+            "- zoom in up to 400% without the text spilling off the screen\n"
+            "- answer the weekly pulse using just a keyboard\n"
+            "- answer the weekly pulse on a phone without scrolling sideways\n"
+            "- use the service with a screen reader\n\n"
+            "We have also made the text as simple as possible to understand."
+        )
     )
-    st.header("How accessible this service is")
+    st.header(_("How accessible this service is"))
     st.markdown("We know some parts of this service are not fully accessible:\n" + KNOWN)
-    st.header("Feedback and contact information")
+    st.header(_("Feedback and contact information"))
     st.markdown(
-        "If you need information in this service in a different format, or find a problem not "
-        "listed on this page, contact your HR team or the administrator of this service. We'll "
-        "consider your request and get back to you."
+        _(
+            "If you need information in this service in a different format, or find a problem not "
+            "listed on this page, contact your HR team or the administrator of this service. We'll "
+            "consider your request and get back to you."
+        )
     )
-    st.header("Enforcement procedure")
+    st.header(_("Enforcement procedure"))
     st.markdown(
-        "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public "
-        "Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 "
-        "(the 'accessibility regulations'). If you're not happy with how we respond to your "
-        "complaint, contact the Equality Advisory and Support Service (EASS)."
+        _(
+            "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public "
+            "Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 "
+            "(the 'accessibility regulations'). If you're not happy with how we respond to your "
+            "complaint, contact the Equality Advisory and Support Service (EASS)."
+        )
     )
-    st.header("Technical information about this service's accessibility")
+    st.header(_("Technical information about this service's accessibility"))
     st.markdown(
-        "Your organisation is committed to making this service accessible, in accordance with "
-        "the accessibility regulations."
+        _(
+            "Your organisation is committed to making this service accessible, in accordance with "
+            "the accessibility regulations."
+        )
     )
-    st.subheader("Compliance status")
+    st.subheader(_("Compliance status"))
     st.markdown(
-        "This service is partially compliant with the Web Content Accessibility Guidelines "
-        "version 2.2 AA standard, due to the non-compliances listed below."
+        _(
+            "This service is partially compliant with the Web Content Accessibility Guidelines "
+            "version 2.2 AA standard, due to the non-compliances listed below."
+        )
     )
-    st.subheader("Non-accessible content")
-    st.markdown("#### Non-compliance with the accessibility regulations")
+    st.subheader(_("Non-accessible content"))
+    st.markdown(_("#### Non-compliance with the accessibility regulations"))
     _exceptions()
-    st.header("What we're doing to improve accessibility")
+    st.header(_("What we're doing to improve accessibility"))
     st.markdown(
-        "Every change to the service runs the tests described below; a new serious or critical "
-        "problem stops the change. We are working on the known issues listed above, including a "
-        "Welsh version of the service."
+        _(
+            "Every change to the service runs the tests described below; a new serious or critical "
+            "problem stops the change. We are working on the known issues listed above, including a "
+            "Welsh version of the service."
+        )
     )
-    st.header("Preparation of this accessibility statement")
+    st.header(_("Preparation of this accessibility statement"))
     st.markdown(
         f"This statement was prepared on {PREPARED}. It is checked against the automated tests "
         "each time the service changes.\n" + TESTED.format(tags=", ".join(AXE_TAGS))

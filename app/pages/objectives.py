@@ -34,6 +34,7 @@ from app.components.outcomes_data import (
     managed_teams,
     md,
 )
+from app.i18n import _, format_date, format_percent
 from models.access import AccessDenied, Viewer
 from models.db import write_session
 
@@ -58,7 +59,7 @@ def _write(action: Callable[[Session], object], success: str) -> None:
         st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
-        st.error("The database refused this change because it breaks a rule; nothing was saved.")
+        st.error(_("The database refused this change because it breaks a rule; nothing was saved."))
         return
     clear_outcome_caches()
     st.session_state[FLASH] = success
@@ -67,7 +68,7 @@ def _write(action: Callable[[Session], object], success: str) -> None:
 
 def _value_text(value: float | None, unit: str) -> str:
     if value is None:
-        return "no check-in yet"
+        return _("no check-in yet")
     return f"{value:g} {unit}".strip()
 
 
@@ -78,21 +79,21 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
             [2, 2, 4, 2], vertical_alignment="bottom"
         )
         value = value_col.number_input(
-            f"Value ({md(kr.unit)})" if kr.unit else "Value",
+            _("Value ({unit})").format(unit=md(kr.unit)) if kr.unit else _("Value"),
             value=float(kr.latest_value if kr.latest_value is not None else kr.baseline),
             step=1.0,
             format="%g",
         )
         confidence = confidence_col.number_input(
-            "Confidence (0-10)",
+            _("Confidence (0-10)"),
             min_value=0,
             max_value=10,
             step=1,
             value=int(kr.latest_confidence if kr.latest_confidence is not None else 7),
-            help="How confident are you that the target will be reached by its due date?",
+            help=_("How confident are you that the target will be reached by its due date?"),
         )
-        note = note_col.text_input("Note (optional)", max_chars=1000)
-        submitted = button_col.form_submit_button("Save check-in", type="primary")
+        note = note_col.text_input(_("Note (optional)"), max_chars=1000)
+        submitted = button_col.form_submit_button(_("Save check-in"), type="primary")
     if submitted:
         _write(
             lambda session: record_check_in(
@@ -104,15 +105,17 @@ def _check_in_form(viewer: Viewer, kr: KeyResultView, today: date, *, key: str) 
                 checked_on=today,
                 note=note,
             ),
-            f"Check-in saved for {kr.metric_name}.",
+            _("Check-in saved for {metric}.").format(metric=kr.metric_name),
         )
 
 
 def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today: date) -> None:
     due = load_due(viewer, today.isoformat())
     st.write(
-        f"Key results of your teams with no check-in in the last 7 days: **{len(due)}**. "
-        "Enter where each stands and how confident you are of reaching it."
+        _(
+            "Key results of your teams with no check-in in the last 7 days: **{count}**. "
+            "Enter where each stands and how confident you are of reaching it."
+        ).format(count=len(due))
     )
     for kr in due:
         with st.container(border=True, key=f"due_{kr.id}"):
@@ -128,9 +131,9 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
     objectives = [o for o in load_team_objectives(viewer, team_id, today.isoformat()) if not o.closed]
     choices = {kr.id: kr for objective in objectives for kr in objective.key_results}
     if choices:
-        st.subheader(f"Check in any key result of {md(teams[team_id])}")
+        st.subheader(_("Check in any key result of {team}").format(team=md(teams[team_id])))
         picked = st.selectbox(
-            "Key result",
+            _("Key result"),
             list(choices),
             format_func={
                 kr_id: f"{kr.metric_name} ({kr.objective_title})" for kr_id, kr in choices.items()
@@ -142,22 +145,22 @@ def _weekly_check_in(viewer: Viewer, teams: dict[int, str], team_id: int, today:
 
 def _key_result_fields(objective: ObjectiveView, kr: KeyResultView | None) -> dict[str, object]:
     """The key result inputs (inside a form), pre-filled from ``kr`` when editing."""
-    metric = st.text_input("Metric", value=kr.metric_name if kr else "", max_chars=200)
-    unit = st.text_input("Unit (e.g. %, days, cases)", value=kr.unit if kr else "", max_chars=40)
+    metric = st.text_input(_("Metric"), value=kr.metric_name if kr else "", max_chars=200)
+    unit = st.text_input(_("Unit (e.g. %, days, cases)"), value=kr.unit if kr else "", max_chars=40)
     first, second = st.columns(2)
-    baseline = first.number_input("Baseline", value=float(kr.baseline) if kr else 0.0, format="%g")
-    target = second.number_input("Target", value=float(kr.target) if kr else 0.0, format="%g")
+    baseline = first.number_input(_("Baseline"), value=float(kr.baseline) if kr else 0.0, format="%g")
+    target = second.number_input(_("Target"), value=float(kr.target) if kr else 0.0, format="%g")
     direction = first.selectbox(
-        "Direction",
+        _("Direction"),
         list(DIRECTION_LABELS),
         index=list(DIRECTION_LABELS).index(kr.direction) if kr else 0,
         format_func=DIRECTION_LABELS.get,
     )
     weight = second.number_input(
-        "Weight", value=float(kr.weight) if kr else 1.0, min_value=0.0, step=0.5, format="%g"
+        _("Weight"), value=float(kr.weight) if kr else 1.0, min_value=0.0, step=0.5, format="%g"
     )
     due_date = st.date_input(
-        "Due date",
+        _("Due date"),
         value=kr.due_date if kr else objective.ends_on,
         min_value=objective.starts_on,
         max_value=objective.ends_on,
@@ -174,17 +177,25 @@ def _key_result_fields(objective: ObjectiveView, kr: KeyResultView | None) -> di
 
 
 def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, str]) -> None:
-    progress = "no key results yet" if objective.progress is None else f"{objective.progress:.0%}"
-    label = (
-        f"{md(objective.title)} · {objective.status.label} · {progress} "
-        f"(expected {objective.expected:.0%})"
+    progress = (
+        _("no key results yet") if objective.progress is None else format_percent(objective.progress)
+    )
+    label = _("{title} · {status} · {progress} (expected {expected})").format(
+        title=md(objective.title),
+        status=_(objective.status.label),
+        progress=progress,
+        expected=format_percent(objective.expected),
     )
     with st.expander(label, expanded=False):
         if objective.description:
             st.markdown(md(objective.description))
         st.caption(
-            f"{objective.starts_on:%d %b %Y} to {objective.ends_on:%d %b %Y} · teams: "
-            f"{md(', '.join(objective.team_names))}" + (" · closed" if objective.closed else "")
+            _("{start} to {end} · teams: {teams}").format(
+                start=format_date(objective.starts_on),
+                end=format_date(objective.ends_on),
+                teams=md(", ".join(objective.team_names)),
+            )
+            + (_(" · closed") if objective.closed else "")
         )
         st.markdown(md(objective.status.explanation))
         if objective.key_results:
@@ -219,53 +230,53 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
         if not set(objective.team_ids) & managed:
             return
         if objective.closed:
-            if st.button("Reopen objective", key=f"reopen_{objective.id}"):
+            if st.button(_("Reopen objective"), key=f"reopen_{objective.id}"):
                 _write(
                     lambda s: set_objective_closed(
                         session=s, viewer=viewer, objective_id=objective.id, closed=False
                     ),
-                    f"Reopened {objective.title}.",
+                    _("Reopened {title}.").format(title=objective.title),
                 )
             return
         add_tab, edit_kr_tab, edit_tab, status_tab = st.tabs(
-            ["Add key result", "Edit a key result", "Edit objective", "Status and closing"]
+            [_("Add key result"), _("Edit a key result"), _("Edit objective"), _("Status and closing")]
         )
         with add_tab, st.form(f"kr_new_{objective.id}", enter_to_submit=False):
             values = _key_result_fields(objective, None)
-            if st.form_submit_button("Add key result", type="primary"):
+            if st.form_submit_button(_("Add key result"), type="primary"):
                 _write(
                     lambda s: add_key_result(
                         session=s, viewer=viewer, objective_id=objective.id, **values
                     ),
-                    f"Key result added to {objective.title}.",
+                    _("Key result added to {title}.").format(title=objective.title),
                 )
         with edit_kr_tab:
             if not objective.key_results:
-                st.write("No key results yet.")
+                st.write(_("No key results yet."))
             else:
                 by_id = {kr.id: kr for kr in objective.key_results}
                 chosen = st.selectbox(
-                    "Key result to edit",
+                    _("Key result to edit"),
                     list(by_id),
                     format_func={kr_id: kr.metric_name for kr_id, kr in by_id.items()}.get,
                     key=f"kr_pick_{objective.id}",
                 )
                 with st.form(f"kr_edit_{chosen}", enter_to_submit=False):
                     edited = _key_result_fields(objective, by_id[chosen])
-                    if st.form_submit_button("Save key result"):
+                    if st.form_submit_button(_("Save key result")):
                         _write(
                             lambda s: update_key_result(
                                 session=s, viewer=viewer, key_result_id=chosen, **edited
                             ),
-                            "Key result saved.",
+                            _("Key result saved."),
                         )
         with edit_tab, st.form(f"objective_edit_{objective.id}", enter_to_submit=False):
-            title = st.text_input("Title", value=objective.title, max_chars=200)
-            description = st.text_area("Description", value=objective.description, max_chars=2000)
+            title = st.text_input(_("Title"), value=objective.title, max_chars=200)
+            description = st.text_area(_("Description"), value=objective.description, max_chars=2000)
             first, second = st.columns(2)
-            starts_on = first.date_input("Starts", value=objective.starts_on)
-            ends_on = second.date_input("Ends", value=objective.ends_on)
-            if st.form_submit_button("Save objective"):
+            starts_on = first.date_input(_("Starts"), value=objective.starts_on)
+            ends_on = second.date_input(_("Ends"), value=objective.ends_on)
+            if st.form_submit_button(_("Save objective")):
                 _write(
                     lambda s: update_objective(
                         session=s,
@@ -276,7 +287,7 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                         starts_on=starts_on,
                         ends_on=ends_on,
                     ),
-                    "Objective saved.",
+                    _("Objective saved."),
                 )
         with status_tab:
             st.caption(f"Computed: {objective.computed_status.label}. {STATUS_RULE}")
@@ -284,17 +295,17 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                 options = ["computed", *STATUS_LABELS]
                 current = objective.status.name if objective.status.overridden else "computed"
                 choice = st.selectbox(
-                    "Status to show",
+                    _("Status to show"),
                     options,
                     index=options.index(current),
                     format_func={"computed": "Use the computed status", **STATUS_LABELS}.get,
                 )
                 reason = st.text_input(
-                    "Reason (required for an override; kept in the audit log)",
+                    _("Reason (required for an override; kept in the audit log)"),
                     value=objective.override_reason or "",
                     max_chars=500,
                 )
-                if st.form_submit_button("Save status"):
+                if st.form_submit_button(_("Save status")):
                     _write(
                         lambda s: override_status(
                             session=s,
@@ -303,14 +314,14 @@ def _objective_panel(viewer: Viewer, objective: ObjectiveView, teams: dict[int, 
                             status_name=None if choice == "computed" else choice,
                             reason=reason,
                         ),
-                        "Status saved.",
+                        _("Status saved."),
                     )
-            if st.button("Close objective", key=f"close_{objective.id}"):
+            if st.button(_("Close objective"), key=f"close_{objective.id}"):
                 _write(
                     lambda s: set_objective_closed(
                         session=s, viewer=viewer, objective_id=objective.id, closed=True
                     ),
-                    f"Closed {objective.title}.",
+                    _("Closed {title}.").format(title=objective.title),
                 )
 
 
@@ -319,13 +330,13 @@ def _objectives(viewer: Viewer, teams: dict[int, str], team_id: int, today: date
     open_objectives = [o for o in objectives if not o.closed]
     closed = [o for o in objectives if o.closed]
     if not open_objectives:
-        st.info("No open objectives for this team yet: create one under **New objective**.")
+        st.info(_("No open objectives for this team yet: create one under **New objective**."))
     for objective in open_objectives:
         _objective_panel(viewer, objective, teams)
-    with st.expander("How status is worked out"):
+    with st.expander(_("How status is worked out")):
         st.markdown(STATUS_RULE)
     if closed:
-        st.subheader("Closed")
+        st.subheader(_("Closed"))
         for objective in closed:
             _objective_panel(viewer, objective, teams)
 
@@ -334,20 +345,20 @@ def _new_objective(viewer: Viewer, teams: dict[int, str], team_id: int, today: d
     starts_default, ends_default = _quarter(today)
     with st.form("new_objective", enter_to_submit=False):
         title = st.text_input(
-            "Title", max_chars=200, placeholder="e.g. Residents get repairs done faster"
+            _("Title"), max_chars=200, placeholder=_("e.g. Residents get repairs done faster")
         )
-        description = st.text_area("Description (optional)", max_chars=2000)
+        description = st.text_area(_("Description (optional)"), max_chars=2000)
         first, second = st.columns(2)
-        starts_on = first.date_input("Starts", value=starts_default)
-        ends_on = second.date_input("Ends", value=ends_default)
+        starts_on = first.date_input(_("Starts"), value=starts_default)
+        ends_on = second.date_input(_("Ends"), value=ends_default)
         chosen = st.multiselect(
-            "Teams sharing it",
+            _("Teams sharing it"),
             list(teams),
             default=[team_id],
             format_func=teams.get,
-            help="Only teams you manage can be added.",
+            help=_("Only teams you manage can be added."),
         )
-        if st.form_submit_button("Create objective", type="primary"):
+        if st.form_submit_button(_("Create objective"), type="primary"):
             _write(
                 lambda s: create_objective(
                     session=s,
@@ -358,22 +369,26 @@ def _new_objective(viewer: Viewer, teams: dict[int, str], team_id: int, today: d
                     ends_on=ends_on,
                     team_ids=chosen,
                 ),
-                f"Objective created: {title.strip()}. Add its key results under Objectives.",
+                _("Objective created: {title}. Add its key results under Objectives.").format(
+                    title=title.strip()
+                ),
             )
 
 
 def main() -> None:
-    st.title("Objectives")
+    st.title(_("Objectives"))
     viewer = ui.require_viewer()
     teams = managed_teams(viewer)
     if not teams:
-        st.info("You do not manage a team, so there are no objectives for you to keep.")
+        st.info(_("You do not manage a team, so there are no objectives for you to keep."))
         return
     if flash := st.session_state.pop(FLASH, None):
         st.success(md(flash), icon=":material/check_circle:")  # may quote a title
     today = date.today()
     team_id = ui.pick_team(teams, key="objectives_team")
-    check_in_tab, objectives_tab, new_tab = st.tabs(["Weekly check-in", "Objectives", "New objective"])
+    check_in_tab, objectives_tab, new_tab = st.tabs(
+        [_("Weekly check-in"), _("Objectives"), _("New objective")]
+    )
     with check_in_tab:
         _weekly_check_in(viewer, teams, team_id, today)
     with objectives_tab:

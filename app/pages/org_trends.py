@@ -27,6 +27,7 @@ from analytics.privacy.rules import SLICE_PERIOD, rate_bounds
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
 from app.charts.team import quadrant_chart
+from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
 from models.csv_safe import frame_to_csv
@@ -165,7 +166,7 @@ def _label(row: pd.Series) -> str:
 
 def main() -> None:
     viewer = ui.require_viewer()
-    st.title("Organisation trends")
+    st.title(_("Organisation trends"))
     try:  # the gate's rule, decided on every view before any cached figure is served
         require_hr(viewer)
     except AccessDenied as error:
@@ -175,16 +176,18 @@ def main() -> None:
     units = _units(url)
     rules = ui.settings().privacy_rules()
     st.caption(
-        f"Anonymised: a figure needs at least {rules.min_group_size} different people; counts under "
-        "10 are shown as a band; a period appears only once it has closed and been released, and "
-        "never changes after that. Cells hidden to protect a neighbouring group or period say so. "
-        "Grey = suppressed."
+        _(
+            "Anonymised: a figure needs at least {k} different people; counts under "
+            "10 are shown as a band; a period appears only once it has closed and been released, "
+            "and never changes after that. Cells hidden to protect a neighbouring group or period "
+            "say so. Grey = suppressed."
+        ).format(k=rules.min_group_size)
     )
     parents = units[units["kind"] != "team"] if not units.empty else units
     filters = st.columns([1, 2, 2])
     with filters[0]:
         kind = st.radio(
-            "Periods",
+            _("Periods"),
             list(KIND_LABELS),
             format_func=KIND_LABELS.get,
             key="org_trends_kind",
@@ -192,23 +195,23 @@ def main() -> None:
         )
     released = _released(url, kind)
     if units.empty or not released:
-        st.info("No released figures yet: a week is released a few days after it closes.")
+        st.info(_("No released figures yet: a week is released a few days after it closes."))
         return
     with filters[1]:
         default_start = released[max(0, len(released) - DEFAULT_PERIODS[kind])]
         if len(released) > 1:
             start, end = st.select_slider(
-                "Released periods",
+                _("Released periods"),
                 options=released,
                 value=(default_start, released[-1]),
                 key=f"org_trends_{kind}",
             )
         else:
             start = end = released[0]
-            st.text(f"Released period: {start}")
+            st.text(_("Released period: {period}").format(period=start))
     with filters[2]:
         chosen = st.selectbox(
-            "Unit (drill down by directorate)",
+            _("Unit (drill down by directorate)"),
             options=list(parents["code"]),
             format_func={row["code"]: _label(row) for _, row in parents.iterrows()}.get,
             key="org_trends_unit",
@@ -231,20 +234,20 @@ def main() -> None:
 
     tabs = st.tabs(
         [
-            "Trends",
-            "Heatmap",
-            "Participation",
-            "Work patterns",
-            "Norms",
-            "Outcomes x wellbeing",
-            "Download",
-            "Drivers and actions",
+            _("Trends"),
+            _("Heatmap"),
+            _("Participation"),
+            _("Work patterns"),
+            _("Norms"),
+            _("Outcomes x wellbeing"),
+            _("Download"),
+            _("Drivers and actions"),
         ]
     )
     with tabs[0]:
         constructs = sorted(set(constructs_view["construct"])) or ["wellbeing"]
         construct = st.selectbox(
-            "Construct",
+            _("Construct"),
             constructs,
             index=constructs.index("wellbeing") if "wellbeing" in constructs else 0,
             key="org_trends_construct",
@@ -255,15 +258,19 @@ def main() -> None:
         ]
         if not hidden.empty:
             st.caption(
-                f"{len(hidden)} unit-periods are suppressed and not drawn: "
+                _("{count} unit-periods are suppressed and not drawn: ").format(count=len(hidden))
                 + ", ".join(f"{r} ({c})" for r, c in hidden["reason"].value_counts().items())
             )
     with tabs[1]:
-        st.caption(f"Latest released period: {periods[-1]}.")
+        st.caption(_("Latest released period: {period}.").format(period=periods[-1]))
         st.altair_chart(heatmap_chart(latest_constructs), width="stretch")
     with tabs[2]:
         rates = _rates_table(latest[latest["construct"] == PARTICIPATION])
-        st.caption(f"Latest released period: {periods[-1]}. A rate under 10 people is shown as a range.")
+        st.caption(
+            _("Latest released period: {period}. A rate under 10 people is shown as a range.").format(
+                period=periods[-1]
+            )
+        )
         if rates["low"].notna().any():
             st.altair_chart(participation_chart(rates[rates["low"].notna()]), width="stretch")
         st.dataframe(
@@ -273,13 +280,19 @@ def main() -> None:
             hide_index=True,
         )
     with tabs[3]:
-        st.caption(f"Latest released quarter: {quarters[-1] if quarters else 'none yet'}.")
+        st.caption(
+            _("Latest released quarter: {quarter}.").format(
+                quarter=quarters[-1] if quarters else _("none yet")
+            )
+        )
         slices_in_view = slices[slices["unit"].isin(shown_codes)]
         st.altair_chart(pattern_chart(slices_in_view), width="stretch")
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
             st.caption(
-                f"{ui.escape_markdown(row.unit_name)}: work-pattern breakdown withheld ({row.reason})."
+                _("{unit}: work-pattern breakdown withheld ({reason}).").format(
+                    unit=ui.escape_markdown(row.unit_name), reason=row.reason
+                )
             )
     with tabs[4]:
         table = with_norms(latest_constructs)
@@ -310,10 +323,14 @@ def main() -> None:
                 hide_index=True,
             )
     with tabs[6]:
-        st.write(f"Released figures for the selected unit and the units below it, {start} to {end}.")
+        st.write(
+            _("Released figures for the selected unit and the units below it, {start} to {end}.").format(
+                start=start, end=end
+            )
+        )
         export = constructs_view[list(RECORD_COLUMNS)]
         st.download_button(
-            "Download CSV",
+            _("Download CSV"),
             data=frame_to_csv(export),
             file_name=f"wellbeing-{chosen}-{start}-{end}.csv",
             mime="text/csv",

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from analytics.reminders import reminder_effect
 from app import ui
+from app.i18n import _
 from models.access import AccessDenied
 from models.audit import record
 from models.db import read_session, write_session
@@ -22,19 +23,19 @@ VIEWED_KEY = "reminders_viewed"
 
 
 def main() -> None:
-    st.title("Pulse reminders")
+    st.title(_("Pulse reminders"))
     viewer = ui.require_viewer()
     if not (viewer.is_hr or viewer.is_admin):
-        st.error("This page is for HR.")
+        st.error(_("This page is for HR."))
         st.stop()
     settings = ui.settings()
     with read_session(ui.engine()) as session:
         query = select(Unit.name, Unit.id).where(col(Unit.parent_id).is_(None)).order_by(Unit.name)
         names = {str(name): int(unit_id) for name, unit_id in session.exec(query).all()}  # type: ignore[arg-type]
     if not names:
-        st.info("There is no organisation yet.")
+        st.info(_("There is no organisation yet."))
         return
-    chosen = st.selectbox("Organisation", list(names)) if len(names) > 1 else next(iter(names))
+    chosen = st.selectbox(_("Organisation"), list(names)) if len(names) > 1 else next(iter(names))
     organisation_id = names[chosen]
     try:
         with read_session(ui.engine()) as session:
@@ -52,7 +53,7 @@ def main() -> None:
         f"fewer than {settings.min_group_size} people stand on either side of it."
     )
     if table.empty:
-        st.info("No week has been released yet: figures appear once a week has closed.")
+        st.info(_("No week has been released yet: figures appear once a week has closed."))
     else:
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     if not st.session_state.get(f"{VIEWED_KEY}:{organisation_id}"):

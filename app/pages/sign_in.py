@@ -7,11 +7,12 @@ import streamlit as st
 from sqlmodel import select
 
 from app import identity, ui
+from app.i18n import N_, _
 from app.settings import get_settings
 from models.db import read_session
 from models.org import Person, RoleGrant, Unit
 
-ROLE_LABELS = {"staff": "Staff", "manager": "Manager", "hr": "HR", "admin": "Admin"}
+ROLE_LABELS = {"staff": N_("Staff"), "manager": N_("Manager"), "hr": N_("HR"), "admin": N_("Admin")}
 ACCOUNTS_PER_ROLE = 8
 
 
@@ -33,17 +34,20 @@ def demo_accounts() -> list[tuple[str, str]]:
                     continue
                 seen.add(person.email)
                 where = team_names.get(grant.unit_id) if grant.unit_id else None
-                suffix = f" of {where}" if role == "manager" and where else ""
-                accounts.append((f"{person.display_name} · {ROLE_LABELS[role]}{suffix}", person.email))
+                if role == "manager" and where:
+                    label = _("{name} · Manager of {team}").format(name=person.display_name, team=where)
+                else:
+                    label = f"{person.display_name} · {_(ROLE_LABELS[role])}"
+                accounts.append((label, person.email))
         granted = {email for _, email in accounts}
         staff = session.exec(
             select(Person).where(Person.team_id.is_not(None)).order_by(Person.email).limit(40)
         ).all()
         staff = [p for p in staff if p.email not in granted][:ACCOUNTS_PER_ROLE]
         for person in staff:
-            accounts.append(
-                (f"{person.display_name} · Staff in {team_names.get(person.team_id, '?')}", person.email)
-            )
+            team = team_names.get(person.team_id, "?")
+            label = _("{name} · Staff in {team}").format(name=person.display_name, team=team)
+            accounts.append((label, person.email))
     return accounts
 
 
@@ -60,46 +64,55 @@ def _oidc_sign_in() -> None:
     if state.status == "signed_out":
         if not _oidc_configured():
             st.error(
-                "Sign-in is not configured: add an [auth] section to .streamlit/secrets.toml "
-                "(see .streamlit/secrets.toml.example and the README)."
+                _(
+                    "Sign-in is not configured: add an [auth] section to .streamlit/secrets.toml "
+                    "(see .streamlit/secrets.toml.example and the README)."
+                )
             )
             return
-        st.write("Sign in with your organisation account.")
-        if st.button("Sign in", type="primary"):
+        st.write(_("Sign in with your organisation account."))
+        if st.button(_("Sign in"), type="primary"):
             st.login()
         return
     # Signed in at the provider, but not here: say why and leave the provider session alone
     # (with Entra ID, signing out here would end the person's Microsoft 365 session too).
     if state.status in ("ended", "expired", "invalid"):
-        st.info(state.message, icon=":material/schedule:")
-        if st.button("Sign in again", type="primary"):
+        st.info(_(state.message), icon=":material/schedule:")
+        if st.button(_("Sign in again"), type="primary"):
             st.login()
         return
-    account = f" as {ui.escape_markdown(state.email)}" if state.email else ""
-    st.warning(f"You are signed in{account}, but: {state.message}", icon=":material/block:")
+    if state.email:
+        warning = _("You are signed in as {email}, but: {reason}").format(
+            email=ui.escape_markdown(state.email), reason=_(state.message)
+        )
+    else:
+        warning = _("You are signed in, but: {reason}").format(reason=_(state.message))
+    st.warning(warning, icon=":material/block:")
     left, right = st.columns(2)
-    if left.button("Use another account"):
+    if left.button(_("Use another account")):
         st.login()
-    if right.button("Sign out"):
+    if right.button(_("Sign out")):
         st.logout()
 
 
 def _demo_sign_in() -> None:
     accounts = demo_accounts()
     if not accounts:
-        st.error("The database has no people yet. Run `wellbeing seed-demo` or `wellbeing import-org`.")
+        st.error(
+            _("The database has no people yet. Run `wellbeing seed-demo` or `wellbeing import-org`.")
+        )
         st.stop()
-    st.write("This is a demo. Pick an account to see the product as that person would.")
+    st.write(_("This is a demo. Pick an account to see the product as that person would."))
     labels = [label for label, _ in accounts]
-    choice = st.selectbox("Demo account", labels, index=None, placeholder="Choose an account")
-    if st.button("Sign in", type="primary", disabled=choice is None):
+    choice = st.selectbox(_("Demo account"), labels, index=None, placeholder=_("Choose an account"))
+    if st.button(_("Sign in"), type="primary", disabled=choice is None):
         st.session_state[ui.DEMO_EMAIL_KEY] = dict(accounts)[choice]
         st.session_state[identity.LAND_KEY] = True  # app/main.py: on to the role's own first page
         st.rerun()
 
 
 ui.through_navigation()
-st.title("Wellbeing & Outcomes Tracker")
+st.title(_("Wellbeing & Outcomes Tracker"))
 if get_settings().auth_mode == "oidc":
     _oidc_sign_in()
 else:

@@ -19,6 +19,7 @@ from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain
 from app import ui
 from app.charts.strain import cluster_overview_chart, team_scores_chart
 from app.charts.team import wellbeing_chart
+from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
 from models.db import read_session, write_session
@@ -80,20 +81,23 @@ def _flag_card(row: pd.Series, report: StrainReport) -> None:
             f"(flagged at {report.result.threshold:.2f} or more)"
         )
         if row["alert"]:
-            st.markdown(f":red[Sustained drop in wellbeing signalled since {row['alert_since']}]")
+            since = _("Sustained drop in wellbeing signalled since {week}").format(
+                week=row["alert_since"]
+            )
+            st.markdown(f":red[{since}]")
         if strain is not None:
             st.markdown("\n".join(f"- {ui.escape_markdown(reason.text)}" for reason in strain.reasons))
 
 
 def main() -> None:
-    st.title("Teams under strain")
+    st.title(_("Teams under strain"))
     viewer = ui.require_viewer()
     if not viewer.is_hr:
-        st.error("This page is for HR.")
+        st.error(_("This page is for HR."))
         st.stop()
     window = int(
         st.number_input(
-            "Trailing window (weeks)", min_value=4, max_value=13, value=DEFAULT_WINDOW_WEEKS, step=1
+            _("Trailing window (weeks)"), min_value=4, max_value=13, value=DEFAULT_WINDOW_WEEKS, step=1
         )
     )
     try:
@@ -102,7 +106,7 @@ def main() -> None:
         st.error(ui.escape_markdown(error))
         st.stop()
     if report is None:
-        st.info("There are no pulse answers yet.")
+        st.info(_("There are no pulse answers yet."))
         return
     _audit_view(viewer, f"strain:{report.end_week}:{window}", {"window_weeks": window})
     table = report.table()
@@ -118,21 +122,21 @@ def main() -> None:
         "nothing planted about 2% of teams are flagged (docs/STRAIN.md)."
     )
     counts = st.columns(3)
-    counts[0].metric("Teams assessed", int((table["cluster"] != NOT_ASSESSED).sum()))
-    counts[1].metric("Flagged as under strain", len(flagged))
-    counts[2].metric("Sustained-drop alerts", len(alerts))
+    counts[0].metric(_("Teams assessed"), int((table["cluster"] != NOT_ASSESSED).sum()))
+    counts[1].metric(_("Flagged as under strain"), len(flagged))
+    counts[2].metric(_("Sustained-drop alerts"), len(alerts))
     for note in result.notes:
-        st.caption(f"Note: {note}")
+        st.caption(_("Note: {note}").format(note=note))
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.subheader("Flagged teams")
+        st.subheader(_("Flagged teams"))
         if flagged.empty:
-            st.success("No team is flagged as under strain in this window.")
-        for _, row in flagged.iterrows():
+            st.success(_("No team is flagged as under strain in this window."))
+        for _position, row in flagged.iterrows():
             _flag_card(row, report)
     with right:
-        st.subheader("Sustained-drop alerts")
+        st.subheader(_("Sustained-drop alerts"))
         rules = report.alert_rules
         lag1 = report.alerts["lag1"].iloc[0] if not report.alerts.empty else rules.lag1_correlation
         st.caption(
@@ -143,7 +147,7 @@ def main() -> None:
             f"with lag-1 correlation {lag1}."
         )
         if alerts.empty:
-            st.success("No sustained drop signalled.")
+            st.success(_("No sustained drop signalled."))
         else:
             shown = alerts[["team", "name", "alert_since", "drop", "flagged"]].rename(
                 columns={
@@ -156,7 +160,7 @@ def main() -> None:
             )
             st.dataframe(shown, hide_index=True, width="stretch")
 
-    st.subheader("Profiles")
+    st.subheader(_("Profiles"))
     if result.clusters:
         st.caption(
             f"Mixture of a steady group and {(result.k or 1) - 1} strain components (one per "
@@ -165,25 +169,25 @@ def main() -> None:
         )
         st.altair_chart(cluster_overview_chart(result.clusters, result.labels), width="stretch")
         st.altair_chart(team_scores_chart(table, None), width="stretch")
-    with st.expander("All assessed teams"):
+    with st.expander(_("All assessed teams")):
         st.dataframe(
             table.drop(columns=["team_id"]).rename(columns={"alert_since": "alert since"}),
             hide_index=True,
             width="stretch",
         )
 
-    st.subheader("Drill down")
+    st.subheader(_("Drill down"))
     options = table.sort_values(["flagged", "score"], ascending=[False, False])
     labels = {int(r.team_id): f"{r.name} ({r.team})" for r in options.itertuples()}
     if not labels:
         return
-    team_id = st.selectbox("Team", list(labels), format_func=labels.get, key="strain_drill_team")
+    team_id = st.selectbox(_("Team"), list(labels), format_func=labels.get, key="strain_drill_team")
     trend = load_trend(viewer.email, int(team_id), report.alerts_start_week, report.end_week)
     st.altair_chart(
         wellbeing_chart(trend, title=f"Released weekly wellbeing: {labels[team_id]}"), width="stretch"
     )
     st.caption(
-        "Weekly figures as the privacy gate releases them: pooled or rolled up when a week is small."
+        _("Weekly figures as the privacy gate releases them: pooled or rolled up when a week is small.")
     )
 
 

@@ -8,6 +8,7 @@ small team's figures are pooled or rolled up, and the page says so).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -45,6 +46,7 @@ from app.components.outcomes_data import (
     wellbeing_note,
 )
 from app.components.strain_panel import load_team_strain, render_team_strain
+from app.i18n import N_, _, format_decimal, label_from
 from models.access import AccessDenied, Viewer
 from models.audit import record
 from models.base import iso_week
@@ -53,23 +55,23 @@ from models.db import write_session
 FLASH = "team_dashboard_flash"
 VIEWS_KEY = "team_dashboard_views_recorded"
 QUADRANT_AT_ONCE = 4  # more teams than this: the quadrant waits for the manager to ask for it
-ACTION_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done"}
+ACTION_LABELS = {"planned": N_("Planned"), "in_progress": N_("In progress"), "done": N_("Done")}
 
 
 def _delivery_section(delivery: TeamDelivery) -> None:
-    st.subheader("Outcome delivery")
+    st.subheader(_("Outcome delivery"))
     live = [o for o in delivery.objectives if not o.closed]
     if not live:
-        st.info("No open objectives. Create one on the Objectives page.")
+        st.info(_("No open objectives. Create one on the Objectives page."))
         return
     counts = {
         name: sum(1 for o in live if o.status.name == name)
         for name in ("on_track", "at_risk", "off_track")
     }
     first, second, third = st.columns(3)
-    first.metric("On track", counts["on_track"])
-    second.metric("At risk", counts["at_risk"])
-    third.metric("Off track", counts["off_track"])
+    first.metric(_("On track"), counts["on_track"])
+    second.metric(_("At risk"), counts["at_risk"])
+    third.metric(_("Off track"), counts["off_track"])
     if not delivery.history.empty:
         st.altair_chart(delivery_chart(delivery.history), width="stretch")
     for objective in live:
@@ -82,18 +84,20 @@ def _delivery_section(delivery: TeamDelivery) -> None:
                 f"expected {objective.expected:.0%} · ends {objective.ends_on:%d %b %Y}"
             )
             st.caption(md(objective.status.explanation))
-    with st.expander("How status is worked out"):
+    with st.expander(_("How status is worked out")):
         st.markdown(STATUS_RULE)
 
 
 def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: str) -> None:
-    st.subheader("Wellbeing")
+    st.subheader(_("Wellbeing"))
     rules = ui.settings().privacy_rules()
     series, mix, rates = load_wellbeing(viewer, team_id)
     st.caption(
-        f"WHO-5 (0-100, higher is better), released weeks {start_week} to {end_week}: a figure "
-        f"needs at least {rules.min_group_size} people behind it, and a week is shown only once it "
-        "has closed and been released."
+        _(
+            "WHO-5 (0-100, higher is better), released weeks {start} to {end}: a figure "
+            "needs at least {k} people behind it, and a week is shown only once it "
+            "has closed and been released."
+        ).format(start=start_week, end=end_week, k=rules.min_group_size)
     )
     note = wellbeing_note(series, rules.min_group_size)
     if note:
@@ -104,34 +108,40 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
         latest = released.iloc[-1]
         with st.container(key="wellbeing_latest"):
             st.metric(
-                f"Latest released figure ({latest['week']})",
-                f"{latest['mean']:g}",
-                help=f"Basis: {md(latest['basis'])}; people behind it: {latest['n']}",
+                _("Latest released figure ({week})").format(week=latest["week"]),
+                format_decimal(latest["mean"]),
+                help=_("Basis: {basis}; people behind it: {n}").format(
+                    basis=md(latest["basis"]), n=latest["n"]
+                ),
             )
-            st.caption(f"Basis: {md(latest['basis'])} · people behind it: {latest['n']}")
+            st.caption(
+                _("Basis: {basis} · people behind it: {n}").format(
+                    basis=md(latest["basis"]), n=latest["n"]
+                )
+            )
         st.altair_chart(wellbeing_chart(series), width="stretch")
     left, right = st.columns(2)
     with left:
         if mix.empty or bool(mix["suppressed"].all()):
-            st.caption("Work pattern mix: not released (too few people).")
+            st.caption(_("Work pattern mix: not released (too few people)."))
         else:
             st.altair_chart(pattern_mix_chart(mix), width="stretch")
             basis = str(mix["basis"].iloc[0])
             if basis != BASIS_TEAM:
-                st.caption(f"Work pattern mix {md(basis)}.")
+                st.caption(_("Work pattern mix {basis}.").format(basis=md(basis)))
     with right:
         if rates.empty:
-            st.caption("Response rate: no weeks.")
+            st.caption(_("Response rate: no weeks."))
         else:
             last = rates.iloc[-1]
-            st.metric(f"Response rate ({last['week']})", str(last["rate_label"]))
+            st.metric(_("Response rate ({week})").format(week=last["week"]), str(last["rate_label"]))
             if rates["response_rate"].notna().any():
                 st.altair_chart(response_rate_chart(rates), width="stretch")
-            st.caption("Rates under 10 people are shown as a range.")
+            st.caption(_("Rates under 10 people are shown as a range."))
 
 
 def _slipping_section(delivery: TeamDelivery) -> None:
-    st.subheader("Key results slipping or losing confidence")
+    st.subheader(_("Key results slipping or losing confidence"))
     rows = [
         {
             "Key result": kr.metric_name,
@@ -150,7 +160,7 @@ def _slipping_section(delivery: TeamDelivery) -> None:
         if kr.slipping or kr.losing_confidence
     ]
     if not rows:
-        st.success("No key result is slipping or losing confidence.")
+        st.success(_("No key result is slipping or losing confidence."))
         return
     st.dataframe(
         pd.DataFrame(rows),
@@ -165,9 +175,9 @@ def _slipping_section(delivery: TeamDelivery) -> None:
 def _quadrant_section(
     viewer: Viewer, teams: dict[int, str], today: date, start_week: str, end_week: str
 ) -> None:
-    st.subheader("Your teams: delivery against wellbeing")
+    st.subheader(_("Your teams: delivery against wellbeing"))
     if len(teams) > QUADRANT_AT_ONCE and not st.toggle(
-        f"Show all {len(teams)} teams (the first time takes a moment)",
+        _("Show all {count} teams (the first time takes a moment)").format(count=len(teams)),
         key="dashboard_quadrant",
     ):
         return
@@ -179,14 +189,15 @@ def _quadrant_section(
     st.altair_chart(quadrant_chart(points), width="stretch")
     unplaced = [p for p in points if p.quadrant is None]
     if unplaced:
-        st.caption("Not plotted: " + "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced) + ".")
+        missing = "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced)
+        st.caption(_("Not plotted: {teams}.").format(teams=missing))
     st.caption(QUADRANT_RULE)
 
 
 def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> None:
-    st.subheader("Actions (closing the loop)")
+    st.subheader(_("Actions (closing the loop)"))
     actions = load_actions(viewer, delivery.team_id)
-    series, _, _ = load_wellbeing(viewer, delivery.team_id)
+    series, _rates, _mix = load_wellbeing(viewer, delivery.team_id)
     released = series.to_dict("records")
     history = delivery.history.to_dict("records")
     if actions:
@@ -194,7 +205,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
             with st.container(border=True, key=f"action_{action.id}"):
                 trigger = f" · in response to: {md(action.trigger)}" if action.trigger else ""
                 st.markdown(
-                    f"**{md(action.title)}** · {ACTION_LABELS[action.status]} · "
+                    f"**{md(action.title)}** · {_(ACTION_LABELS[action.status])} · "
                     f"{action.taken_on:%d %b %Y}{trigger}"
                 )
                 if action.description:
@@ -216,7 +227,7 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
                             "Action updated.",
                         )
     else:
-        st.caption("No actions recorded yet.")
+        st.caption(_("No actions recorded yet."))
     flagged = _flagged(viewer, delivery.team_id)
     render_start_action(viewer, delivery.team_id, flagged=flagged, on_saved=_save)
     slipping = {
@@ -227,18 +238,20 @@ def _actions_section(viewer: Viewer, delivery: TeamDelivery, today: date) -> Non
         if kr.slipping or kr.losing_confidence
     }
     with st.form("new_action", enter_to_submit=False):
-        st.markdown("**Record an action**")
-        title = st.text_input("What will you do?", max_chars=200)
-        description = st.text_area("Details (optional)", max_chars=2000)
+        st.markdown(_("**Record an action**"))
+        title = st.text_input(_("What will you do?"), max_chars=200)
+        description = st.text_area(_("Details (optional)"), max_chars=2000)
         triggers = [
             "strain flag",
             "wellbeing trend",
             *[f"key result: {text}" for text in slipping.values()],
             "other",
         ]
-        trigger = st.selectbox("In response to", triggers)
-        status_name = st.selectbox("Status", list(ACTION_STATUSES), format_func=ACTION_LABELS.get)
-        if st.form_submit_button("Save action", type="primary"):
+        trigger = st.selectbox(_("In response to"), triggers)
+        status_name = st.selectbox(
+            _("Status"), list(ACTION_STATUSES), format_func=partial(label_from, ACTION_LABELS)
+        )
+        if st.form_submit_button(_("Save action"), type="primary"):
             key_result_id = next(
                 (kr_id for kr_id, text in slipping.items() if trigger == f"key result: {text}"), None
             )
@@ -275,7 +288,7 @@ def _save(action, success: str) -> None:  # type: ignore[no-untyped-def]
         st.error(md(str(error)), icon=":material/error:")
         return
     except IntegrityError:
-        st.error("The database refused this change because it breaks a rule; nothing was saved.")
+        st.error(_("The database refused this change because it breaks a rule; nothing was saved."))
         return
     clear_outcome_caches()
     st.session_state[FLASH] = success
@@ -300,11 +313,11 @@ def _record_view(viewer: Viewer, what: str, team_ids: list[int], start_week: str
 
 
 def main() -> None:
-    st.title("Team dashboard")
+    st.title(_("Team dashboard"))
     viewer = ui.require_viewer()
     teams = managed_teams(viewer)
     if not teams:
-        st.info("You do not manage a team.")
+        st.info(_("You do not manage a team."))
         return
     if flash := st.session_state.pop(FLASH, None):
         st.success(md(flash), icon=":material/check_circle:")  # may quote a title
@@ -320,7 +333,7 @@ def main() -> None:
     with right:
         _wellbeing_section(viewer, team_id, start_week, end_week)
     _slipping_section(delivery)
-    st.subheader("Strain")
+    st.subheader(_("Strain"))
     render_team_strain(viewer, team_id)
     _actions_section(viewer, delivery, today)
     _quadrant_section(viewer, teams, today, start_week, end_week)

@@ -19,6 +19,7 @@ from analytics.privacy.rules import COMMENT_PERIOD
 from analytics.privacy.views import latest_released_weeks, released_periods, team_figures
 from app import ui
 from app.components.insight_panel import effect_verdict
+from app.i18n import N_, _, format_decimal, format_percent
 from models.access import load_viewer
 from models.db import read_session
 from models.org import Unit
@@ -28,6 +29,7 @@ WEEKS_SHOWN = 12
 COMMENT_PERIODS_SHOWN = 3
 CACHE_SECONDS = 300
 CACHE_ENTRIES = 500
+PERIOD_WORDS = (N_("month"), N_("quarter"))  # rules.pooling_period, translated where shown
 
 
 def _construct_names(composition) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -41,11 +43,13 @@ def _figures_table(series: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         released = not bool(row.suppressed) and pd.notna(row.mean)
         rows.append(
             {
-                "Week": row.week,
-                "Measure": names.get(row.construct, row.construct),
-                "Average": float(row.mean) if released else None,
-                "People behind it": str(row.n) if released else "",
-                "Shown as": row.basis if released else f"Not shown: {row.reason or 'too few people'}",
+                _("Week"): row.week,
+                _("Measure"): names.get(row.construct, row.construct),
+                _("Average"): float(row.mean) if released else None,
+                _("People behind it"): str(row.n) if released else "",
+                _("Shown as"): row.basis
+                if released
+                else _("Not shown: {reason}").format(reason=row.reason or _("too few people")),
             }
         )
     return pd.DataFrame(rows)
@@ -83,10 +87,10 @@ def _released_to_others(
 
 
 def main() -> None:
-    st.title("What others can see")
+    st.title(_("What others can see"))
     viewer = ui.require_viewer()
     if viewer.team_id is None:
-        st.info("You are not in a team, so nothing about a team of yours is shown to anyone.")
+        st.info(_("You are not in a team, so nothing about a team of yours is shown to anyone."))
         return
     rules = ui.settings().privacy_rules()
     with read_session(ui.engine()) as session:
@@ -101,60 +105,77 @@ def main() -> None:
     )
     series, rates, mix = released_figures["series"], released_figures["rates"], released_figures["mix"]
     comments, weeks = released_figures["comments"], released_figures["weeks"]
-    st.text(f"Team: {team.name if team else viewer.team_id}")  # plain text: names are data, not markdown
+    team_name = team.name if team else viewer.team_id
+    st.text(_("Team: {team}").format(team=team_name))  # plain text: names are data
     shown = (
-        f"the last {len(weeks)} released weeks ({weeks[0]} to {weeks[-1]})" if weeks else "no weeks yet"
+        _("the last {count} released weeks ({first} to {last})").format(
+            count=len(weeks), first=weeks[0], last=weeks[-1]
+        )
+        if weeks
+        else _("no weeks yet")
     )
     st.write(
-        f"This is what your manager and HR can see about your team: {shown}. A week appears only "
-        "once it has closed and been released, and never changes after that. A figure is only shown "
-        f"when at least {rules.min_group_size} different people are behind it; a small team's figures "
-        f"are combined over its {rules.pooling_period} (or quarter), or shown for a larger unit. Counts "
-        "under 10 are shown as a range. Nobody can see individual answers."
+        _(
+            "This is what your manager and HR can see about your team: {shown}. A week appears only "
+            "once it has closed and been released, and never changes after that. A figure is only "
+            "shown when at least {k} different people are behind it; a small team's figures are "
+            "combined over its {period} (or quarter), or shown for a larger unit. Counts under 10 "
+            "are shown as a range. Nobody can see individual answers."
+        ).format(shown=shown, k=rules.min_group_size, period=_(rules.pooling_period))
     )
     table = _figures_table(series, names)
-    released = int(table["Average"].notna().sum()) if not table.empty else 0
-    st.metric("Figures shown to your manager and HR", f"{released} of {len(table)}")
-    st.subheader("Wellbeing and work measures")
+    released = int(table[_("Average")].notna().sum()) if not table.empty else 0
+    st.metric(
+        _("Figures shown to your manager and HR"),
+        _("{shown} of {total}").format(shown=format_decimal(released), total=format_decimal(len(table))),
+    )
+    st.subheader(_("Wellbeing and work measures"))
     st.dataframe(table, hide_index=True)
-    st.subheader("Response rate")
+    st.subheader(_("Response rate"))
     if rates.empty:
-        st.write("No response rate is shown.")
+        st.write(_("No response rate is shown."))
     else:
         rate_rows = pd.DataFrame(
-            {"Week": rates["week"], "Response rate": rates["rate_label"], "Shown as": rates["basis"]}
+            {
+                _("Week"): rates["week"],
+                _("Response rate"): rates["rate_label"],
+                _("Shown as"): rates["basis"],
+            }
         )
         st.dataframe(rate_rows, hide_index=True)
-    st.subheader("Where people worked (latest released quarter)")
+    st.subheader(_("Where people worked (latest released quarter)"))
     if mix.empty or mix["suppressed"].astype(bool).all():
-        st.write("No work-pattern mix is shown (too few people).")
+        st.write(_("No work-pattern mix is shown (too few people)."))
     else:
         released_mix = mix[~mix["suppressed"].astype(bool)]
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Work pattern": released_mix["work_pattern"],
-                    "Share of people": [
-                        f"{share:.0%}" if pd.notna(share) else "" for share in released_mix["share"]
+                    _("Work pattern"): released_mix["work_pattern"],
+                    _("Share of people"): [
+                        format_percent(share) if pd.notna(share) else ""
+                        for share in released_mix["share"]
                     ],
-                    "People": released_mix["n"].astype(str),
-                    "Shown as": released_mix["basis"],
+                    _("People"): released_mix["n"].astype(str),
+                    _("Shown as"): released_mix["basis"],
                 }
             ),
             hide_index=True,
         )
-    st.subheader("You said, we did")
+    st.subheader(_("You said, we did"))
     if actions:
-        st.write("What your team's manager has recorded doing in response to the pulse or to outcomes:")
+        st.write(
+            _("What your team's manager has recorded doing in response to the pulse or to outcomes:")
+        )
         st.dataframe(
             pd.DataFrame(
                 {
-                    "When": [action.taken_on for action in actions],
-                    "What was done": [action.title for action in actions],
-                    "Details": [action.description for action in actions],
-                    "In response to": [action.trigger for action in actions],
-                    "Status": [action.status.replace("_", " ") for action in actions],
-                    "Effect on wellbeing, compared with similar teams": [
+                    _("When"): [action.taken_on for action in actions],
+                    _("What was done"): [action.title for action in actions],
+                    _("Details"): [action.description for action in actions],
+                    _("In response to"): [action.trigger for action in actions],
+                    _("Status"): [action.status.replace("_", " ") for action in actions],
+                    _("Effect on wellbeing, compared with similar teams"): [
                         effect_verdict(viewer.email, viewer.team_id, action.id) for action in actions
                     ],
                 }
@@ -162,19 +183,23 @@ def main() -> None:
             hide_index=True,
         )
     else:
-        st.write("Your manager has not recorded any actions for your team yet.")
-    st.subheader("Comments")
+        st.write(_("Your manager has not recorded any actions for your team yet."))
+    st.subheader(_("Comments"))
     months = released_figures["months"]
     if comments:
         st.write(
-            f"These comments from released months ({', '.join(months)}) are visible, in alphabetical "
-            "order, with no week or name:"
+            _(
+                "These comments from released months ({months}) are visible, in alphabetical "
+                "order, with no week or name:"
+            ).format(months=", ".join(months))
         )
-        st.dataframe(pd.DataFrame({"Comment": comments}), hide_index=True)
+        st.dataframe(pd.DataFrame({_("Comment"): comments}), hide_index=True)
     else:
         st.write(
-            "No comments are shown: comments appear only with their closed, released month, and only "
-            f"when at least {rules.min_comment_group_size} people answered in it."
+            _(
+                "No comments are shown: comments appear only with their closed, released month, and "
+                "only when at least {k} people answered in it."
+            ).format(k=rules.min_comment_group_size)
         )
 
 

@@ -21,9 +21,11 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
+from models.language import N_
+
 INVITATION, REMINDER = "invitation", "reminder"
 # The pulse page's switch, named in every message as the way to stop them.
-OPT_OUT_LABEL = "E-mail me when the pulse opens and remind me"
+OPT_OUT_LABEL = N_("E-mail me when the pulse opens and remind me")  # e-mails: English
 
 
 @dataclass(frozen=True)
