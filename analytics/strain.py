@@ -360,6 +360,7 @@ def detect_strain(
     shrunk = data.copy()
     funnel = set(funnel_features)
     read_off_funnel: list[str] = []
+    funnel_read: set[str] = set()
     for column in used:
         variance = None
         if sampling_variance is not None and column in sampling_variance.columns:
@@ -375,6 +376,7 @@ def detect_strain(
             z_value = funnel_z(data[column], variance)
             if z_value is not None:
                 shrunk[column] = z_value
+                funnel_read.add(column)
                 read_off_funnel.append(labels.get(column, column))
             continue
         prior = (priors or {}).get(column)
@@ -401,7 +403,7 @@ def detect_strain(
             oriented[column] = -oriented[column]
     z_columns: dict[str, pd.Series] = {}
     for column in used:
-        z = feature_z(oriented[column])
+        z = feature_z(oriented[column], at_least_one=column in funnel_read)
         if z is None:
             notes.append(f"{labels.get(column, column)} left out: no spread between teams")
             continue
@@ -422,7 +424,7 @@ def detect_strain(
         groups += construct_groups(z[rest], group_r)
     scores = pd.DataFrame({i: z[group].mean(axis=1) for i, group in enumerate(groups)})
     for i in scores.columns:  # each construct back on a unit scale
-        rescaled = feature_z(scores[i])
+        rescaled = feature_z(scores[i], at_least_one=set(groups[i]) <= funnel_read)
         scores[i] = 0.0 if rescaled is None else rescaled
     # Delivery counts only on the bad side in the general statistic (ahead of plan does not cancel
     # signs of strain). Its own statistic stays whole: cut at zero, half of all teams would sit

@@ -155,21 +155,35 @@ def released_answers(
     late = set(weeks)
     totals: dict[tuple[int, bool], list[float]] = {}
     for row in cells.itertuples(index=False):
+        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0, 0])
         if not row.suppressed and row.n:
             low, high = band_bounds(str(row.n))
         elif row.suppressed and row.reason == REASON_TOO_FEW:
             low, high = 1, min_group_size - 1
         else:
+            entry[3] += 1  # withheld for a neighbour: at least k people, otherwise unknown
             continue
-        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0])
         entry[0] += (low + high) / 2
         entry[1] += ((high - low + 1) ** 2 - 1) / 12  # a count known only to lie in its band
         entry[2] += 1
     frame = pd.DataFrame(
-        [(team, is_late, n, var, used) for (team, is_late), (n, var, used) in totals.items()],
-        columns=["team_id", "late", "n", "n_var", "weeks"],
+        [
+            (team, is_late, n, var, used, withheld, min_group_size)
+            for (team, is_late), (n, var, used, withheld) in totals.items()
+        ],
+        columns=["team_id", "late", "n", "n_var", "weeks", "withheld", "withheld_low"],
     )
-    return frame.astype({"team_id": int, "late": bool, "n": float, "n_var": float, "weeks": int})
+    return frame.astype(
+        {
+            "team_id": int,
+            "late": bool,
+            "n": float,
+            "n_var": float,
+            "weeks": int,
+            "withheld": int,
+            "withheld_low": float,
+        }
+    )
 
 
 def latest_week(session: Session, today: date | None = None) -> str | None:
