@@ -83,6 +83,14 @@ DOMAIN_MIN_SHIFT = 2.0
 #: Read by their funnel z-score, not shrunk: a response rate's binomial noise differs tenfold
 #: between teams, and a team that stops answering is exactly one whose rate is noisiest.
 FUNNEL_FEATURES: tuple[str, ...] = ("response_rate_change",)
+#: Changes from a team's own previous weeks: a steady team's is zero, so when the teams' changes
+#: spread no more than their noise they are read by funnel z-score rather than shrunk to nothing.
+CHANGE_FEATURES: tuple[str, ...] = (
+    "wellbeing_change",
+    "demands_change",
+    "control_change",
+    "support_change",
+)
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 DEFAULT_ALERT_WEEKS = 26
@@ -237,6 +245,7 @@ def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: 
         constructs=DOMAINS,
         min_declared_shift=DOMAIN_MIN_SHIFT,
         funnel_features=FUNNEL_FEATURES,
+        flat_funnel_features=CHANGE_FEATURES,
     )
 
 

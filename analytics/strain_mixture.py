@@ -6,7 +6,7 @@ the method and applies it; this module only computes).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -132,3 +132,21 @@ def strain_mixture(
         if converged:
             break
     return 1.0 - resp[:, 0], resp[:, 1:], share
+
+
+def beyond_cutoffs(
+    values: Mapping[str, tuple[pd.Series, pd.Series | None]],
+    limits: Mapping[str, float],
+    worse_high: Collection[str],
+    teams: int,
+) -> np.ndarray:
+    """Teams clearly beyond a published cut-off on any measure: the cut-off outside the team's
+    90% interval (``values``: per measure, the estimate and its variance, or None if exact)."""
+    beyond_any = np.zeros(teams, dtype=bool)
+    for column, (estimate, variance) in values.items():
+        value = estimate.to_numpy(float)
+        sd = np.nan_to_num(np.sqrt(variance.to_numpy(float))) if variance is not None else 0 * value
+        limit = limits[column]
+        beyond = value - 1.645 * sd >= limit if column in worse_high else value + 1.645 * sd <= limit
+        beyond_any |= np.nan_to_num(beyond).astype(bool)
+    return beyond_any

@@ -140,6 +140,7 @@ def released_answers(
     weeks: Sequence[str],
     team_ids: Sequence[int],
     min_group_size: int,
+    members: Mapping[bool, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
     (``late`` True), from the released weekly participation figures, with the number of weeks
@@ -148,7 +149,9 @@ def released_answers(
     few people" as the middle of 1 to k - 1 (that is what the release says, and a team that stops
     answering shows mostly in such weeks); a week withheld for another reason (to protect a
     neighbour) is left out of both answers and exposure. Months and quarters do not enter: they
-    count distinct people, not answers per week."""
+    count distinct people, not answers per week. With ``members`` (people per team before the
+    window, False, and in it, True) a band is cut at the team's size: a team of six that shows
+    "5-9" answered 5 or 6, not 7."""
     cells = stored_cells(
         session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
@@ -163,6 +166,9 @@ def released_answers(
         else:
             entry[3] += 1  # withheld for a neighbour: at least k people, otherwise unknown
             continue
+        size = members[row.period in late].get(int(row.unit_id)) if members is not None else None
+        if size is not None and size == size and low <= size < high:
+            high = int(size)
         entry[0] += (low + high) / 2
         entry[1] += ((high - low + 1) ** 2 - 1) / 12  # a count known only to lie in its band
         entry[2] += 1
@@ -319,14 +325,15 @@ def strain_inputs_from_database(
         weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
+    members = _members(session, before, weeks)
     answered = released_answers(
         session,
         before=before,
         weeks=weeks,
         team_ids=eligible,
         min_group_size=rules.min_group_size,
+        members=members,
     )
-    members = _members(session, before, weeks)
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
         session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
