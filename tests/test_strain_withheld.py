@@ -99,3 +99,55 @@ def test_a_team_with_exact_counts_is_not_flagged_for_others_overstated_noise() -
     assert "response_rate_change" in FUNNEL_FEATURES
     result = detect_from_measures(features, variances)
     assert not result.for_team(n - 1).flagged
+
+
+def test_answer_bands_are_cut_at_the_team_size(
+    session: Session,
+    teams: dict[str, int],  # noqa: F811
+) -> None:
+    # Before the window BUFFER shows "5-9" every week; a team of six answered 5 or 6, not 7.
+    buffer = teams["BUFFER"]
+
+    def answers(size: float | None) -> float:
+        members = None if size is None else {k: pd.Series({buffer: size}) for k in (False, True)}
+        frame = released_answers(
+            session,
+            before=WEEKS[:4],
+            weeks=WINDOW,
+            team_ids=[buffer],
+            min_group_size=RULES.min_group_size,
+            members=members,
+        ).set_index("late")
+        assert frame.at[False, "weeks"] == len(WEEKS[:4])
+        return float(frame.at[False, "n"] / frame.at[False, "weeks"])
+
+    assert answers(None) == 7.0
+    assert answers(6.0) == 5.5
+    assert answers(12.0) == 7.0
+
+
+def test_a_team_far_off_its_own_noise_on_a_flat_change_is_not_erased() -> None:
+    # Forty teams whose support changes spread less than their stated noise (as when released
+    # means are read back; nothing real between them, so shrinkage would set every team to the
+    # mean) and one 5 SE down, its level still ordinary: that team is found, on its change.
+    rng = np.random.default_rng(5)
+    n = 41
+    index = range(n)
+    change = np.r_[rng.normal(0, 0.05, n - 1), -0.5]
+    features = pd.DataFrame(
+        {
+            "n": 60.0,
+            "wellbeing_level": rng.normal(60, 2, n),
+            "support": np.r_[rng.normal(3.8, 0.15, n - 1), 3.7],
+            "support_change": change,
+        },
+        index=index,
+    )
+    variances = pd.DataFrame(
+        {"wellbeing_level": 4.0, "support": 0.01, "support_change": 0.01}, index=index
+    )
+    result = detect_from_measures(features, variances)
+    record = result.for_team(n - 1)
+    assert record.flagged
+    assert any(reason.feature == "support_change" for reason in record.reasons)
+    assert len(result.flagged) <= 2
