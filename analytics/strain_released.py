@@ -144,14 +144,15 @@ def released_answers(
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
     (``late`` True), from the released weekly participation figures, with the number of weeks
-    counted (``weeks``) and the variance of reading counts from bands (``n_var``, as if uniform
-    within each band). A released count is read as its band's middle; a week withheld as "too
-    few people" as the middle of 1 to k - 1 (that is what the release says, and a team that stops
-    answering shows mostly in such weeks); a week withheld for another reason (to protect a
-    neighbour) is left out of both answers and exposure. Months and quarters do not enter: they
-    count distinct people, not answers per week. With ``members`` (people per team before the
-    window, False, and in it, True) a band is cut at the team's size: a team of six that shows
-    "5-9" answered 5 or 6, not 7."""
+    counted (``weeks``), the variance of reading counts from bands (``n_var``, as if uniform within
+    each band), and the weeks withheld to protect a neighbour (``withheld``; such a week had at
+    least ``withheld_low`` = k people). A released count is read as its band's middle; a week
+    withheld as "too few people" as the middle of 1 to k - 1 (that is what the release says, and a
+    team that stops answering shows mostly in such weeks); a week withheld for another reason (to
+    protect a neighbour) is left out of both answers and exposure. Months and quarters do not enter:
+    they count distinct people, not answers per week. With ``members`` (people per team before the
+    window, False, and in it, True) a band is cut at the team's size: a team of six that shows "5-9"
+    answered 5 or 6, not 7."""
     cells = stored_cells(
         session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
@@ -272,14 +273,15 @@ def _members(session: Session, before: list[str], weeks: list[str]) -> dict[bool
 class StrainInputs:
     """Everything strain detection reads about a window, as plain frames: what the database read
     returns and what the in-memory evaluation builds. ``window``: per team and construct over the
-    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
-    ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
-    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and,
-    when not every week of the span counts, ``weeks`` counted and ``n_var``, the variance of
-    reading counts from bands); ``baseline``: like ``window`` over the weeks before it (each team
+    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled); ``weekly``:
+    per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``, ``total_sq``);
+    ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and, when not every
+    week of the span counts, ``weeks`` counted, ``n_var``, the variance of reading counts from
+    bands, and ``withheld`` / ``withheld_low``, the weeks withheld for a neighbour and the fewest
+    people such a week had); ``baseline``: like ``window`` over the weeks before it (each team
     compared with itself, which cancels the lasting differences between its people); ``members``:
-    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap``
-    (0-1), ``confidence_trend``."""
+    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
+    ``confidence_trend``."""
 
     weeks: list[str]
     eligible: list[int]
