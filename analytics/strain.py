@@ -53,9 +53,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.shrinkage import binomial_variance, funnel_z, sampling_variance_from_n, shrink
+from analytics.shrinkage import (
+    between_variance,
+    binomial_variance,
+    funnel_z,
+    sampling_variance_from_n,
+    shrink,
+)
 from analytics.strain_mixture import (
     GENERAL,
+    beyond_cutoffs,
     construct_groups,
     direction_statistics,
     feature_z,
@@ -286,6 +293,7 @@ def detect_strain(
     min_shift: float = 1.0,
     min_declared_shift: float | None = None,
     funnel_features: Iterable[str] = (),
+    flat_funnel_features: Iterable[str] = (),
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
     min_declared: float = 3.0,
@@ -308,7 +316,8 @@ def detect_strain(
     (flagged on its own at ``min_declared`` SD; its strain component shifted at least
     ``min_declared_shift``, default ``min_shift``). ``funnel_features``: measures with a
     sampling variance read as funnel z-scores (``analytics.shrinkage.funnel_z``) instead of
-    being shrunk; the rest are grouped by correlation at ``group_r``
+    being shrunk; ``flat_funnel_features`` likewise when the teams show no spread beyond noise
+    (changes: a steady team's is zero); the rest are grouped by correlation at ``group_r``
     and weigh ``len(group) ** construct_weight`` in the general statistic. ``seed`` is accepted
     for the command line's sake: the fit is deterministic and does not use it.
     """
@@ -358,8 +367,10 @@ def detect_strain(
     # 1. Shrink each feature where its noise is known or visible in the funnel.
     shrunk_var: dict[str, pd.Series] = {}
     shrunk = data.copy()
-    funnel = set(funnel_features)
+    funnel, flat_funnel = set(funnel_features), set(flat_funnel_features)
     read_off_funnel: list[str] = []
+    funnel_read: set[str] = set()
+    raw_var: dict[str, pd.Series] = {}
     for column in used:
         variance = None
         if sampling_variance is not None and column in sampling_variance.columns:
@@ -371,10 +382,16 @@ def detect_strain(
                 variance = sampling_variance_from_n(data[column], n)
         if variance is None:
             continue
-        if column in funnel:
+        # A change whose spread between teams is no more than noise (tau^2 = 0) would be shrunk
+        # to the mean for every team, erasing one far off its own noise (through the database,
+        # seeds 3 and 5): it is read by its funnel z-score instead.
+        flat = column in flat_funnel and between_variance(data[column], variance) == 0
+        if column in funnel or flat:
             z_value = funnel_z(data[column], variance)
             if z_value is not None:
                 shrunk[column] = z_value
+                funnel_read.add(column)
+                raw_var[column] = variance
                 read_off_funnel.append(labels.get(column, column))
             continue
         prior = (priors or {}).get(column)
@@ -401,7 +418,7 @@ def detect_strain(
             oriented[column] = -oriented[column]
     z_columns: dict[str, pd.Series] = {}
     for column in used:
-        z = feature_z(oriented[column])
+        z = feature_z(oriented[column], at_least_one=column in funnel_read)
         if z is None:
             notes.append(f"{labels.get(column, column)} left out: no spread between teams")
             continue
@@ -422,7 +439,7 @@ def detect_strain(
         groups += construct_groups(z[rest], group_r)
     scores = pd.DataFrame({i: z[group].mean(axis=1) for i, group in enumerate(groups)})
     for i in scores.columns:  # each construct back on a unit scale
-        rescaled = feature_z(scores[i])
+        rescaled = feature_z(scores[i], at_least_one=set(groups[i]) <= funnel_read)
         scores[i] = 0.0 if rescaled is None else rescaled
     # Delivery counts only on the bad side in the general statistic (ahead of plan does not cancel
     # signs of strain). Its own statistic stays whole: cut at zero, half of all teams would sit
@@ -457,18 +474,14 @@ def detect_strain(
     clearly_worse = (general >= min_general) | (declared_top & (top_score >= min_declared))
     relative_flag = (probability >= min_probability) & clearly_worse
 
-    # 5. Absolute norms: clearly beyond a published cut-off.
-    absolute_flag = np.zeros(len(data), dtype=bool)
-    for column, limit in limits.items():
-        if column not in shrunk.columns:
-            continue
-        value = shrunk[column].to_numpy(float)
-        sd = (
-            np.sqrt(shrunk_var[column].to_numpy(float)) if column in shrunk_var else np.zeros(len(value))
-        )
-        sd = np.nan_to_num(sd)
-        beyond = value - 1.645 * sd >= limit if column in worse_high else value + 1.645 * sd <= limit
-        absolute_flag |= np.nan_to_num(beyond).astype(bool)
+    # 5. Absolute norms: clearly beyond a published cut-off (the team's own value where the
+    # measure was read as a z-score).
+    values = {
+        c: (data[c], raw_var[c]) if c in funnel_read else (shrunk[c], shrunk_var.get(c))
+        for c in limits
+        if c in shrunk.columns
+    }
+    absolute_flag = beyond_cutoffs(values, limits, worse_high, len(data))
     flagged = relative_flag | absolute_flag
 
     # 6. Profiles and reasons (numpy per row: a thousand teams must not mean a thousand sorts in

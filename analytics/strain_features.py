@@ -83,6 +83,14 @@ DOMAIN_MIN_SHIFT = 2.0
 #: Read by their funnel z-score, not shrunk: a response rate's binomial noise differs tenfold
 #: between teams, and a team that stops answering is exactly one whose rate is noisiest.
 FUNNEL_FEATURES: tuple[str, ...] = ("response_rate_change",)
+#: Changes from a team's own previous weeks: a steady team's is zero, so when the teams' changes
+#: spread no more than their noise they are read by funnel z-score rather than shrunk to nothing.
+CHANGE_FEATURES: tuple[str, ...] = (
+    "wellbeing_change",
+    "demands_change",
+    "control_change",
+    "support_change",
+)
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
 DEFAULT_ALERT_WEEKS = 26
@@ -150,6 +158,8 @@ def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
     answered = indexed["n"].astype(float)
     counted = indexed["weeks"].astype(float) if "weeks" in indexed.columns else None
     banding = indexed["n_var"].astype(float) if "n_var" in indexed.columns else None
+    withheld = indexed["withheld"].astype(float) if "withheld" in indexed.columns else None
+    withheld_low = indexed["withheld_low"].astype(float) if withheld is not None else None
     exposure: dict[bool, pd.Series] = {}
     reading: dict[bool, pd.Series | float] = {False: 0.0, True: 0.0}
     rates = {}
@@ -171,10 +181,31 @@ def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
         if banding is not None and present:
             bands = banding.xs(is_late, level="late").reindex(members.index).fillna(0.0)
             reading[is_late] = bands / member_weeks**2
+        if withheld is not None and present:
+            reading[is_late] = reading[is_late] + _withheld_variance(
+                withheld.xs(is_late, level="late").reindex(members.index).fillna(0.0),
+                withheld_low.xs(is_late, level="late").reindex(members.index).fillna(0.0),
+                span,
+                members,
+            )
     variance = sum(
         (rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] + reading[k] for k in (False, True)
     )
     return 100 * (rates[True] - rates[False]), 10_000 * variance
+
+
+def _withheld_variance(
+    withheld: pd.Series, low: pd.Series, counted: pd.Series | float, members: pd.Series
+) -> pd.Series:
+    """The variance a span's rate gains from its weeks withheld to protect a neighbour. The rate
+    is read over the weeks released, but which weeks those are is not chance: complementary
+    suppression hides a team's smaller weeks, beside a smaller sibling. A withheld week's rate is
+    only known to lie between k and all members (uniform), and such weeks are ``w / (c + w)`` of
+    the span, so the rate of the whole span is uncertain by ``w * var / (c + w) ** 2``."""
+    size = members.where(members > 0)
+    spread = (size - low).clip(lower=0.0) + 1
+    per_week = (spread**2 - 1) / 12 / size**2
+    return (withheld * per_week / (counted + withheld) ** 2).fillna(0.0)
 
 
 def strain_features(
@@ -214,6 +245,7 @@ def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: 
         constructs=DOMAINS,
         min_declared_shift=DOMAIN_MIN_SHIFT,
         funnel_features=FUNNEL_FEATURES,
+        flat_funnel_features=CHANGE_FEATURES,
     )
 
 

@@ -6,7 +6,7 @@ the method and applies it; this module only computes).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,15 +34,23 @@ def robust_z(values: pd.Series) -> pd.Series | None:
     return (values - centre) / scale
 
 
-def feature_z(values: pd.Series) -> pd.Series | None:
+def feature_z(values: pd.Series, *, at_least_one: bool = False) -> pd.Series | None:
     """A feature on the between-team scale: distance from the median team in standard deviations.
     The SD, not the MAD: a measure on which most teams tie but one kind of unit differs (violence
     from the public is near zero for offices) must not be blown up into a dominant signal. The
-    robust (empirical-null) scale is applied later, to each statistic the mixture reads."""
+    robust (empirical-null) scale is applied later, to each statistic the mixture reads.
+
+    ``at_least_one``: for funnel z-scores, already in units of each team's own uncertainty. Their
+    spread is below 1 when some teams' noise is overstated (counts read from bands, weeks withheld
+    for a neighbour); dividing by it would blow up the teams whose counts are exact (through the
+    database, seed 7's spread was 0.7 and a team with exact counts became the most disengaged).
+    A spread above 1 (over-dispersion) still scales them down."""
     present = values.dropna()
     scale = float(present.std(ddof=0))
     if not scale > 0:
         return None
+    if at_least_one:
+        scale = max(scale, 1.0)
     return (values - float(present.median())) / scale
 
 
@@ -124,3 +132,21 @@ def strain_mixture(
         if converged:
             break
     return 1.0 - resp[:, 0], resp[:, 1:], share
+
+
+def beyond_cutoffs(
+    values: Mapping[str, tuple[pd.Series, pd.Series | None]],
+    limits: Mapping[str, float],
+    worse_high: Collection[str],
+    teams: int,
+) -> np.ndarray:
+    """Teams clearly beyond a published cut-off on any measure: the cut-off outside the team's
+    90% interval (``values``: per measure, the estimate and its variance, or None if exact)."""
+    beyond_any = np.zeros(teams, dtype=bool)
+    for column, (estimate, variance) in values.items():
+        value = estimate.to_numpy(float)
+        sd = np.nan_to_num(np.sqrt(variance.to_numpy(float))) if variance is not None else 0 * value
+        limit = limits[column]
+        beyond = value - 1.645 * sd >= limit if column in worse_high else value + 1.645 * sd <= limit
+        beyond_any |= np.nan_to_num(beyond).astype(bool)
+    return beyond_any

@@ -140,36 +140,57 @@ def released_answers(
     weeks: Sequence[str],
     team_ids: Sequence[int],
     min_group_size: int,
+    members: Mapping[bool, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """People who answered per team in the weeks before the window (``late`` False) and in it
     (``late`` True), from the released weekly participation figures, with the number of weeks
-    counted (``weeks``) and the variance of reading counts from bands (``n_var``, as if uniform
-    within each band). A released count is read as its band's middle; a week withheld as "too
-    few people" as the middle of 1 to k - 1 (that is what the release says, and a team that stops
-    answering shows mostly in such weeks); a week withheld for another reason (to protect a
-    neighbour) is left out of both answers and exposure. Months and quarters do not enter: they
-    count distinct people, not answers per week."""
+    counted (``weeks``), the variance of reading counts from bands (``n_var``, as if uniform within
+    each band), and the weeks withheld to protect a neighbour (``withheld``; such a week had at
+    least ``withheld_low`` = k people). A released count is read as its band's middle; a week
+    withheld as "too few people" as the middle of 1 to k - 1 (that is what the release says, and a
+    team that stops answering shows mostly in such weeks); a week withheld for another reason (to
+    protect a neighbour) is left out of both answers and exposure. Months and quarters do not enter:
+    they count distinct people, not answers per week. With ``members`` (people per team before the
+    window, False, and in it, True) a band is cut at the team's size: a team of six that shows "5-9"
+    answered 5 or 6, not 7."""
     cells = stored_cells(
         session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
     late = set(weeks)
     totals: dict[tuple[int, bool], list[float]] = {}
     for row in cells.itertuples(index=False):
+        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0, 0])
         if not row.suppressed and row.n:
             low, high = band_bounds(str(row.n))
         elif row.suppressed and row.reason == REASON_TOO_FEW:
             low, high = 1, min_group_size - 1
         else:
+            entry[3] += 1  # withheld for a neighbour: at least k people, otherwise unknown
             continue
-        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0])
+        size = members[row.period in late].get(int(row.unit_id)) if members is not None else None
+        if size is not None and size == size and low <= size < high:
+            high = int(size)
         entry[0] += (low + high) / 2
         entry[1] += ((high - low + 1) ** 2 - 1) / 12  # a count known only to lie in its band
         entry[2] += 1
     frame = pd.DataFrame(
-        [(team, is_late, n, var, used) for (team, is_late), (n, var, used) in totals.items()],
-        columns=["team_id", "late", "n", "n_var", "weeks"],
+        [
+            (team, is_late, n, var, used, withheld, min_group_size)
+            for (team, is_late), (n, var, used, withheld) in totals.items()
+        ],
+        columns=["team_id", "late", "n", "n_var", "weeks", "withheld", "withheld_low"],
     )
-    return frame.astype({"team_id": int, "late": bool, "n": float, "n_var": float, "weeks": int})
+    return frame.astype(
+        {
+            "team_id": int,
+            "late": bool,
+            "n": float,
+            "n_var": float,
+            "weeks": int,
+            "withheld": int,
+            "withheld_low": float,
+        }
+    )
 
 
 def latest_week(session: Session, today: date | None = None) -> str | None:
@@ -252,14 +273,15 @@ def _members(session: Session, before: list[str], weeks: list[str]) -> dict[bool
 class StrainInputs:
     """Everything strain detection reads about a window, as plain frames: what the database read
     returns and what the in-memory evaluation builds. ``window``: per team and construct over the
-    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled);
-    ``weekly``: per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``,
-    ``total_sq``); ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and,
-    when not every week of the span counts, ``weeks`` counted and ``n_var``, the variance of
-    reading counts from bands); ``baseline``: like ``window`` over the weeks before it (each team
+    window (``team_id``, ``construct``, ``n``, ``total``, ``total_sq``; support pooled); ``weekly``:
+    per team and week, wellbeing (``team_id``, ``week``, ``n``, ``total``, ``total_sq``);
+    ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and, when not every
+    week of the span counts, ``weeks`` counted, ``n_var``, the variance of reading counts from
+    bands, and ``withheld`` / ``withheld_low``, the weeks withheld for a neighbour and the fewest
+    people such a week had); ``baseline``: like ``window`` over the weeks before it (each team
     compared with itself, which cancels the lasting differences between its people); ``members``:
-    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap``
-    (0-1), ``confidence_trend``."""
+    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
+    ``confidence_trend``."""
 
     weeks: list[str]
     eligible: list[int]
@@ -305,14 +327,15 @@ def strain_inputs_from_database(
         weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
+    members = _members(session, before, weeks)
     answered = released_answers(
         session,
         before=before,
         weeks=weeks,
         team_ids=eligible,
         min_group_size=rules.min_group_size,
+        members=members,
     )
-    members = _members(session, before, weeks)
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
         session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
