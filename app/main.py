@@ -88,6 +88,9 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     ),
     RolePage("admin.py", "Admin", ":material/settings:", "admin", "Settings", lambda v: v.is_admin),
 )
+# Where each role lands after signing in (and at the root URL): the first of these paths the viewer
+# may use, so a person with several roles lands on the page of their widest role.
+LANDING_ORDER: tuple[str, ...] = ("admin", "org_trends", "team_dashboard", "pulse")
 SIGN_OUT_PATH = "sign_out"
 NOT_FOR_YOU_TITLE = "Not for your role"
 
@@ -114,6 +117,16 @@ def _no_role() -> None:
     )
 
 
+def landing_path(viewer: Viewer) -> str | None:
+    """The url path of the viewer's own first page (None: no page of any role)."""
+    for path in LANDING_ORDER:
+        spec = next(spec for spec in ROLE_PAGES if spec.url_path == path)
+        if spec.allowed(viewer):
+            return path
+    allowed = [spec.url_path for spec in ROLE_PAGES if spec.allowed(viewer)]
+    return allowed[0] if allowed else None
+
+
 def _sign_out_page() -> None:
     ui.sign_out()
 
@@ -137,11 +150,15 @@ def _role_navigation(viewer: Viewer) -> None:
     sections: dict[str, list[st.Page]] = {}
     hidden: list[st.Page] = []
     own: list[st.Page] = []
+    landing_at = landing_path(viewer)
+    landing: st.Page | None = None
     for spec in ROLE_PAGES:
         if spec.allowed(viewer):
             page = st.Page(PAGES / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path)
             sections.setdefault(spec.section, []).append(page)
             own.append(page)
+            if spec.url_path == landing_at:
+                landing = page
         else:
             hidden.append(
                 st.Page(
@@ -157,7 +174,8 @@ def _role_navigation(viewer: Viewer) -> None:
         )
         sections["Wellbeing & Outcomes"] = [no_role]
         own.append(no_role)
-    landing = own[0]
+    if landing is None:
+        landing = own[0]
 
     def home() -> None:
         st.switch_page(landing)
