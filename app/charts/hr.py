@@ -10,8 +10,9 @@ import altair as alt
 import pandas as pd
 
 from analytics.norms import norm_lines
+from app.charts import palette
 
-SUPPRESSED_GREY = "#c8c8c8"
+SUPPRESSED_GREY = palette.SUPPRESSED
 # Scale of each construct (low, high, higher_is_better), to colour the heatmap on one axis.
 SCALES: dict[str, tuple[float, float, bool]] = {
     "wellbeing": (0, 100, True),
@@ -40,6 +41,16 @@ def _empty(message: str) -> alt.Chart:
     return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(text="text:N")
 
 
+def _unit_colour(rows: pd.DataFrame) -> alt.Color:
+    """One palette colour per unit (units are also told apart by shape and named in the table)."""
+    units = sorted(set(rows["unit_name"]))
+    return alt.Color(
+        "unit_name:N",
+        title="Unit",
+        scale=alt.Scale(domain=units, range=palette.categorical(len(units))),
+    )
+
+
 def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
     """Released means of one construct, one line per unit, one point per released period (no
     interval: a cell's own spread is never released)."""
@@ -54,7 +65,8 @@ def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
         .encode(
             x=alt.X("period:O", title="Period"),
             y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
-            color=alt.Color("unit_name:N", title="Unit"),
+            color=_unit_colour(rows),
+            shape=alt.Shape("unit_name:N", title="Unit"),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="Unit"),
                 alt.Tooltip("period:N", title="Period"),
@@ -109,15 +121,23 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "position:Q",
                 title="Position on scale (higher is better)",
-                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100]),
+                scale=alt.Scale(domain=[0, 50, 100], range=list(palette.DIVERGING)),
             ),
             **encoding,
         )
     )
+    # Each released cell also says its mean, so the colour is never the only carrier.
+    values = (
+        alt.Chart(released)
+        .mark_text(size=12, color=palette.ON_FILL_TEXT)
+        .encode(text="shown:N", **encoding)
+    )
     hidden = alt.Chart(suppressed).mark_rect(color=SUPPRESSED_GREY).encode(**encoding)
-    crosses = alt.Chart(suppressed).mark_text(text="×", size=16, color="#555").encode(**encoding)
-    title = "Units x constructs (grey: suppressed; hover for the reason)"
-    return alt.layer(cells, hidden, crosses, title=title)
+    crosses = (
+        alt.Chart(suppressed).mark_text(text="×", size=16, color=palette.MARK_TEXT).encode(**encoding)
+    )
+    title = "Units x constructs (grey with a cross: suppressed; hover for the reason)"
+    return alt.layer(cells, values, hidden, crosses, title=title)
 
 
 def participation_chart(rates: pd.DataFrame) -> alt.Chart:
@@ -128,8 +148,11 @@ def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     frame = rates[["unit_name", "rate_label", "low", "high"]].copy()
     frame["low"] = frame["low"].astype(float)
     frame["high"] = frame["high"].astype(float)
+    # An explicit order: Vega-Lite crashes on sort="-x" in a layer (vega/vega-lite#7418, "Cannot
+    # destructure property 'aggregate'"), which left this chart blank.
+    order = list(frame.sort_values(["low", "unit_name"], ascending=[False, True])["unit_name"])
     base = alt.Chart(frame, title="Participation (people who answered / people in the unit)").encode(
-        y=alt.Y("unit_name:N", title="Unit", sort="-x"),
+        y=alt.Y("unit_name:N", title="Unit", sort=order),
         tooltip=[
             alt.Tooltip("unit_name:N", title="Unit"),
             alt.Tooltip("rate_label:N", title="Response rate"),
@@ -138,8 +161,11 @@ def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     axis = alt.X(
         "low:Q", title="Response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
     )
-    at_least = base.mark_bar().encode(x=axis)
-    band = base.mark_bar(opacity=0.35).encode(x=axis, x2="high:Q")
+    at_least = base.mark_bar(color=palette.CATEGORICAL[0]).encode(x=axis)
+    # The range a band allows: an outlined bar, told apart from the solid part by its outline.
+    band = base.mark_bar(
+        color=palette.CATEGORICAL[0], fillOpacity=0.2, stroke=palette.CATEGORICAL[0], strokeWidth=1.5
+    ).encode(x=axis, x2="high:Q")
     return alt.layer(at_least, band)
 
 
@@ -155,7 +181,8 @@ def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Cha
         .encode(
             x=alt.X("work_pattern:N", title="Work pattern"),
             xOffset="unit_name:N",
-            color=alt.Color("unit_name:N", title="Unit"),
+            color=_unit_colour(rows),
+            shape=alt.Shape("unit_name:N", title="Unit"),
             y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(zero=False)),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="Unit"),
@@ -195,7 +222,8 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
         base = alt.Chart(data).encode(y=alt.Y("construct:N", title=None))
         point = base.mark_point(filled=True, size=70).encode(
             x=alt.X("mean:Q", title="Mean"),
-            color=alt.Color("unit_name:N", title="Unit"),
+            color=_unit_colour(data),
+            shape=alt.Shape("unit_name:N", title="Unit"),
             tooltip=[
                 alt.Tooltip("unit_name:N", title="Unit"),
                 alt.Tooltip("construct:N"),
@@ -209,7 +237,9 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
             .encode(
                 x="value:Q",
                 y=alt.Y("construct:N"),
-                color=alt.Color("label:N", title="Norm", scale=alt.Scale(scheme="greys")),
+                color=alt.Color(
+                    "label:N", title="Norm", scale=alt.Scale(range=list(palette.NORM_GREYS))
+                ),
                 tooltip=["label:N", alt.Tooltip("value:Q", format=".2f"), "source:N"],
             )
         )

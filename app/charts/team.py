@@ -12,8 +12,10 @@ import altair as alt
 import pandas as pd
 
 from analytics.outcomes import AT_RISK_GAP, WELLBEING_CUT_OFF, QuadrantPoint
+from app.charts import palette
 
 PERCENT = alt.Axis(format="%")
+QUADRANTS = ["thriving", "delivering at a cost", "coasting", "struggling"]
 
 
 def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Chart:
@@ -32,7 +34,13 @@ def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Cha
         .encode(
             x=alt.X("week_ending:T", title="Week ending"),
             y=alt.Y("share:Q", title="Progress", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=1)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=1),
+                scale=alt.Scale(range=list(palette.CATEGORICAL)),
+            ),
+            shape=alt.Shape("series:N", title=None, legend=None),
             strokeDash=alt.StrokeDash(
                 "measure:N",
                 title=None,
@@ -67,7 +75,13 @@ def wellbeing_chart(series: pd.DataFrame, *, title: str = "Wellbeing (WHO-5, 0-1
         .encode(
             x=alt.X("week:O", title="ISO week"),
             y=alt.Y("mean:Q", title="Mean", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("basis:N", title="Basis", legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "basis:N",
+                title="Basis",
+                legend=alt.Legend(orient="bottom"),
+                scale=alt.Scale(range=list(palette.CATEGORICAL)),
+            ),
+            shape=alt.Shape("basis:N", title="Basis"),
             tooltip=[
                 alt.Tooltip("week:O", title="Week"),
                 alt.Tooltip("mean:Q", title="Mean", format=".0f"),
@@ -85,7 +99,7 @@ def pattern_mix_chart(mix: pd.DataFrame) -> alt.Chart:
     rows["n"] = rows["n"].astype(str)
     return (
         alt.Chart(rows, title="Work pattern mix")
-        .mark_bar()
+        .mark_bar(color=palette.CATEGORICAL[0])
         .encode(
             x=alt.X("share:Q", title="Share of responses", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("work_pattern:N", title=None, sort=["home", "hybrid", "office", "site", "unknown"]),
@@ -105,7 +119,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
     rows = rows[["week", "response_rate", "rate_label", "basis"]]
     return (
         alt.Chart(rows, title="Response rate")
-        .mark_bar()
+        .mark_bar(color=palette.CATEGORICAL[0])
         .encode(
             x=alt.X("week:O", title="ISO week"),
             y=alt.Y("response_rate:Q", title="Responded", axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
@@ -141,16 +155,20 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
     y = alt.Y("wellbeing:Q", title="Wellbeing (WHO-5)", scale=alt.Scale(domain=[0, 100]))
     dots = (
         alt.Chart(plotted)
-        .mark_circle(size=160)
+        .mark_point(size=160, filled=True)
         .encode(
             x=x,
             y=y,
             color=alt.Color(
                 "quadrant:N",
                 title="Quadrant",
+                scale=alt.Scale(domain=QUADRANTS, range=list(palette.CATEGORICAL[:4])),
+            ),
+            shape=alt.Shape(
+                "quadrant:N",
+                title="Quadrant",
                 scale=alt.Scale(
-                    domain=["thriving", "delivering at a cost", "coasting", "struggling"],
-                    range=["#2E7D6B", "#E07A5F", "#81B29A", "#3D405B"],
+                    domain=QUADRANTS, range=["circle", "diamond", "square", "triangle-down"]
                 ),
             ),
             tooltip=[
@@ -161,13 +179,15 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
             ],
         )
     )
-    names = dots.mark_text(dy=-14).encode(text="team:N", color=alt.value("#333333"))
+    names = dots.mark_text(dy=-14).encode(text="team:N", color=alt.value(palette.MARK_TEXT))
     vertical = (
-        alt.Chart(pd.DataFrame({"delivery": [-AT_RISK_GAP]})).mark_rule(strokeDash=[4, 4]).encode(x=x)
+        alt.Chart(pd.DataFrame({"delivery": [-AT_RISK_GAP]}))
+        .mark_rule(strokeDash=[4, 4], color=palette.RULE)
+        .encode(x=x)
     )
     horizontal = (
         alt.Chart(pd.DataFrame({"wellbeing": [WELLBEING_CUT_OFF]}))
-        .mark_rule(strokeDash=[4, 4])
+        .mark_rule(strokeDash=[4, 4], color=palette.RULE)
         .encode(y=y)
     )
     labels = pd.DataFrame(
@@ -179,6 +199,8 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
         ]
     )
     corner = (
-        alt.Chart(labels).mark_text(color="#888888", fontStyle="italic").encode(x=x, y=y, text="label:N")
+        alt.Chart(labels)
+        .mark_text(color=palette.NEUTRAL, fontStyle="italic")
+        .encode(x=x, y=y, text="label:N")
     )
     return alt.layer(corner, vertical, horizontal, dots, names, title="Delivery against wellbeing")
