@@ -204,6 +204,7 @@ def run() -> None:
         st.stop()
     ui.settle_server_process()
     ui.start_dashboard_warmer()
+    a11y.enhance()
     if settings.environment == "demo":
         st.warning(
             "Demo mode: sample organisation and demo sign-in. Do not enter real data.",

@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 
 from app import ui
+from app.i18n import _
 from models.base import iso_week
 from models.db import read_session, write_session
 from surveys.composition import Composition
@@ -71,7 +72,7 @@ def _form(composition: Composition, week: str) -> dict | None:
     with st.form("pulse_form", enter_to_submit=False, border=True):
         number = 0
         for instrument, item_ids in composition.parts:
-            st.subheader(INTRO.get(instrument.id, instrument.recall_period))
+            st.subheader(INTRO.get(instrument.id, instrument.recall_period), anchor=False)
             for item_id in item_ids:
                 item = instrument.item(item_id)
                 number += 1
@@ -83,7 +84,7 @@ def _form(composition: Composition, week: str) -> dict | None:
                     horizontal=True,
                     key=f"pulse_{week}_{item_id}",
                 )
-        st.subheader("Where did you work this week?")
+        st.subheader("Where did you work this week?", anchor=False)
         st.caption(
             "Number of days at each place (leave blank if you'd rather not say; at most 7 in total)."
         )
@@ -137,7 +138,7 @@ def _reminder_choice(person_id: int) -> None:
 
 
 def main() -> None:
-    st.title("Weekly pulse")
+    st.title("Weekly pulse", anchor=False)  # no "link to heading" stop before the questions
     viewer = ui.require_viewer()
     settings = ui.settings()
     week = iso_week(date.today())
@@ -176,12 +177,16 @@ def main() -> None:
     if entered is None:
         return
     unanswered = [
-        str(number)
-        for number, (_, item) in enumerate(composition.items, start=1)
+        _question_label(number, item)
+        for number, (_part, item) in enumerate(composition.items, start=1)
         if entered["answers"][item.id] is None
     ]
-    if unanswered:
-        st.error(f"Please answer question(s) {', '.join(unanswered)}. Nothing has been saved yet.")
+    if unanswered:  # st.error is a role=alert region: a screen reader reads it out at once
+        st.error(
+            _("Nothing has been saved yet. Please answer:")
+            + "\n\n"
+            + "\n".join(f"- {ui.escape_markdown(label)}" for label in unanswered)
+        )
         return
     try:
         result = submit_pulse(
