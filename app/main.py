@@ -202,8 +202,6 @@ def run() -> None:
     except SettingsError as error:
         st.error(str(error))
         st.stop()
-    ui.settle_server_process()
-    ui.start_dashboard_warmer()
     a11y.enhance()
     if settings.environment == "demo":
         st.warning(
@@ -214,6 +212,9 @@ def run() -> None:
     if viewer is None:
         _signed_out_navigation()
     else:
+        # Once per server process, after the sign-in page: keeps the first visit after a start fast.
+        ui.settle_server_process()
+        ui.start_dashboard_warmer()
         _role_navigation(viewer)
 
 
