@@ -68,6 +68,8 @@ def demo_database(settings: Settings, log: Callable[[str], None]) -> str:
             rules=settings.privacy_rules(),
             schedule=settings.release_schedule(),
         )
+        with engine.connect() as connection:  # everything into the file before it is renamed
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
     partial.rename(path)

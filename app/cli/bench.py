@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
@@ -169,7 +171,8 @@ def _sign_in_figures(database_url: str | None, starts: int) -> dict:
     settings = load_settings(database_url)
     try:
         url = database_url or demo_database(settings, _note)
-        return measure_sign_in(url, starts=starts, log=_note, log_dir=PROJECT_ROOT / "data")
+        with tempfile.TemporaryDirectory(prefix="wellbeing-bench-sign-in-") as logs:
+            return measure_sign_in(url, starts=starts, log=_note, log_dir=Path(logs))
     except SignInBenchError as error:
         fail(str(error))
 
