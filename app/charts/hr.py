@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics.norms import norm_lines
 from app.charts import palette
+from app.charts.text import label
 from app.i18n import _
 
 SUPPRESSED_GREY = palette.SUPPRESSED
@@ -47,7 +48,7 @@ def _unit_colour(rows: pd.DataFrame) -> alt.Color:
     units = sorted(set(rows["unit_name"]))
     return alt.Color(
         "unit_name:N",
-        title="Unit",
+        title=_("Unit"),
         scale=alt.Scale(domain=units, range=palette.categorical(len(units))),
     )
 
@@ -58,10 +59,10 @@ def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
     rows = _released(figures)
     rows = rows[rows["construct"] == construct] if not rows.empty else rows
     if rows.empty:
-        return _empty("No released figures for this selection")
+        return _empty(_("No released figures for this selection."))
     rows = rows.assign(n_text=rows["n"].astype(str))
     return (
-        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit")
+        alt.Chart(rows, title=_("{construct} by unit").format(construct=label(construct)))
         .mark_line(point=True)
         .encode(
             x=alt.X("period:O", title=_("Period")),
@@ -85,7 +86,7 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
     its scale (higher = better, anxiety reversed); suppressed cells are grey, crossed, with the
     reason on hover."""
     if figures.empty:
-        return _empty("No figures for this selection")
+        return _empty(_("No figures for this selection."))
     frame = figures.copy()
 
     def position(row: pd.Series) -> float | None:
@@ -137,7 +138,7 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
     crosses = (
         alt.Chart(suppressed).mark_text(text="×", size=16, color=palette.MARK_TEXT).encode(**encoding)
     )
-    title = "Units x constructs (grey with a cross: suppressed; hover for the reason)"
+    title = _("Units x constructs (grey with a cross: suppressed; hover for the reason)")
     return alt.layer(cells, values, hidden, crosses, title=title)
 
 
@@ -145,7 +146,7 @@ def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     """Response rate by unit: a bar where the rate is released exactly (10+ people); a banded rate
     is drawn as the range it allows, a suppressed unit only says so."""
     if rates.empty:
-        return _empty("No participation figures")
+        return _empty(_("No participation figures."))
     frame = rates[["unit_name", "rate_label", "low", "high"]].copy()
     frame["low"] = frame["low"].astype(float)
     frame["high"] = frame["high"].astype(float)
@@ -174,10 +175,10 @@ def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Cha
     """Mean by work pattern per unit (released slices only)."""
     rows = _released(slices)
     if rows.empty:
-        return _empty("No work-pattern slice passes the privacy gate for this selection")
+        return _empty(_("No work-pattern slice passes the privacy gate for this selection."))
     rows = rows.assign(n_text=rows["n"].astype(str))
     return (
-        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern")
+        alt.Chart(rows, title=_("{construct} by work pattern").format(construct=label(construct)))
         .mark_point(filled=True, size=80)
         .encode(
             x=alt.X("work_pattern:N", title=_("Work pattern")),
@@ -200,7 +201,7 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     ONS4 UK averages), one panel per scale so each axis is honest."""
     rows = _released(figures)
     if rows.empty:
-        return _empty("No released figures to compare with norms")
+        return _empty(_("No released figures to compare with norms."))
     panels = []
     groups = {
         "WHO-5 wellbeing (0-100)": ["wellbeing"],
@@ -246,5 +247,5 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
         )
         panels.append(alt.layer(ticks, point, title=title).resolve_scale(color="independent"))
     if not panels:
-        return _empty("No construct with a published norm in this selection")
+        return _empty(_("No construct with a published norm in this selection."))
     return alt.vconcat(*panels)

@@ -10,9 +10,10 @@ import altair as alt
 import pandas as pd
 
 from app.charts import palette
-from app.i18n import _
+from app.i18n import N_, _
 
-IMPORTANCE_TITLE = "Importance (share of wellbeing differences explained)"
+# Marked for translation here, translated where drawn.
+IMPORTANCE_TITLE = N_("Importance (share of wellbeing differences explained)")
 
 
 def _empty(message: str) -> alt.Chart:
@@ -22,7 +23,7 @@ def _empty(message: str) -> alt.Chart:
 def driver_chart(records: Sequence[dict]) -> alt.Chart:
     """Drivers ranked by importance, each with its 95% bootstrap interval."""
     if not records:
-        return _empty("No driver analysis released for this group")
+        return _empty(_("No driver analysis released for this group."))
     frame = pd.DataFrame(records)
     order = list(frame.sort_values("importance", ascending=False)["label"])
     base = alt.Chart(frame, title=_("What matters most here")).encode(
@@ -35,7 +36,7 @@ def driver_chart(records: Sequence[dict]) -> alt.Chart:
         alt.Tooltip("high:Q", title=_("95% interval to"), format=".3f"),
     ]
     bars = base.mark_bar(color=palette.CATEGORICAL[0]).encode(
-        x=alt.X("importance:Q", title=IMPORTANCE_TITLE), tooltip=tooltip
+        x=alt.X("importance:Q", title=_(IMPORTANCE_TITLE)), tooltip=tooltip
     )
     whiskers = base.mark_rule(color=palette.MARK_TEXT).encode(x="low:Q", x2="high:Q", tooltip=tooltip)
     return alt.layer(bars, whiskers)
@@ -61,22 +62,22 @@ def priority_zones(records: Sequence[dict]) -> pd.DataFrame:
     )
 
 
-def priority_chart(
-    records: Sequence[dict], *, score_title: str = "This unit's score (1-5)"
-) -> alt.Chart:
+def priority_chart(records: Sequence[dict], *, score_title: str | None = None) -> alt.Chart:
     """Importance against the unit's released score: top-left (important, low score) first; the
     zone is told by colour and by shape (a triangle to work on first)."""
     frame = priority_zones(records)
     if frame.empty:
-        return _empty("No released scores to place the drivers against")
+        return _empty(_("No released scores to place the drivers against."))
     middle_importance = float(frame["importance"].median())
     middle_score = float(frame["score"].median())
     points = (
         alt.Chart(frame, title=_("Priority matrix: high importance and low score first"))
         .mark_point(filled=True, size=120)
         .encode(
-            x=alt.X("importance:Q", title=IMPORTANCE_TITLE),
-            y=alt.Y("score:Q", title=score_title, scale=alt.Scale(zero=False)),
+            x=alt.X("importance:Q", title=_(IMPORTANCE_TITLE)),
+            y=alt.Y(
+                "score:Q", title=score_title or _("This unit's score (1-5)"), scale=alt.Scale(zero=False)
+            ),
             color=alt.Color(
                 "zone:N", title="", scale=alt.Scale(domain=ZONES, range=[palette.BAD, palette.NEUTRAL])
             ),
@@ -113,7 +114,7 @@ def effects_chart(overview: pd.DataFrame) -> alt.Chart:
     """Each measured action's effect on wellbeing with its interval, against zero."""
     measured = overview[overview["estimate"].notna()] if not overview.empty else overview
     if measured.empty:
-        return _empty("No action has enough released months on both sides yet")
+        return _empty(_("No action has enough released months on both sides yet."))
     frame = measured.assign(action=measured["team"] + ": " + measured["title"])
     base = alt.Chart(frame, title=_("Effect on wellbeing compared with similar teams")).encode(
         y=alt.Y("action:N", title=_("Action"))

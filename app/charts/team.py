@@ -64,14 +64,14 @@ def released_rows(series: pd.DataFrame) -> pd.DataFrame:
     return series[(~series["suppressed"].astype(bool)) & series["mean"].notna()]
 
 
-def wellbeing_chart(series: pd.DataFrame, *, title: str = "Wellbeing (WHO-5, 0-100)") -> alt.Chart:
+def wellbeing_chart(series: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """The released weekly means; colour says the basis (team, pooled, rolled up) so a pooled or
     rolled-up point never passes for a weekly team figure. No interval: a small cell's own spread
     would help undo it (the privacy rules)."""
     rows = released_rows(series)[["week", "mean", "n", "basis"]].copy()
     rows["n"] = rows["n"].astype(str)
     return (
-        alt.Chart(rows, title=title)
+        alt.Chart(rows, title=title or _("Wellbeing (WHO-5, 0-100)"))
         .mark_line(point=True)
         .encode(
             x=alt.X("week:O", title=_("ISO week")),

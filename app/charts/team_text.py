@@ -143,7 +143,7 @@ def quadrant_text(points: Sequence[QuadrantPoint]) -> ChartText:
             {
                 "team": p.team,
                 "quadrant": p.quadrant,
-                "delivery": f"{p.delivery:+.0%}",
+                "delivery": percent(p.delivery, sign=True),
                 "wellbeing": number(p.wellbeing),
             }
             for p in placed

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from app.i18n import _
+from app.i18n import _, format_decimal, format_percent
 
 
 @dataclass(frozen=True)
@@ -30,29 +30,48 @@ def missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
+def _digits(digits: int) -> str:
+    """A Babel pattern with ``digits`` decimals and no grouping ("0.0"), as the charts' axes show."""
+    return "0." + "0" * digits if digits > 0 else "0"
+
+
 def people(value: object) -> str:
     """A head count as a whole number ("12", never "12.0"); blank when there is none."""
     if missing(value) or value == "":
         return ""
     try:
-        return str(int(float(value)))  # type: ignore[arg-type]
+        count = int(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)  # already words, e.g. a band
+    return format_decimal(count, "0")
 
 
 def number(value: object, digits: int = 1) -> str:
-    """A figure rounded for reading; blank when missing."""
-    return "" if missing(value) else f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+    """A figure rounded for reading, in the reader's locale; blank when missing."""
+    return "" if missing(value) else format_decimal(float(value), _digits(digits))  # type: ignore[arg-type]
 
 
-def percent(value: object) -> str:
-    """A share (0-1) as a whole percentage; blank when missing."""
-    return "" if missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
+def percent(value: object, *, sign: bool = False) -> str:
+    """A share (0-1) as a whole percentage in the reader's locale, with its sign if ``sign``;
+    blank when missing."""
+    if missing(value):
+        return ""
+    share = float(value)  # type: ignore[arg-type]
+    shown = format_percent(abs(share) if sign else share, "0%")
+    return _signed_text(share, shown) if sign else shown
 
 
 def signed(value: object, digits: int = 0) -> str:
-    """A difference with its sign (+3, -2)."""
-    return "" if missing(value) else f"{float(value):+.{digits}f}"  # type: ignore[arg-type]
+    """A difference with its sign (+3, -2), in the reader's locale."""
+    if missing(value):
+        return ""
+    figure = float(value)  # type: ignore[arg-type]
+    return _signed_text(figure, format_decimal(abs(figure), _digits(digits)))
+
+
+def _signed_text(value: float, magnitude: str) -> str:
+    """``magnitude`` (the figure without its sign) after a "+" or "-" as Python's "+" format gives."""
+    return ("-" if value < 0 or (value == 0 and str(value).startswith("-")) else "+") + magnitude
 
 
 def listing(items: Sequence[str], limit: int = 4) -> str:

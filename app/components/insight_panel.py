@@ -128,7 +128,8 @@ def render_drivers(drivers: UnitDrivers, *, scores_of: str) -> list[dict]:
         show_chart(driver_chart(records), driver_text(records))
     with right:
         show_chart(
-            priority_chart(records, score_title=f"{scores_of} score (1-5)"), priority_text(records)
+            priority_chart(records, score_title=_("{unit} score (1-5)").format(unit=scores_of)),
+            priority_text(records),
         )
     ranked = priority(records)
     if ranked:

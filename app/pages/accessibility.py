@@ -5,13 +5,15 @@ the statement and the test cannot disagree."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app import ui
 from app.a11y import AXE_TAGS, load_allowlist
-from app.i18n import N_, _
+from app.i18n import N_, _, format_date
 
-PREPARED = "3 December 2026"
+PREPARED = date(2026, 12, 3)
 # Marked for translation here, translated where shown (app.i18n).
 TESTED = N_("""
 We test this service automatically every time it changes, in the Chromium browser:
@@ -38,7 +40,9 @@ We test this service automatically every time it changes, in the Chromium browse
 KNOWN = N_("""
 - charts can be explored point by point only with a mouse (their tooltips); their summary and
   table give the same figures to everyone
-- the service is not yet available in Welsh
+- the Welsh version is a draft that a Welsh speaker has not yet checked, and some of its text is
+  still in English: sentences the service composes (such as why a figure is hidden), the names of
+  chart categories, e-mails, and the words of the framework the service is built with
 """)
 
 
@@ -118,14 +122,18 @@ def main() -> None:
     st.markdown(
         _(
             "Every change to the service runs the tests described below; a new serious or critical "
-            "problem stops the change. We are working on the known issues listed above, including a "
-            "Welsh version of the service."
+            "problem stops the change. We are working on the known issues listed above, including "
+            "the text still in English in the Welsh version."
         )
     )
     st.header(_("Preparation of this accessibility statement"))
     st.markdown(
-        f"This statement was prepared on {PREPARED}. It is checked against the automated tests "
-        "each time the service changes.\n" + _(TESTED).format(tags=", ".join(AXE_TAGS))
+        _(
+            "This statement was prepared on {date}. It is checked against the automated tests "
+            "each time the service changes."
+        ).format(date=format_date(PREPARED, "long"))
+        + "\n"
+        + _(TESTED).format(tags=", ".join(AXE_TAGS))
     )
 
 

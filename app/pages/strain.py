@@ -190,7 +190,9 @@ def main() -> None:
     team_id = st.selectbox(_("Team"), list(labels), format_func=labels.get, key="strain_drill_team")
     trend = load_trend(viewer.email, int(team_id), report.alerts_start_week, report.end_week)
     show_chart(
-        wellbeing_chart(trend, title=f"Released weekly wellbeing: {labels[team_id]}"),
+        wellbeing_chart(
+            trend, title=_("Released weekly wellbeing: {team}").format(team=labels[team_id])
+        ),
         wellbeing_text(trend),
     )
     st.caption(
