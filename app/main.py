@@ -96,6 +96,9 @@ ROLE_PAGES: tuple[RolePage, ...] = (
         "admin.py", N_("Admin"), ":material/settings:", "admin", N_("Settings"), lambda v: v.is_admin
     ),
 )
+# Where each role lands after signing in (and at the root URL): the first of these paths the viewer
+# may use, so a person with several roles lands on the page of their widest role.
+LANDING_ORDER: tuple[str, ...] = ("admin", "org_trends", "team_dashboard", "pulse")
 SIGN_OUT_PATH = "sign_out"
 NOT_FOR_YOU_TITLE = N_("Not for your role")
 
@@ -126,6 +129,16 @@ def _no_role() -> None:
     )
 
 
+def landing_path(viewer: Viewer) -> str | None:
+    """The url path of the viewer's own first page (None: no page of any role)."""
+    for path in LANDING_ORDER:
+        spec = next(spec for spec in ROLE_PAGES if spec.url_path == path)
+        if spec.allowed(viewer):
+            return path
+    allowed = [spec.url_path for spec in ROLE_PAGES if spec.allowed(viewer)]
+    return allowed[0] if allowed else None
+
+
 def _sign_out_page() -> None:
     ui.sign_out()
 
@@ -149,6 +162,8 @@ def _role_navigation(viewer: Viewer) -> None:
     sections: dict[str, list[st.Page]] = {}
     hidden: list[st.Page] = []
     own: list[st.Page] = []
+    landing_at = landing_path(viewer)
+    landing: st.Page | None = None
     for spec in ROLE_PAGES:
         if spec.allowed(viewer):
             page = st.Page(
@@ -156,6 +171,8 @@ def _role_navigation(viewer: Viewer) -> None:
             )
             sections.setdefault(_(spec.section), []).append(page)
             own.append(page)
+            if spec.url_path == landing_at:
+                landing = page
         else:
             hidden.append(
                 st.Page(
@@ -171,7 +188,8 @@ def _role_navigation(viewer: Viewer) -> None:
         )
         sections[_("Wellbeing & Outcomes")] = [no_role]
         own.append(no_role)
-    landing = own[0]
+    if landing is None:
+        landing = own[0]
 
     def home() -> None:
         st.switch_page(landing)
@@ -198,12 +216,11 @@ def run() -> None:
     except SettingsError as error:
         st.error(str(error))
         st.stop()
-    ui.settle_server_process()
-    ui.start_dashboard_warmer()
     viewer = ui.current_viewer()
     language.apply(viewer)
     st.set_page_config(page_title=_("Wellbeing & Outcomes"))
     language.set_document_language()
+    a11y.enhance()
     if settings.environment == "demo":
         st.warning(
             _("Demo mode: sample organisation and demo sign-in. Do not enter real data."),
@@ -213,6 +230,9 @@ def run() -> None:
     if viewer is None:
         _signed_out_navigation()
     else:
+        # Once per server process, after the sign-in page: keeps the first visit after a start fast.
+        ui.settle_server_process()
+        ui.start_dashboard_warmer()
         _role_navigation(viewer)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -17,10 +18,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app import identity
 from app.i18n import _
 from app.settings import Settings, get_settings
-from app.warmup import DashboardWarmer, freeze_startup_objects
 from models.access import Viewer
 from models.db import make_engine
 from models.faults import TRY_AGAIN, is_transient
+
+if TYPE_CHECKING:
+    from app.warmup import DashboardWarmer
 
 DEMO_EMAIL_KEY = identity.DEMO_EMAIL_KEY
 # Every ASCII punctuation character that means something to Streamlit's Markdown (CommonMark, GFM
@@ -44,6 +47,8 @@ def _engine_for(url: str) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def _warmer_for(url: str) -> DashboardWarmer:
+    from app.warmup import DashboardWarmer  # imports the gate and pandas: not on the sign-in page
+
     settings = get_settings()
     warmer = DashboardWarmer(
         _engine_for(url), settings.privacy_rules(), schedule=settings.release_schedule()
@@ -54,18 +59,23 @@ def _warmer_for(url: str) -> DashboardWarmer:
 
 @st.cache_resource(show_spinner=False)
 def _startup_objects_frozen() -> bool:
+    from app.warmup import freeze_startup_objects
+
     freeze_startup_objects()
     return True
 
 
 def settle_server_process() -> None:
-    """Once per server process, at the first page view: ``app.warmup.freeze_startup_objects``."""
+    """Once per server process, at the first signed-in page view (``app/main.py``):
+    ``app.warmup.freeze_startup_objects``."""
     _startup_objects_frozen()
 
 
 def start_dashboard_warmer() -> None:
     """Start the background dashboard warmer once per server process (``app/warmup.py``), unless
-    ``WELLBEING_WARM_DASHBOARDS=false``."""
+    ``WELLBEING_WARM_DASHBOARDS=false``. Called at the first signed-in page view, not on the
+    sign-in page: its imports (the gate, pandas) and its first round would otherwise compete with
+    the first visitor's sign-in page after a start (measured by ``wellbeing bench --sign-in-only``)."""
     if get_settings().warm_dashboards:
         _warmer_for(get_settings().database_url)
 

@@ -36,7 +36,7 @@ LANDING = {
     "manager@x.gov.uk": "Team dashboard",
     "hr@x.gov.uk": "Organisation trends",
     "admin@x.gov.uk": "Admin",
-    "hr.staff@x.gov.uk": "Weekly pulse",
+    "hr.staff@x.gov.uk": "Organisation trends",  # the widest role's page
 }
 ALLOWED = {
     "staff@x.gov.uk": {"pulse", "what_others_see"},

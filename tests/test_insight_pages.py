@@ -77,8 +77,14 @@ def test_the_effect_reads_as_a_comparison_for_the_manager_staff_and_hr(
     assert not any("comparison_teams" in frame.value.columns for frame in hr.dataframe)
     hr.toggle(key="insight_show").set_value(True).run()
     assert not hr.exception, hr.exception
-    overview = next(frame.value for frame in hr.dataframe if "comparison_teams" in frame.value.columns)
-    assert list(overview["title"]) == ["Fixed the rota", "Team day"]
+    overview = next(frame.value for frame in hr.dataframe if "What was done" in frame.value.columns)
+    assert list(overview["What was done"]) == ["Fixed the rota", "Team day"]
+    # the effects chart's own table, built from the same overview, names each action by its team
+    chart_table = next(frame.value for frame in hr.dataframe if "Action" in frame.value.columns)
+    assert list(chart_table["Action"]) == ["Team 00: Fixed the rota", "Team 01: Team day"]
+    # readable headings only: no field name of the overview reaches the page
+    raw = {"comparison_teams", "in_response_to", "taken_on", "estimate", "action_id"}
+    assert not raw & set(overview.columns), list(overview.columns)
     assert any(button.label == "Download actions (CSV)" for button in hr.get("download_button"))
 
 

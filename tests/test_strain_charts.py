@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.strain import detect_strain
+from app.charts import palette
 from app.charts.strain import cluster_overview_chart, team_scores_chart
 
 
@@ -37,7 +38,9 @@ def test_cluster_chart_has_one_cell_per_cluster_and_feature_with_the_centre_valu
     assert hours["sd_worse"] == round(worst.centroid["hours"], 2)
     assert f"({worst.size} teams)" in hours["cluster"]
     color = spec["layer"][0]["encoding"]["color"]
-    assert color["field"] == "sd_worse" and color["scale"]["reverse"] is True
+    # worse than average (positive) is the palette's "bad" end, better its "good" end
+    assert color["field"] == "sd_worse"
+    assert color["scale"]["range"][0] == palette.GOOD and color["scale"]["range"][-1] == palette.BAD
     assert spec["layer"][1]["mark"]["type"] == "text", "values are written in the cells, not colour only"
 
 

@@ -10,9 +10,11 @@ import altair as alt
 import pandas as pd
 
 from analytics.norms import norm_lines
+from app.charts import palette
+from app.charts.text import label
 from app.i18n import _
 
-SUPPRESSED_GREY = "#c8c8c8"
+SUPPRESSED_GREY = palette.SUPPRESSED
 # Scale of each construct (low, high, higher_is_better), to colour the heatmap on one axis.
 SCALES: dict[str, tuple[float, float, bool]] = {
     "wellbeing": (0, 100, True),
@@ -41,21 +43,32 @@ def _empty(message: str) -> alt.Chart:
     return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(text="text:N")
 
 
+def _unit_colour(rows: pd.DataFrame) -> alt.Color:
+    """One palette colour per unit (units are also told apart by shape and named in the table)."""
+    units = sorted(set(rows["unit_name"]))
+    return alt.Color(
+        "unit_name:N",
+        title=_("Unit"),
+        scale=alt.Scale(domain=units, range=palette.categorical(len(units))),
+    )
+
+
 def trend_chart(figures: pd.DataFrame, construct: str) -> alt.Chart:
     """Released means of one construct, one line per unit, one point per released period (no
     interval: a cell's own spread is never released)."""
     rows = _released(figures)
     rows = rows[rows["construct"] == construct] if not rows.empty else rows
     if rows.empty:
-        return _empty("No released figures for this selection")
+        return _empty(_("No released figures for this selection."))
     rows = rows.assign(n_text=rows["n"].astype(str))
     return (
-        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by unit")
+        alt.Chart(rows, title=_("{construct} by unit").format(construct=label(construct)))
         .mark_line(point=True)
         .encode(
             x=alt.X("period:O", title=_("Period")),
             y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(zero=False)),
-            color=alt.Color("unit_name:N", title=_("Unit")),
+            color=_unit_colour(rows),
+            shape=alt.Shape("unit_name:N", title=_("Unit")),
             tooltip=[
                 alt.Tooltip("unit_name:N", title=_("Unit")),
                 alt.Tooltip("period:N", title=_("Period")),
@@ -73,7 +86,7 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
     its scale (higher = better, anxiety reversed); suppressed cells are grey, crossed, with the
     reason on hover."""
     if figures.empty:
-        return _empty("No figures for this selection")
+        return _empty(_("No figures for this selection."))
     frame = figures.copy()
 
     def position(row: pd.Series) -> float | None:
@@ -110,27 +123,38 @@ def heatmap_chart(figures: pd.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "position:Q",
                 title=_("Position on scale (higher is better)"),
-                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100]),
+                scale=alt.Scale(domain=[0, 50, 100], range=list(palette.DIVERGING)),
             ),
             **encoding,
         )
     )
+    # Each released cell also says its mean, so the colour is never the only carrier.
+    values = (
+        alt.Chart(released)
+        .mark_text(size=12, color=palette.ON_FILL_TEXT)
+        .encode(text="shown:N", **encoding)
+    )
     hidden = alt.Chart(suppressed).mark_rect(color=SUPPRESSED_GREY).encode(**encoding)
-    crosses = alt.Chart(suppressed).mark_text(text="×", size=16, color="#555").encode(**encoding)
-    title = "Units x constructs (grey: suppressed; hover for the reason)"
-    return alt.layer(cells, hidden, crosses, title=title)
+    crosses = (
+        alt.Chart(suppressed).mark_text(text="×", size=16, color=palette.MARK_TEXT).encode(**encoding)
+    )
+    title = _("Units x constructs (grey with a cross: suppressed; hover for the reason)")
+    return alt.layer(cells, values, hidden, crosses, title=title)
 
 
 def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     """Response rate by unit: a bar where the rate is released exactly (10+ people); a banded rate
     is drawn as the range it allows, a suppressed unit only says so."""
     if rates.empty:
-        return _empty("No participation figures")
+        return _empty(_("No participation figures."))
     frame = rates[["unit_name", "rate_label", "low", "high"]].copy()
     frame["low"] = frame["low"].astype(float)
     frame["high"] = frame["high"].astype(float)
+    # An explicit order: Vega-Lite crashes on sort="-x" in a layer (vega/vega-lite#7418, "Cannot
+    # destructure property 'aggregate'"), which left this chart blank.
+    order = list(frame.sort_values(["low", "unit_name"], ascending=[False, True])["unit_name"])
     base = alt.Chart(frame, title=_("Participation (people who answered / people in the unit)")).encode(
-        y=alt.Y("unit_name:N", title=_("Unit"), sort="-x"),
+        y=alt.Y("unit_name:N", title=_("Unit"), sort=order),
         tooltip=[
             alt.Tooltip("unit_name:N", title=_("Unit")),
             alt.Tooltip("rate_label:N", title=_("Response rate")),
@@ -139,8 +163,11 @@ def participation_chart(rates: pd.DataFrame) -> alt.Chart:
     axis = alt.X(
         "low:Q", title=_("Response rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
     )
-    at_least = base.mark_bar().encode(x=axis)
-    band = base.mark_bar(opacity=0.35).encode(x=axis, x2="high:Q")
+    at_least = base.mark_bar(color=palette.CATEGORICAL[0]).encode(x=axis)
+    # The range a band allows: an outlined bar, told apart from the solid part by its outline.
+    band = base.mark_bar(
+        color=palette.CATEGORICAL[0], fillOpacity=0.2, stroke=palette.CATEGORICAL[0], strokeWidth=1.5
+    ).encode(x=axis, x2="high:Q")
     return alt.layer(at_least, band)
 
 
@@ -148,15 +175,16 @@ def pattern_chart(slices: pd.DataFrame, construct: str = "wellbeing") -> alt.Cha
     """Mean by work pattern per unit (released slices only)."""
     rows = _released(slices)
     if rows.empty:
-        return _empty("No work-pattern slice passes the privacy gate for this selection")
+        return _empty(_("No work-pattern slice passes the privacy gate for this selection."))
     rows = rows.assign(n_text=rows["n"].astype(str))
     return (
-        alt.Chart(rows, title=f"{construct.replace('_', ' ').capitalize()} by work pattern")
+        alt.Chart(rows, title=_("{construct} by work pattern").format(construct=label(construct)))
         .mark_point(filled=True, size=80)
         .encode(
             x=alt.X("work_pattern:N", title=_("Work pattern")),
             xOffset="unit_name:N",
-            color=alt.Color("unit_name:N", title=_("Unit")),
+            color=_unit_colour(rows),
+            shape=alt.Shape("unit_name:N", title=_("Unit")),
             y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(zero=False)),
             tooltip=[
                 alt.Tooltip("unit_name:N", title=_("Unit")),
@@ -173,7 +201,7 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
     ONS4 UK averages), one panel per scale so each axis is honest."""
     rows = _released(figures)
     if rows.empty:
-        return _empty("No released figures to compare with norms")
+        return _empty(_("No released figures to compare with norms."))
     panels = []
     groups = {
         "WHO-5 wellbeing (0-100)": ["wellbeing"],
@@ -196,7 +224,8 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
         base = alt.Chart(data).encode(y=alt.Y("construct:N", title=None))
         point = base.mark_point(filled=True, size=70).encode(
             x=alt.X("mean:Q", title=_("Mean")),
-            color=alt.Color("unit_name:N", title=_("Unit")),
+            color=_unit_colour(data),
+            shape=alt.Shape("unit_name:N", title=_("Unit")),
             tooltip=[
                 alt.Tooltip("unit_name:N", title=_("Unit")),
                 alt.Tooltip("construct:N"),
@@ -210,11 +239,13 @@ def norms_chart(figures: pd.DataFrame) -> alt.VConcatChart | alt.Chart:
             .encode(
                 x="value:Q",
                 y=alt.Y("construct:N"),
-                color=alt.Color("label:N", title=_("Norm"), scale=alt.Scale(scheme="greys")),
+                color=alt.Color(
+                    "label:N", title=_("Norm"), scale=alt.Scale(range=list(palette.NORM_GREYS))
+                ),
                 tooltip=["label:N", alt.Tooltip("value:Q", format=".2f"), "source:N"],
             )
         )
         panels.append(alt.layer(ticks, point, title=title).resolve_scale(color="independent"))
     if not panels:
-        return _empty("No construct with a published norm in this selection")
+        return _empty(_("No construct with a published norm in this selection."))
     return alt.vconcat(*panels)

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.strain import ClusterSummary
+from app.charts import palette
 from app.i18n import _
 
 SD_DOMAIN = [-2.0, 2.0]
@@ -42,7 +43,11 @@ def cluster_overview_chart(
         color=alt.Color(
             "sd_worse:Q",
             title=_("SD worse"),
-            scale=alt.Scale(scheme="redblue", reverse=True, domain=SD_DOMAIN, clamp=True),
+            scale=alt.Scale(
+                domain=[SD_DOMAIN[0], 0.0, SD_DOMAIN[1]],
+                range=list(reversed(palette.DIVERGING)),
+                clamp=True,
+            ),
         ),
         tooltip=[
             alt.Tooltip("cluster:N", title=_("Cluster")),
@@ -50,7 +55,7 @@ def cluster_overview_chart(
             alt.Tooltip("sd_worse:Q", title=_("SD worse than average"), format="+.2f"),
         ],
     )
-    text = base.mark_text(fontSize=11).encode(
+    text = base.mark_text(fontSize=11, color=palette.ON_FILL_TEXT).encode(
         x=alt.X("feature:N"),
         y=alt.Y("cluster:N", sort=order),
         text=alt.Text("sd_worse:Q", format="+.1f"),
@@ -69,7 +74,9 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
         .encode(
             x=alt.X("score:Q", title=_("Strain score (mean SD worse; higher is worse)")),
             y=alt.Y("cluster:N", title=None),
-            color=alt.Color("cluster:N", title=_("Cluster")),
+            color=alt.Color(
+                "cluster:N", title=_("Cluster"), scale=alt.Scale(range=list(palette.CATEGORICAL))
+            ),
             shape=alt.Shape(
                 "status:N",
                 title=None,
@@ -78,7 +85,7 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
             fill=alt.Fill(
                 "status:N",
                 legend=None,
-                scale=alt.Scale(domain=["flagged", "not flagged"], range=["#b2182b", "transparent"]),
+                scale=alt.Scale(domain=["flagged", "not flagged"], range=[palette.BAD, "transparent"]),
             ),
             tooltip=[
                 alt.Tooltip("team:N", title=_("Team")),
@@ -94,7 +101,7 @@ def team_scores_chart(table: pd.DataFrame, threshold: float | None) -> alt.Layer
         return alt.layer(points)
     rule = (
         alt.Chart(pd.DataFrame({"threshold": [round(threshold, 3)]}))
-        .mark_rule(strokeDash=[5, 4], color="#b2182b")
+        .mark_rule(strokeDash=[5, 4], color=palette.BAD)
         .encode(
             x="threshold:Q",
             tooltip=[alt.Tooltip("threshold:Q", title=_("Flag threshold"), format=".2f")],

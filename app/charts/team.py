@@ -12,9 +12,11 @@ import altair as alt
 import pandas as pd
 
 from analytics.outcomes import AT_RISK_GAP, WELLBEING_CUT_OFF, QuadrantPoint
+from app.charts import palette
 from app.i18n import _
 
 PERCENT = alt.Axis(format="%")
+QUADRANTS = ["thriving", "delivering at a cost", "coasting", "struggling"]
 
 
 def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Chart:
@@ -33,7 +35,13 @@ def delivery_chart(history: pd.DataFrame, *, kind: str = "objective") -> alt.Cha
         .encode(
             x=alt.X("week_ending:T", title=_("Week ending")),
             y=alt.Y("share:Q", title=_("Progress"), axis=PERCENT, scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=1)),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=1),
+                scale=alt.Scale(range=list(palette.CATEGORICAL)),
+            ),
+            shape=alt.Shape("series:N", title=None, legend=None),
             strokeDash=alt.StrokeDash(
                 "measure:N",
                 title=None,
@@ -56,19 +64,25 @@ def released_rows(series: pd.DataFrame) -> pd.DataFrame:
     return series[(~series["suppressed"].astype(bool)) & series["mean"].notna()]
 
 
-def wellbeing_chart(series: pd.DataFrame, *, title: str = "Wellbeing (WHO-5, 0-100)") -> alt.Chart:
+def wellbeing_chart(series: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
     """The released weekly means; colour says the basis (team, pooled, rolled up) so a pooled or
     rolled-up point never passes for a weekly team figure. No interval: a small cell's own spread
     would help undo it (the privacy rules)."""
     rows = released_rows(series)[["week", "mean", "n", "basis"]].copy()
     rows["n"] = rows["n"].astype(str)
     return (
-        alt.Chart(rows, title=title)
+        alt.Chart(rows, title=title or _("Wellbeing (WHO-5, 0-100)"))
         .mark_line(point=True)
         .encode(
             x=alt.X("week:O", title=_("ISO week")),
             y=alt.Y("mean:Q", title=_("Mean"), scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("basis:N", title=_("Basis"), legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "basis:N",
+                title=_("Basis"),
+                legend=alt.Legend(orient="bottom"),
+                scale=alt.Scale(range=list(palette.CATEGORICAL)),
+            ),
+            shape=alt.Shape("basis:N", title=_("Basis")),
             tooltip=[
                 alt.Tooltip("week:O", title=_("Week")),
                 alt.Tooltip("mean:Q", title=_("Mean"), format=".0f"),
@@ -86,7 +100,7 @@ def pattern_mix_chart(mix: pd.DataFrame) -> alt.Chart:
     rows["n"] = rows["n"].astype(str)
     return (
         alt.Chart(rows, title=_("Work pattern mix"))
-        .mark_bar()
+        .mark_bar(color=palette.CATEGORICAL[0])
         .encode(
             x=alt.X(
                 "share:Q", title=_("Share of responses"), axis=PERCENT, scale=alt.Scale(domain=[0, 1])
@@ -108,7 +122,7 @@ def response_rate_chart(rates: pd.DataFrame) -> alt.Chart:
     rows = rows[["week", "response_rate", "rate_label", "basis"]]
     return (
         alt.Chart(rows, title=_("Response rate"))
-        .mark_bar()
+        .mark_bar(color=palette.CATEGORICAL[0])
         .encode(
             x=alt.X("week:O", title=_("ISO week")),
             y=alt.Y(
@@ -146,16 +160,20 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
     y = alt.Y("wellbeing:Q", title=_("Wellbeing (WHO-5)"), scale=alt.Scale(domain=[0, 100]))
     dots = (
         alt.Chart(plotted)
-        .mark_circle(size=160)
+        .mark_point(size=160, filled=True)
         .encode(
             x=x,
             y=y,
             color=alt.Color(
                 "quadrant:N",
                 title=_("Quadrant"),
+                scale=alt.Scale(domain=QUADRANTS, range=list(palette.CATEGORICAL[:4])),
+            ),
+            shape=alt.Shape(
+                "quadrant:N",
+                title=_("Quadrant"),
                 scale=alt.Scale(
-                    domain=["thriving", "delivering at a cost", "coasting", "struggling"],
-                    range=["#2E7D6B", "#E07A5F", "#81B29A", "#3D405B"],
+                    domain=QUADRANTS, range=["circle", "diamond", "square", "triangle-down"]
                 ),
             ),
             tooltip=[
@@ -166,13 +184,15 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
             ],
         )
     )
-    names = dots.mark_text(dy=-14).encode(text="team:N", color=alt.value("#333333"))
+    names = dots.mark_text(dy=-14).encode(text="team:N", color=alt.value(palette.MARK_TEXT))
     vertical = (
-        alt.Chart(pd.DataFrame({"delivery": [-AT_RISK_GAP]})).mark_rule(strokeDash=[4, 4]).encode(x=x)
+        alt.Chart(pd.DataFrame({"delivery": [-AT_RISK_GAP]}))
+        .mark_rule(strokeDash=[4, 4], color=palette.RULE)
+        .encode(x=x)
     )
     horizontal = (
         alt.Chart(pd.DataFrame({"wellbeing": [WELLBEING_CUT_OFF]}))
-        .mark_rule(strokeDash=[4, 4])
+        .mark_rule(strokeDash=[4, 4], color=palette.RULE)
         .encode(y=y)
     )
     labels = pd.DataFrame(
@@ -184,6 +204,8 @@ def quadrant_chart(points: Sequence[QuadrantPoint]) -> alt.LayerChart:
         ]
     )
     corner = (
-        alt.Chart(labels).mark_text(color="#888888", fontStyle="italic").encode(x=x, y=y, text="label:N")
+        alt.Chart(labels)
+        .mark_text(color=palette.NEUTRAL, fontStyle="italic")
+        .encode(x=x, y=y, text="label:N")
     )
     return alt.layer(corner, vertical, horizontal, dots, names, title=_("Delivery against wellbeing"))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
@@ -25,6 +27,7 @@ from app.bench import (
     expected_responses,
     run_benchmark,
 )
+from app.bench_sign_in import SignInBenchError, demo_database, measure_sign_in
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import PROJECT_ROOT
 from models.faults import describe_fault
@@ -106,11 +109,30 @@ def bench(
         BenchFormat, typer.Option("--format", help="json or text")
     ] = BenchFormat.json,
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Timed runs per figure (median)")] = 3,
+    sign_in_starts: Annotated[
+        int,
+        typer.Option(
+            "--sign-in-starts",
+            min=0,
+            help="Also time the sign-in page's first visit after this many server starts (median; "
+            "needs Chromium and the test extras; 0: not measured)",
+        ),
+    ] = 0,
+    sign_in_only: Annotated[
+        bool,
+        typer.Option(
+            "--sign-in-only",
+            help="Only time the sign-in page's first visit (3 starts unless --sign-in-starts)",
+        ),
+    ] = False,
 ) -> None:
     """Build (or reuse) a synthetic organisation and time the HR overview, a team dashboard, strain
     detection and 200 concurrent submissions. Never point it at a real database: it refuses one
     that holds other data. Without --database-url it uses data/bench-<teams>-teams.db
     (data/bench-<teams>-teams-<people>-people.db with --people-per-team)."""
+    if sign_in_only:
+        _output(_sign_in_figures(database_url, sign_in_starts or 3), output_format)
+        return
     try:
         plan = BenchPlan.for_responses(responses, people_per_team)
     except BenchError as error:
@@ -138,6 +160,24 @@ def bench(
         fail(str(error))
     finally:
         engine.dispose()
+    if sign_in_starts:
+        report.update(_sign_in_figures(None, sign_in_starts))
+    _output(report, output_format)
+
+
+def _sign_in_figures(database_url: str | None, starts: int) -> dict:
+    """The sign-in page's first visit after a start (``app.bench_sign_in``), on the demo council
+    (or on ``database_url``, a database the app can serve)."""
+    settings = load_settings(database_url)
+    try:
+        url = database_url or demo_database(settings, _note)
+        with tempfile.TemporaryDirectory(prefix="wellbeing-bench-sign-in-") as logs:
+            return measure_sign_in(url, starts=starts, log=_note, log_dir=Path(logs))
+    except SignInBenchError as error:
+        fail(str(error))
+
+
+def _output(report: dict, output_format: BenchFormat) -> None:
     if output_format is BenchFormat.json:
         typer.echo(json.dumps(report, indent=2))
     else:

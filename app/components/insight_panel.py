@@ -29,6 +29,8 @@ from analytics.privacy.rules import SYSTEM_VIEWER
 from analytics.privacy.views import require_unit_view
 from app import ui
 from app.charts.insight import driver_chart, effects_chart, priority_chart
+from app.charts.insight_text import actions_table, driver_text, effects_text, priority_text
+from app.components.chart_text import show_chart
 from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
@@ -123,9 +125,12 @@ def render_drivers(drivers: UnitDrivers, *, scores_of: str) -> list[dict]:
     st.caption(f"{drivers.unit_name}, {drivers.period}, {drivers.people} people. {METHOD_NOTE}")
     left, right = st.columns(2, gap="large")
     with left:
-        st.altair_chart(driver_chart(records), width="stretch")
+        show_chart(driver_chart(records), driver_text(records))
     with right:
-        st.altair_chart(priority_chart(records, score_title=f"{scores_of} score (1-5)"), width="stretch")
+        show_chart(
+            priority_chart(records, score_title=_("{unit} score (1-5)").format(unit=scores_of)),
+            priority_text(records),
+        )
     ranked = priority(records)
     if ranked:
         st.markdown(
@@ -163,7 +168,7 @@ def render_hr_insight(viewer: Viewer, unit_id: int, unit_name: str) -> None:
     if overview.empty:
         st.write(_("No actions recorded yet."))
         return
-    st.altair_chart(effects_chart(overview), width="stretch")
+    show_chart(effects_chart(overview), effects_text(overview))
     st.caption(
         _(
             "Each team's change in wellbeing from the released months before its action to those "
@@ -172,7 +177,7 @@ def render_hr_insight(viewer: Viewer, unit_id: int, unit_name: str) -> None:
         )
     )
     shown = overview.drop(columns=["action_id"])
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(actions_table(shown), hide_index=True)
     st.download_button(
         _("Download actions (CSV)"),
         data=overview_csv(shown),

@@ -5,14 +5,17 @@ the statement and the test cannot disagree."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app import ui
 from app.a11y import AXE_TAGS, load_allowlist
-from app.i18n import _
+from app.i18n import N_, _, format_date
 
-PREPARED = "2 December 2026"
-TESTED = """
+PREPARED = date(2026, 12, 3)
+# Marked for translation here, translated where shown (app.i18n).
+TESTED = N_("""
 We test this service automatically every time it changes, in the Chromium browser:
 
 - **axe-core**, Deque's accessibility engine, checks every page of every role (staff, manager, HR
@@ -21,18 +24,26 @@ We test this service automatically every time it changes, in the Chromium browse
   fails the test, except the ones listed below under *Non-compliance with the accessibility
   regulations*.
 - **Keyboard only:** a test answers and sends the whole weekly pulse with the Tab, arrow and Enter
-  keys alone, without a mouse.
+  keys alone, without a mouse. It checks that after signing in the focus is on the page's heading
+  and the first question is 4 presses of the Tab key away, that the answer with the focus has a
+  3 pixel outline with at least 3:1 contrast, and that an empty number-of-days box answers the
+  arrow keys.
 - **Phones:** a test answers and sends the weekly pulse by tapping at 390 by 844 pixels and at
-  320 pixels wide, and checks that the page never scrolls sideways.
-"""
-KNOWN = """
-- after signing in, the keyboard focus starts at the top of the page, so it takes several presses
-  of the Tab key to reach the first question
-- the highlight that shows which answer has the keyboard focus is faint
-- the number-of-days boxes do not respond to the arrow keys until a number has been typed
-- on a phone, the menu stays open after you choose a page until you close it
-- the service is not yet available in Welsh
-"""
+  320 pixels wide, and checks that the page never scrolls sideways and that every answer, box and
+  button is at least 24 by 24 pixels; another checks that the menu closes after you choose a page.
+- **Charts:** every chart has a short summary, which is also its name for screen readers, and a
+  table of the figures it draws under "The figures in this chart as a table". Tests check each
+  summary and table against the chart's figures, and that every chart colour has at least 3:1
+  contrast with the page; colour is never the only way a status is shown (shapes and written
+  values show it too).
+""")
+KNOWN = N_("""
+- charts can be explored point by point only with a mouse (their tooltips); their summary and
+  table give the same figures to everyone
+- the Welsh version is a draft that a Welsh speaker has not yet checked, and some of its text is
+  still in English: sentences the service composes (such as why a figure is hidden), the names of
+  chart categories, e-mails, and the words of the framework the service is built with
+""")
 
 
 def _exceptions() -> None:
@@ -72,7 +83,7 @@ def main() -> None:
         )
     )
     st.header(_("How accessible this service is"))
-    st.markdown("We know some parts of this service are not fully accessible:\n" + KNOWN)
+    st.markdown(_("We know some parts of this service are not fully accessible:") + "\n" + _(KNOWN))
     st.header(_("Feedback and contact information"))
     st.markdown(
         _(
@@ -111,14 +122,18 @@ def main() -> None:
     st.markdown(
         _(
             "Every change to the service runs the tests described below; a new serious or critical "
-            "problem stops the change. We are working on the known issues listed above, including a "
-            "Welsh version of the service."
+            "problem stops the change. We are working on the known issues listed above, including "
+            "the text still in English in the Welsh version."
         )
     )
     st.header(_("Preparation of this accessibility statement"))
     st.markdown(
-        f"This statement was prepared on {PREPARED}. It is checked against the automated tests "
-        "each time the service changes.\n" + TESTED.format(tags=", ".join(AXE_TAGS))
+        _(
+            "This statement was prepared on {date}. It is checked against the automated tests "
+            "each time the service changes."
+        ).format(date=format_date(PREPARED, "long"))
+        + "\n"
+        + _(TESTED).format(tags=", ".join(AXE_TAGS))
     )
 
 

@@ -26,7 +26,18 @@ from analytics.privacy.quadrant import organisation_quadrant
 from analytics.privacy.rules import SLICE_PERIOD, rate_bounds
 from app import ui
 from app.charts.hr import heatmap_chart, norms_chart, participation_chart, pattern_chart, trend_chart
+from app.charts.hr_text import (
+    heatmap_text,
+    norms_text,
+    participation_table,
+    participation_text,
+    pattern_text,
+    trend_text,
+)
 from app.charts.team import quadrant_chart
+from app.charts.team_text import quadrant_text
+from app.charts.text import missing
+from app.components.chart_text import show_chart
 from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
@@ -103,7 +114,7 @@ def _rates_table(cells: pd.DataFrame) -> pd.DataFrame:
     """Participation cells in words, with the range each rate allows for the chart."""
     rows = []
     for row in cells.itertuples(index=False):
-        rate = None if row.suppressed else row.rate
+        rate = None if row.suppressed or missing(row.rate) else row.rate
         low = high = None
         if rate:
             low, high = rate_bounds(rate)
@@ -252,7 +263,7 @@ def main() -> None:
             index=constructs.index("wellbeing") if "wellbeing" in constructs else 0,
             key="org_trends_construct",
         )
-        st.altair_chart(trend_chart(constructs_view, construct), width="stretch")
+        show_chart(trend_chart(constructs_view, construct), trend_text(constructs_view, construct))
         hidden = constructs_view[
             (constructs_view["construct"] == construct) & constructs_view["suppressed"]
         ]
@@ -263,7 +274,7 @@ def main() -> None:
             )
     with tabs[1]:
         st.caption(_("Latest released period: {period}.").format(period=periods[-1]))
-        st.altair_chart(heatmap_chart(latest_constructs), width="stretch")
+        show_chart(heatmap_chart(latest_constructs), heatmap_text(latest_constructs))
     with tabs[2]:
         rates = _rates_table(latest[latest["construct"] == PARTICIPATION])
         st.caption(
@@ -271,14 +282,10 @@ def main() -> None:
                 period=periods[-1]
             )
         )
-        if rates["low"].notna().any():
-            st.altair_chart(participation_chart(rates[rates["low"].notna()]), width="stretch")
-        st.dataframe(
-            rates.rename(
-                columns={"unit_name": "Unit", "rate_label": "Response rate", "people": "People"}
-            )[["Unit", "Response rate", "People"]],
-            hide_index=True,
-        )
+        if rates["low"].notna().any():  # the table of every unit is in the chart's expander
+            show_chart(participation_chart(rates[rates["low"].notna()]), participation_text(rates))
+        else:
+            st.dataframe(participation_table(rates), hide_index=True)
     with tabs[3]:
         st.caption(
             _("Latest released quarter: {quarter}.").format(
@@ -286,7 +293,7 @@ def main() -> None:
             )
         )
         slices_in_view = slices[slices["unit"].isin(shown_codes)]
-        st.altair_chart(pattern_chart(slices_in_view), width="stretch")
+        show_chart(pattern_chart(slices_in_view), pattern_text(slices_in_view))
         withheld = slices_in_view[slices_in_view["suppressed"]].drop_duplicates("unit")
         for row in withheld.itertuples():
             st.caption(
@@ -296,25 +303,12 @@ def main() -> None:
             )
     with tabs[4]:
         table = with_norms(latest_constructs)
-        st.altair_chart(norms_chart(table), width="stretch")
-        shown = table[~table["suppressed"]][["unit_name", "construct", "mean", "n", "norm"]]
-        st.dataframe(
-            shown.astype({"n": str}).rename(
-                columns={
-                    "unit_name": "Unit",
-                    "construct": "Measure",
-                    "mean": "Mean",
-                    "n": "People",
-                    "norm": "Norm",
-                }
-            ),
-            hide_index=True,
-        )
+        show_chart(norms_chart(table), norms_text(table))
     with tabs[5]:
         points = _quadrant(url, viewer.email, date.today().isoformat(), tuple(_released(url, "week")))
         names = _team_names_below(units, chosen)
         points = [point for point in points if point.team in names]
-        st.altair_chart(quadrant_chart(points), width="stretch")
+        show_chart(quadrant_chart(points), quadrant_text(points))
         st.caption(QUADRANT_RULE)
         unplaced = [point for point in points if point.quadrant is None]
         if unplaced:

@@ -86,7 +86,7 @@ def _form(composition: Composition, week: str) -> dict | None:
         in_english: list[str] = []  # keys of items shown in English to a reader of another language
         for instrument, item_ids in composition.parts:
             translation = instrument.translation(current_language())
-            st.subheader(_intro(instrument, translation))
+            st.subheader(_intro(instrument, translation), anchor=False)
             if translation is None and current_language() != ENGLISH:
                 st.caption(
                     _(
@@ -111,7 +111,7 @@ def _form(composition: Composition, week: str) -> dict | None:
                 if translation is None:
                     in_english.append(key)
         language.mark_english(in_english)
-        st.subheader(_("Where did you work this week?"))
+        st.subheader(_("Where did you work this week?"), anchor=False)
         st.caption(
             _("Number of days at each place (leave blank if you'd rather not say; at most 7 in total).")
         )
@@ -169,7 +169,7 @@ def _reminder_choice(person_id: int) -> None:
 
 
 def main() -> None:
-    st.title(_("Weekly pulse"))
+    st.title(_("Weekly pulse"), anchor=False)  # no "link to heading" stop before the questions
     viewer = ui.require_viewer()
     settings = ui.settings()
     week = iso_week(date.today())
@@ -218,15 +218,15 @@ def main() -> None:
     if entered is None:
         return
     unanswered = [
-        str(number)
-        for number, (_, item) in enumerate(composition.items, start=1)
+        _question_label(number, item, instrument.translation(current_language()))
+        for number, (instrument, item) in enumerate(composition.items, start=1)
         if entered["answers"][item.id] is None
     ]
-    if unanswered:
+    if unanswered:  # st.error is a role=alert region: a screen reader reads it out at once
         st.error(
-            _("Please answer question(s) {numbers}. Nothing has been saved yet.").format(
-                numbers=", ".join(unanswered)
-            )
+            _("Nothing has been saved yet. Please answer:")
+            + "\n\n"
+            + "\n".join(f"- {ui.escape_markdown(label)}" for label in unanswered)
         )
         return
     try:

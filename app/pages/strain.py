@@ -18,7 +18,10 @@ from analytics.strain import NOT_ASSESSED
 from analytics.strain_features import DEFAULT_WINDOW_WEEKS, StrainReport, strain_report
 from app import ui
 from app.charts.strain import cluster_overview_chart, team_scores_chart
+from app.charts.strain_text import cluster_overview_text, team_scores_text
 from app.charts.team import wellbeing_chart
+from app.charts.team_text import wellbeing_text
+from app.components.chart_text import show_chart
 from app.i18n import _
 from models.access import AccessDenied, Viewer, load_viewer
 from models.audit import record
@@ -167,8 +170,11 @@ def main() -> None:
             f"construct and one general); fitted share of teams under strain "
             f"{result.strain_share or 0:.0%}."
         )
-        st.altair_chart(cluster_overview_chart(result.clusters, result.labels), width="stretch")
-        st.altair_chart(team_scores_chart(table, None), width="stretch")
+        show_chart(
+            cluster_overview_chart(result.clusters, result.labels),
+            cluster_overview_text(result.clusters, result.labels),
+        )
+        show_chart(team_scores_chart(table, None), team_scores_text(table))
     with st.expander(_("All assessed teams")):
         st.dataframe(
             table.drop(columns=["team_id"]).rename(columns={"alert_since": "alert since"}),
@@ -183,8 +189,11 @@ def main() -> None:
         return
     team_id = st.selectbox(_("Team"), list(labels), format_func=labels.get, key="strain_drill_team")
     trend = load_trend(viewer.email, int(team_id), report.alerts_start_week, report.end_week)
-    st.altair_chart(
-        wellbeing_chart(trend, title=f"Released weekly wellbeing: {labels[team_id]}"), width="stretch"
+    show_chart(
+        wellbeing_chart(
+            trend, title=_("Released weekly wellbeing: {team}").format(team=labels[team_id])
+        ),
+        wellbeing_text(trend),
     )
     st.caption(
         _("Weekly figures as the privacy gate releases them: pooled or rolled up when a week is small.")

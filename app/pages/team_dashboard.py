@@ -34,6 +34,14 @@ from app.charts.team import (
     response_rate_chart,
     wellbeing_chart,
 )
+from app.charts.team_text import (
+    delivery_text,
+    pattern_mix_text,
+    quadrant_text,
+    response_rate_text,
+    wellbeing_text,
+)
+from app.components.chart_text import show_chart
 from app.components.insight_panel import effect_text, render_start_action
 from app.components.outcomes_data import (
     clear_outcome_caches,
@@ -73,7 +81,7 @@ def _delivery_section(delivery: TeamDelivery) -> None:
     second.metric(_("At risk"), counts["at_risk"])
     third.metric(_("Off track"), counts["off_track"])
     if not delivery.history.empty:
-        st.altair_chart(delivery_chart(delivery.history), width="stretch")
+        show_chart(delivery_chart(delivery.history), delivery_text(delivery.history))
     for objective in live:
         with st.container(border=True, key=f"objective_{objective.id}"):
             progress = (
@@ -119,13 +127,13 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
                     basis=md(latest["basis"]), n=latest["n"]
                 )
             )
-        st.altair_chart(wellbeing_chart(series), width="stretch")
+        show_chart(wellbeing_chart(series), wellbeing_text(series))
     left, right = st.columns(2)
     with left:
         if mix.empty or bool(mix["suppressed"].all()):
             st.caption(_("Work pattern mix: not released (too few people)."))
         else:
-            st.altair_chart(pattern_mix_chart(mix), width="stretch")
+            show_chart(pattern_mix_chart(mix), pattern_mix_text(mix))
             basis = str(mix["basis"].iloc[0])
             if basis != BASIS_TEAM:
                 st.caption(_("Work pattern mix {basis}.").format(basis=md(basis)))
@@ -136,7 +144,7 @@ def _wellbeing_section(viewer: Viewer, team_id: int, start_week: str, end_week: 
             last = rates.iloc[-1]
             st.metric(_("Response rate ({week})").format(week=last["week"]), str(last["rate_label"]))
             if rates["response_rate"].notna().any():
-                st.altair_chart(response_rate_chart(rates), width="stretch")
+                show_chart(response_rate_chart(rates), response_rate_text(rates))
             st.caption(_("Rates under 10 people are shown as a range."))
 
 
@@ -186,7 +194,7 @@ def _quadrant_section(
         quadrant_point(teams[team_id], delivery.delivery, series.to_dict("records"))
         for team_id, delivery, series in load_teams_overview(viewer, list(teams), today.isoformat())
     ]
-    st.altair_chart(quadrant_chart(points), width="stretch")
+    show_chart(quadrant_chart(points), quadrant_text(points))
     unplaced = [p for p in points if p.quadrant is None]
     if unplaced:
         missing = "; ".join(f"{md(p.team)} ({md(p.note)})" for p in unplaced)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import wait_for_app
+from tests.e2e.helpers import wait_for_app, wait_for_landing
 
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
@@ -17,7 +17,7 @@ def sign_in_any_width(page: Page, app_url: str, account_text: str, nth: int = 0)
     page.get_by_test_id("stSelectbox").filter(has_text="Demo account").click()
     page.get_by_role("option").filter(has_text=account_text).nth(nth).click()
     page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    wait_for_landing(page)
     expect(page.get_by_test_id("stSidebarNav")).to_be_attached(timeout=30_000)
 
 

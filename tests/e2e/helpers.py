@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -48,8 +49,17 @@ def sign_in(page: Page, app_url: str, account_text: str) -> None:
     page.get_by_test_id("stSelectbox").filter(has_text="Demo account").click()
     page.get_by_role("option").filter(has_text=account_text).first.click()
     page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    wait_for_landing(page)
     expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=30_000)
+
+
+def wait_for_landing(page: Page) -> None:
+    """After signing in, wait until the role's own first page has replaced the sign-in page and
+    finished drawing: a click on the menu before that could be lost to the landing's rerun."""
+    page.wait_for_url(lambda url: urlparse(url).path.strip("/") not in ("", "sign_in"))
+    wait_for_app(page)
+    expect(page.locator("[data-testid='stMain'] h1").first).to_be_visible(timeout=60_000)
+    wait_for_app(page)
 
 
 def nav_links(page: Page) -> list[str]:

@@ -4,10 +4,12 @@ and Enter are the only input; no clicks, no focusing by the test. Reports the ke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Page, expect
 
+from app.charts.palette import contrast_ratio
 from tests.e2e.access_helpers import sign_in_any_width
 from tests.e2e.helpers import wait_for_app
 
@@ -33,6 +35,29 @@ FOCUSED = """
 }
 """
 DAYS = {"Days at home": "2", "Days at an office": "3"}
+ARROWED = "Days at home"  # answered with the arrow keys from empty: 0, 1, 2
+MAX_TABS_TO_FIRST_QUESTION = 4  # focus starts at the page's heading after signing in
+
+# The focus ring of the radio option that has the focus, and the option's own background.
+RING = """
+() => {
+  const label = document.activeElement.closest('label');
+  const style = getComputedStyle(label);
+  let node = label, background = 'rgba(0, 0, 0, 0)';
+  while (node && (background === 'rgba(0, 0, 0, 0)' || background === 'transparent')) {
+    background = getComputedStyle(node).backgroundColor;
+    node = node.parentElement;
+  }
+  return {width: style.outlineWidth, style: style.outlineStyle, colour: style.outlineColor,
+          background: background};
+}
+"""
+
+
+def _hex(css: str) -> str:
+    """``rgb(r, g, b)`` as ``#rrggbb`` (an opaque colour)."""
+    red, green, blue = (int(part) for part in re.findall(r"\d+", css)[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 @dataclass
@@ -64,19 +89,34 @@ def test_staff_member_answers_the_pulse_with_the_keyboard_only(page: Page, app_u
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
     total = questions.count()
     assert total >= 10
+    # After signing in, focus is on the page's heading (not lost to the page body).
+    expect(page.locator("h1:focus")).to_have_text("Weekly pulse", timeout=10_000)
     keys = Keyboard(page)
+    ring_checked = False
     answered: set[str] = set()
     typed: set[str] = set()
     seen: list[str] = []
     while keys.presses < MAX_PRESSES:
         focus = page.evaluate(FOCUSED)
+        if focus["kind"] == "radio" and not ring_checked:
+            ring = page.evaluate(RING)
+            assert (ring["width"], ring["style"]) == ("3px", "solid"), ring
+            assert contrast_ratio(_hex(ring["colour"]), _hex(ring["background"])) >= 3, ring
+            ring_checked = True
         if focus["kind"] == "radio" and not focus["answered"]:
             # Arrow keys move within the question and choose: the third option of five.
             keys.press("ArrowRight")
             keys.press("ArrowRight")
             answered.add(focus["label"])
         elif focus["label"] in DAYS and focus["label"] not in typed:
-            keys.type(DAYS[focus["label"]])
+            if focus["label"] == ARROWED:  # an empty day field steps from 0 with the arrow keys
+                keys.press("ArrowUp")
+                expect(page.get_by_label(ARROWED)).to_have_value("0")
+                for _ in range(int(DAYS[ARROWED])):
+                    keys.press("ArrowUp")
+                expect(page.get_by_label(ARROWED)).to_have_value(DAYS[ARROWED])
+            else:
+                keys.type(DAYS[focus["label"]])
             typed.add(focus["label"])
         elif focus["kind"].startswith("button") and focus["label"] == "Send my answers":
             assert len(answered) == total, f"reached the button with {len(answered)} of {total}"
@@ -97,3 +137,5 @@ def test_staff_member_answers_the_pulse_with_the_keyboard_only(page: Page, app_u
         f"{keys.log.index('ArrowRight')} Tab from the top of the page to the first question"
     )
     assert set(typed) == set(DAYS)
+    assert ring_checked
+    assert keys.log.index("ArrowRight") <= MAX_TABS_TO_FIRST_QUESTION, seen[:8]

@@ -144,10 +144,10 @@ ALLOWED = {
 }
 LANDING = {
     "staff": "Weekly pulse",
-    "manager": "Weekly pulse",
+    "manager": "Team dashboard",
     "hr": "Organisation trends",
     "admin": "Admin",
-    "hr and staff": "Weekly pulse",
+    "hr and staff": "Organisation trends",
 }
 
 

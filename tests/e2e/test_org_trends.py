@@ -3,6 +3,8 @@ and staff cannot reach it, by navigation or by URL (real server, demo organisati
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
@@ -64,3 +66,27 @@ def test_manager_and_staff_cannot_reach_the_hr_page(page: Page, app_url: str) ->
         wait_for_app(page)
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         assert TITLE not in _headings(page)
+
+
+def test_participation_chart_draws_without_a_browser_error_and_reads_as_text(
+    page: Page, app_url: str
+) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, app_url, "· HR")  # HR lands on Organisation trends
+    expect(page.get_by_test_id("stHeading").filter(has_text=TITLE).first).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Participation", exact=True).click()
+    panel = page.get_by_role("tabpanel", name="Participation")
+    chart = panel.get_by_test_id("stVegaLiteChart").first
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=30_000)
+    # The summary is the drawing's accessible name (Vega's aria-label) and its caption.
+    expect(chart).to_have_attribute("aria-label", re.compile(r"^Response rate of \d+ units"))
+    expect(panel.get_by_text("Response rate of", exact=False)).to_be_visible()
+    panel.get_by_text("The figures in this chart as a table").click()
+    table = panel.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible(timeout=30_000)
+    text = table.inner_text()
+    for raw in ("unit_name", "rate_label", "None", ".0"):
+        assert raw not in text, raw
+    assert not [e for e in errors if "aggregate" in e or "Vega" in e or "vega" in e], errors

@@ -35,7 +35,11 @@ def test_staff_member_answers_the_pulse_once(page: Page, app_url: str) -> None:
     # Sending an incomplete form explains itself and stores nothing.
     page.get_by_role("button", name="Send my answers").click()
     wait_for_app(page)
-    expect(page.get_by_text("Please answer question(s)")).to_be_visible()
+    # ...in an alert a screen reader reads out at once, naming each unanswered question.
+    alert = page.get_by_role("alert").filter(has_text="Nothing has been saved yet")
+    expect(alert).to_be_visible()
+    first = form.get_by_test_id("stRadio").first.get_by_test_id("stWidgetLabel").inner_text()
+    expect(alert).to_contain_text(first.strip())
 
     assert _answer_every_question(page) >= 10
     page.get_by_label("Days at home").fill("2")

@@ -48,7 +48,11 @@ def test_staff_journey_in_welsh(page: Page, app_url: str) -> None:
 
     page.get_by_role("button", name="Cyflwyno fy atebion").click()
     wait_for_app(page)
-    expect(page.get_by_text("Atebwch gwestiwn(au)")).to_be_visible()
+    # The alert is in Welsh and names each unanswered question as the form shows it (in English).
+    alert = page.get_by_role("alert").filter(has_text="Nid oes dim wedi'i gadw eto. Atebwch")
+    expect(alert).to_be_visible()
+    first = radios.first.get_by_test_id("stWidgetLabel").inner_text()
+    expect(alert).to_contain_text(first.strip())
     for index in range(count):
         options = radios.nth(index).get_by_role("radio")
         middle = options.nth(options.count() // 2)
