@@ -80,9 +80,9 @@ FLOOR_APP = 'import streamlit as st\n\nst.button("Sign in")\n'
 
 
 @contextmanager
-def _server(database_url: str, log_path: Path, script: Path | None = None) -> Iterator[str]:
-    """``streamlit run app/main.py`` in demo sign-in mode, as deployed (the warmer on); or
-    ``script`` (the floor: a one-button app)."""
+def serve(database_url: str, log_path: Path, script: Path | None = None) -> Iterator[str]:
+    """``python -m app.serve run app/main.py`` in demo sign-in mode, as ``wellbeing serve`` starts
+    it (the warmer on); or ``streamlit run script`` (the floor: a one-button app)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -94,7 +94,7 @@ def _server(database_url: str, log_path: Path, script: Path | None = None) -> It
     argv = [
         sys.executable,
         "-m",
-        "streamlit",
+        "streamlit" if script else "app.serve",
         "run",
         str(script) if script else "app/main.py",
         "--server.headless=true",
@@ -129,7 +129,7 @@ def _server(database_url: str, log_path: Path, script: Path | None = None) -> It
             process.wait(10)
 
 
-def _launch(playwright: Any) -> Any:
+def launch_chromium(playwright: Any) -> Any:
     options: dict[str, Any] = {"args": ["--headless", "--no-sandbox", "--disable-gpu"]}
     if CHROMIUM.exists():
         options["executable_path"] = str(CHROMIUM)
@@ -162,13 +162,13 @@ def measure_sign_in(
     floor_app = log_dir / "bench-sign-in-floor.py"
     floor_app.write_text(FLOOR_APP, encoding="utf-8")
     with sync_playwright() as playwright:
-        browser = _launch(playwright)
+        browser = launch_chromium(playwright)
         try:
             for start in range(starts):  # the app and the floor in turn: the same machine load
-                with _server(database_url, log_dir / f"bench-sign-in-{start}.log") as url:
+                with serve(database_url, log_dir / f"bench-sign-in-{start}.log") as url:
                     seconds = first_visit_seconds(browser, url)
                 runs.append(round(seconds, 3))
-                with _server(database_url, log_dir / "bench-sign-in-floor.log", floor_app) as url:
+                with serve(database_url, log_dir / "bench-sign-in-floor.log", floor_app) as url:
                     floor.append(round(first_visit_seconds(browser, url), 3))
                 log(
                     f"sign-in first visit after start {start + 1}/{starts}: {seconds:.2f} s "

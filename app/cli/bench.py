@@ -27,6 +27,7 @@ from app.bench import (
     expected_responses,
     run_benchmark,
 )
+from app.bench_phone import measure_pulse_on_phone
 from app.bench_sign_in import SignInBenchError, demo_database, measure_sign_in
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
 from app.settings import PROJECT_ROOT
@@ -167,12 +168,17 @@ def bench(
 
 def _sign_in_figures(database_url: str | None, starts: int) -> dict:
     """The sign-in page's first visit after a start (``app.bench_sign_in``), on the demo council
-    (or on ``database_url``, a database the app can serve)."""
+    (or on ``database_url``, a database the app can serve); on the demo council also the pulse on
+    a phone (``app.bench_phone``), once per start, each time as another staff member."""
     settings = load_settings(database_url)
     try:
         url = database_url or demo_database(settings, _note)
         with tempfile.TemporaryDirectory(prefix="wellbeing-bench-sign-in-") as logs:
-            return measure_sign_in(url, starts=starts, log=_note, log_dir=Path(logs))
+            figures = measure_sign_in(url, starts=starts, log=_note, log_dir=Path(logs))
+            if database_url is None:
+                demo_file = Path(url.removeprefix("sqlite:///"))
+                figures |= measure_pulse_on_phone(demo_file, runs=starts, log=_note, log_dir=Path(logs))
+            return figures
     except SignInBenchError as error:
         fail(str(error))
 

@@ -181,7 +181,7 @@ def demo_command(
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        "app.serve",  # streamlit run, with the app's modules imported before the first visit
         "run",
         str(PROJECT_ROOT / "app" / "main.py"),
         f"--server.port={port}",

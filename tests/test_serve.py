@@ -1,0 +1,32 @@
+"""``python -m app.serve``, how ``wellbeing serve`` starts the app: Streamlit's own command line
+after the app's modules are imported (so the first visitor does not wait for those imports)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from app.settings import PROJECT_ROOT
+
+
+def test_serve_hands_its_arguments_to_streamlits_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app.serve", "--version"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Streamlit, version")
+
+
+def test_serve_imports_the_app_before_streamlit_runs_it() -> None:
+    probe = (
+        "import sys, app.serve, streamlit.web.cli as cli; "
+        "cli.main = lambda: print('app.main' in sys.modules) or 0; app.serve.main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip().endswith("True"), done.stderr
