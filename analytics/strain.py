@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -68,215 +67,32 @@ from analytics.strain_mixture import (
     feature_z,
     strain_mixture,
 )
-
-OVERLOADED = "overloaded"
-UNSUPPORTED = "unsupported"
-DISENGAGED = "disengaged"
-DELIVERING_AT_A_COST = "delivering at a cost"
-FALLING_BEHIND = "falling behind"
-LOW_WELLBEING = "low wellbeing"
-UNDER_STRAIN = "under strain"
-STEADY = "steady"
-NOT_ASSESSED = "not assessed"
-
-#: Profile names a flagged team can carry (the bad side).
-STRAIN_PROFILES = frozenset(
-    {
-        OVERLOADED,
-        UNSUPPORTED,
-        DISENGAGED,
-        DELIVERING_AT_A_COST,
-        FALLING_BEHIND,
-        LOW_WELLBEING,
-        UNDER_STRAIN,
-    }
-)
-
-#: How a measure's name says which profile it belongs to (lower-case substrings, first match wins).
-PROFILE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (FALLING_BEHIND, ("delivery", "confidence", "progress", "behind")),
-    (DISENGAGED, ("response", "engage", "commit", "satisf", "motivat", "intent", "leave", "recommend")),
-    (
-        UNSUPPORTED,
-        (
-            "support",
-            "lead",
-            "manag",
-            "cohes",
-            "control",
-            "autonom",
-            "peer",
-            "colleague",
-            "team",
-            "valued",
-        ),
-    ),
-    (
-        OVERLOADED,
-        (
-            "demand",
-            "hrs",
-            "hour",
-            "workload",
-            "wload",
-            "time",
-            "staff",
-            "overtime",
-            "pressure",
-            "exhaust",
-        ),
-    ),
-    (LOW_WELLBEING, ("wellbeing", "wbeing", "who5", "burn", "stress", "anxi", "happ", "mood", "health")),
+from analytics.strain_result import (
+    DELIVERING_AT_A_COST,
+    NOT_ASSESSED,
+    OVERLOADED,
+    STEADY,
+    STRAIN_PROFILES,
+    UNDER_STRAIN,
+    UNSUPPORTED,
+    ClusterSummary,
+    Reason,
+    StrainResult,
+    TeamStrain,
+    format_value,
+    plain_value,
+    profile_of,
+    reason_text,
 )
 
 MIN_TEAMS = 8  # fewer teams cannot show a steady bulk and a strained minority apart
 
 
-@dataclass(frozen=True)
-class Reason:
-    """One feature on which a team is worse than typical, with the numbers behind it."""
-
-    feature: str
-    label: str
-    value: float
-    typical: float
-    sd_worse: float
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "feature": self.feature,
-            "value": _round(self.value),
-            "typical": _round(self.typical),
-            "sd_worse": _round(self.sd_worse, 2),
-            "text": self.text,
-        }
-
-
-@dataclass(frozen=True)
-class TeamStrain:
-    """The strain verdict for one team: ``probability`` is the posterior probability of strain."""
-
-    team: Any
-    flagged: bool
-    cluster: str
-    score: float | None
-    reasons: tuple[Reason, ...]
-    n: int | None = None
-    probability: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "team": _plain(self.team),
-            "flagged": self.flagged,
-            "cluster": self.cluster,
-            "score": None if self.score is None else _round(self.score, 3),
-            "probability": None if self.probability is None else _round(self.probability, 3),
-            "reasons": [reason.to_dict() for reason in self.reasons],
-        }
-
-
-@dataclass(frozen=True)
-class ClusterSummary:
-    """A profile: its name, size, mean score and centre (standard deviations worse, per feature)."""
-
-    cluster: str
-    size: int
-    score: float
-    centroid: Mapping[str, float]
-    on_bad_side: bool
-
-
-@dataclass(frozen=True)
-class StrainResult:
-    """Everything the pages and the CLI show: one record per team plus how it was decided."""
-
-    teams: tuple[TeamStrain, ...]
-    clusters: tuple[ClusterSummary, ...]
-    features_used: tuple[str, ...]
-    labels: Mapping[str, str]
-    k: int | None  # mixture components: steady + one per construct + general
-    silhouette: float | None  # kept for callers; the mixture does not use it (always None)
-    threshold: float | None  # the posterior probability at which a team is flagged
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    constructs: tuple[tuple[str, ...], ...] = ()
-    strain_share: float | None = None  # the fitted share of teams outside the steady component
-
-    @property
-    def flagged(self) -> tuple[TeamStrain, ...]:
-        return tuple(team for team in self.teams if team.flagged)
-
-    def for_team(self, team: Any) -> TeamStrain | None:
-        return next((record for record in self.teams if record.team == team), None)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        return [team.to_dict() for team in self.teams]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per team: team, flagged, cluster, score, probability, n, the reasons as text."""
-        columns = ["team", "flagged", "cluster", "score", "probability", "n", "reasons"]
-        return pd.DataFrame(
-            [
-                {
-                    "team": record.team,
-                    "flagged": record.flagged,
-                    "cluster": record.cluster,
-                    "score": record.score,
-                    "probability": record.probability,
-                    "n": record.n,
-                    "reasons": "; ".join(reason.text for reason in record.reasons),
-                }
-                for record in self.teams
-            ],
-            columns=columns,
-        )
-
-
-def _round(value: float | None, digits: int = 4) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return float(round(value, digits))
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars to plain Python, so records serialise to JSON."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def _reason_text(
-    label: str, value: float, typical: float, sd_worse: float, higher_is_worse: bool
-) -> str:
-    side = "higher" if value > typical else "lower"
-    direction = "higher is worse" if higher_is_worse else "lower is worse"
-    return (
-        f"{label}: {_fmt(value)}, {side} than the typical team ({_fmt(typical)}); "
-        f"{sd_worse:.1f} SD worse than most teams ({direction})"
-    )
-
-
-def profile_of(feature: str) -> str:
-    """The strain profile a measure belongs to, from its name (``PROFILE_KEYWORDS``)."""
-    name = feature.lower()
-    for profile, words in PROFILE_KEYWORDS:
-        if any(word in name for word in words):
-            return profile
-    return UNDER_STRAIN
-
-
 def _not_assessed(teams: Iterable[Any], n_of: Mapping[Any, int | None], reason: str) -> list[TeamStrain]:
     why = (Reason("n", "n", math.nan, math.nan, math.nan, reason),)
-    return [TeamStrain(_plain(team), False, NOT_ASSESSED, None, why, n_of.get(team)) for team in teams]
+    return [
+        TeamStrain(plain_value(team), False, NOT_ASSESSED, None, why, n_of.get(team)) for team in teams
+    ]
 
 
 def detect_strain(
@@ -506,7 +322,7 @@ def detect_strain(
                 value=float(values_np[row, i]),
                 typical=float(typical[i]),
                 sd_worse=float(z_np[row, i]),
-                text=_reason_text(
+                text=reason_text(
                     labels.get(used[i], used[i]),
                     float(values_np[row, i]),
                     float(typical[i]),
@@ -519,21 +335,22 @@ def detect_strain(
         if absolute_flag[row]:
             for column, limit in limits.items():
                 if column in data.columns and pd.notna(data.iloc[row][column]):
+                    value = float(shrunk.iloc[row][column])
                     reasons = (
                         Reason(
                             column,
                             labels.get(column, column),
-                            float(shrunk.iloc[row][column]),
+                            value,
                             float(limit),
                             math.nan,
-                            f"{labels.get(column, column)}: {_fmt(float(shrunk.iloc[row][column]))} "
+                            f"{labels.get(column, column)}: {format_value(value)} "
                             f"after allowing for team size, clearly beyond the published cut-off "
-                            f"({_fmt(float(limit))})",
+                            f"({format_value(float(limit))})",
                         ),
                         *reasons,
                     )[:max_reasons]
         records_by_team[team] = TeamStrain(
-            team=_plain(team),
+            team=plain_value(team),
             flagged=bool(flagged[row]),
             cluster=profile,
             score=float(overall[row]),
