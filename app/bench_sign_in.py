@@ -81,7 +81,7 @@ FLOOR_APP = 'import streamlit as st\n\nst.button("Sign in")\n'
 
 @contextmanager
 def serve(database_url: str, log_path: Path, script: Path | None = None) -> Iterator[str]:
-    """``python -m app.serve run app/main.py`` in demo sign-in mode, as ``wellbeing serve`` starts
+    """``python -m app.serve run app/main.py`` in demo sign-in mode, as ``wellbeing demo`` starts
     it (the warmer on); or ``streamlit run script`` (the floor: a one-button app)."""
     port = _free_port()
     env = {

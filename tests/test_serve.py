@@ -1,4 +1,4 @@
-"""``python -m app.serve``, how ``wellbeing serve`` starts the app: Streamlit's own command line
+"""``python -m app.serve``, how ``wellbeing demo`` starts the app: Streamlit's own command line
 after the app's modules are imported (so the first visitor does not wait for those imports)."""
 
 from __future__ import annotations
