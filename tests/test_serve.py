@@ -30,3 +30,17 @@ def test_serve_imports_the_app_before_streamlit_runs_it() -> None:
         [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.stdout.strip().endswith("True"), done.stderr
+
+
+def test_the_command_line_does_not_warn_about_streamlit_caches() -> None:
+    """Outside a server the cached readers' definitions are checked quietly: a command's error
+    output is for its own problems (a reader of ``2>`` should not see five cache warnings)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import app.cli"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No runtime found" not in done.stderr
