@@ -42,6 +42,7 @@ from analytics.norms import WHO5_CUTOFF
 from analytics.privacy import PrivacyRules, require_hr
 from analytics.strain import NOT_ASSESSED, Reason, StrainResult, TeamStrain, detect_strain
 from analytics.strain_released import (  # noqa: F401  (re-exported: the strain API in one place)
+    BASELINE_WINDOWS,
     CONSTRUCTS,
     DEFAULT_WINDOW_WEEKS,
     MIN_WEEK_SHARE,

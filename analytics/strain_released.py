@@ -42,6 +42,10 @@ STANDING: tuple[calendar.PeriodKind, ...] = ("week", "month", "quarter")
 SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
 CONSTRUCTS: tuple[str, ...] = ("wellbeing", "demands", "control", *SUPPORT_CONSTRUCTS)
 DEFAULT_WINDOW_WEEKS = 8
+#: A team's changes compare the window with its own previous ``BASELINE_WINDOWS`` x N weeks: a
+#: baseline twice the window's length cuts the baseline's share of a change's noise by half
+#: (docs/STRAIN.md has the figures for 1, 2 and 3).
+BASELINE_WINDOWS = 1
 MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
 RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
 SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
@@ -278,16 +282,16 @@ class StrainInputs:
     ``answered``: answers per team in each half (``team_id``, ``late``, ``n``, and, when not every
     week of the span counts, ``weeks`` counted, ``n_var``, the variance of reading counts from
     bands, and ``withheld`` / ``withheld_low``, the weeks withheld for a neighbour and the fewest
-    people such a week had); ``baseline``: like ``window`` over the weeks before it (each team
-    compared with itself, which cancels the lasting differences between its people); ``members``:
-    people per team before the window and in it; ``delivery``: ``team_id``, ``delivery_gap`` (0-1),
-    ``confidence_trend``."""
+    people such a week had); ``baseline``: like ``window`` over the ``BASELINE_WINDOWS`` x N
+    weeks before it (each team compared with itself, which cancels the lasting differences
+    between its people); ``members``: people per team before the window and in it;
+    ``delivery``: ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``."""
 
     weeks: list[str]
     eligible: list[int]
     suppressed: list[int]
     window: pd.DataFrame
-    baseline: pd.DataFrame  # like ``window``, over the as many weeks just before it
+    baseline: pd.DataFrame  # like ``window``, over the BASELINE_WINDOWS x N weeks just before it
     weekly: pd.DataFrame
     answered: pd.DataFrame
     members: Mapping[bool, pd.Series]
@@ -315,7 +319,9 @@ def strain_inputs_from_database(
         u for u in assessed_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
     ]
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
-    before = weeks_between(shift_week(start_week, -window_weeks), shift_week(start_week, -1))
+    before = weeks_between(
+        shift_week(start_week, -BASELINE_WINDOWS * window_weeks), shift_week(start_week, -1)
+    )
     within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
     window = _pooled(
         released_sums(session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within)

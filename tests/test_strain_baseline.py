@@ -1,0 +1,110 @@
+"""A team's changes are measured against its own previous ``BASELINE_WINDOWS`` x N released
+weeks (SQLite and PostgreSQL): a problem that began long before the window stays in the level,
+and a baseline twice the window's length is what the change reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
+from analytics.strain_features import strain_measures
+from analytics.strain_released import BASELINE_WINDOWS, strain_inputs_from_database
+from models.base import week_monday
+from models.org import Person, Unit
+from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
+
+WINDOW = 4
+WEEKS = [f"2026-W{number:02d}" for number in range(1, 21)]  # 20 weeks: W17-W20 is the window
+ANSWERS = 6
+TEAMS = 9
+
+
+def _seed(session: Session, demands_of: dict[str, float]) -> dict[str, int]:
+    """Nine teams of eight answering six a week; team T1's demands score per week from
+    ``demands_of`` (others 3.3), everything else flat. Weeks released as of late May."""
+    for week in WEEKS:
+        monday = week_monday(week)
+        session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+    root = Unit(code="ORG", name="Council", kind="organisation")
+    session.add(root)
+    session.flush()
+    service = Unit(code="S", name="Service", kind="service", parent_id=root.id)
+    session.add(service)
+    session.flush()
+    ids: dict[str, int] = {}
+    for index in range(1, TEAMS + 1):
+        code = f"T{index}"
+        team = Unit(code=code, name=code, kind="team", parent_id=service.id)
+        session.add(team)
+        session.flush()
+        ids[code] = team.id or 0
+        for member in range(8):
+            session.add(Person(email=f"{code}.{member}@test.gov.uk", display_name=code, team_id=team.id))
+        for week in WEEKS:
+            means = {
+                "wellbeing": 60.0 + index,
+                "demands": demands_of.get(week, 3.3) if code == "T1" else 3.3 + 0.01 * index,
+                "control": 3.5,
+                "manager_support": 3.8,
+                "peer_support": 3.9,
+            }
+            for construct, mean in means.items():
+                session.add(
+                    TeamWeekScore(
+                        team_id=team.id or 0,
+                        week=week,
+                        construct_id=construct,
+                        work_pattern="hybrid",
+                        n=ANSWERS,
+                        total=ANSWERS * mean,
+                        total_sq=ANSWERS * (mean**2 + 0.25),
+                    )
+                )
+            session.add(TeamWeekResponses(team_id=team.id or 0, week=week, n=ANSWERS, comments=0))
+    session.commit()
+    release_due(
+        session.get_bind(),  # type: ignore[arg-type]
+        now=datetime(2026, 5, 27, 12, tzinfo=UTC),
+        rules=PrivacyRules(),
+        schedule=ReleaseSchedule(),
+    )
+    return ids
+
+
+def test_the_baseline_spans_twice_the_window(session: Session) -> None:
+    ids = _seed(session, {})
+    inputs = strain_inputs_from_database(
+        session=session, rules=PrivacyRules(), end_week=WEEKS[-1], window_weeks=WINDOW
+    )
+    team = ids["T1"]
+    window_n = inputs.window.loc[(team, "demands"), "n"]
+    baseline_n = inputs.baseline.loc[(team, "demands"), "n"]
+    # Released counts are read from their bands, the same each week: the baseline holds twice
+    # the window's weeks.
+    assert window_n > 0
+    assert baseline_n == BASELINE_WINDOWS * window_n
+
+
+SPAN = BASELINE_WINDOWS * WINDOW
+
+
+@pytest.mark.parametrize(
+    ("weeks_before_window", "change"),
+    [(1, 1.0 / SPAN), (SPAN, 1.0 / SPAN), (SPAN + 1, 0.0)],
+)
+def test_the_change_reads_every_baseline_week_and_no_other(
+    session: Session, weeks_before_window: int, change: float
+) -> None:
+    """A week of demands one point heavier anywhere in the baseline, the nearest or the farthest,
+    makes the window look lighter by one point over the baseline's weeks; a week before the
+    baseline does not move the change at all."""
+    week = WEEKS[len(WEEKS) - WINDOW - weeks_before_window]
+    ids = _seed(session, {week: 2.3})
+    inputs = strain_inputs_from_database(
+        session=session, rules=PrivacyRules(), end_week=WEEKS[-1], window_weeks=WINDOW
+    )
+    features, _ = strain_measures(inputs)
+    assert float(features.loc[ids["T1"], "demands_change"]) == pytest.approx(change, abs=1e-6)
