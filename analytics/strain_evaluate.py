@@ -82,6 +82,62 @@ def score_flags(
     )
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% by default): with four or five planted
+    teams per seed one miss moves recall by 0.2, so a pooled figure needs its interval."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    share = successes / trials
+    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = (
+        z
+        * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+        / (1 + z * z / trials)
+    )
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def pooled_flags(
+    planted: Iterable[Mapping[str, object]],
+    quiet: Iterable[Mapping[str, object]],
+    *,
+    target: float = 0.8,
+) -> dict[str, object]:
+    """Flag scores pooled over seeds (``FlagScore.to_dict`` per run under ``pulse`` and
+    ``with_delivery``), each with its 95% interval; and how many seeds meet ``target`` on
+    precision and recall, pulse only and with delivery."""
+    runs, nulls = list(planted), list(quiet)
+    out: dict[str, object] = {}
+    for key in ("pulse", "with_delivery"):
+        scores = [run[key] for run in runs]
+        caught = sum(int(s["true_positives"]) for s in scores)  # type: ignore[index]
+        positives = sum(int(s["positives"]) for s in scores)  # type: ignore[index]
+        flagged = sum(int(s["flagged"]) for s in scores)  # type: ignore[index]
+        quiet_flagged = sum(int(run[key]["flagged"]) for run in nulls)  # type: ignore[index]
+        quiet_assessed = sum(int(run[key]["assessed"]) for run in nulls)  # type: ignore[index]
+        out[key] = {
+            "caught": caught,
+            "positives": positives,
+            "flagged": flagged,
+            "recall": _r(caught / positives) if positives else None,
+            "recall_95": [_r(v) for v in wilson_interval(caught, positives)],
+            "precision": _r(caught / flagged) if flagged else None,
+            "precision_95": [_r(v) for v in wilson_interval(caught, flagged)],
+            "no_strain_flagged": quiet_flagged,
+            "no_strain_assessed": quiet_assessed,
+            "no_strain_rate_95": [_r(v) for v in wilson_interval(quiet_flagged, quiet_assessed)],
+        }
+    met = [
+        all(
+            (run[key]["precision"] or 0) >= target and (run[key]["recall"] or 0) >= target  # type: ignore[index]
+            for key in ("pulse", "with_delivery")
+        )
+        for run in runs
+    ]
+    out["seeds_meeting_target"] = [sum(met), len(met)]
+    return out
+
+
 @dataclass(frozen=True)
 class AlertScore:
     """Sustained-drop alerts against known answers."""

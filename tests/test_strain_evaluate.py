@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from analytics.norms import WHO5_CUTOFF, who5_poor
 from analytics.outcomes import WELLBEING_CUT_OFF
 from analytics.shrinkage import sampling_variance_from_n, shrink
+from analytics.strain_evaluate import pooled_flags, wilson_interval
 from app.cli import cli
 from surveys.demo import demo_weeks, plan_demo
 from surveys.demo_strain import PULSE_KINDS, STRAIN_KINDS
@@ -92,6 +93,40 @@ def test_strain_evaluate_prints_scores_for_each_seed_and_the_real_tables() -> No
         assert {"precision", "recall", "false_flag_rate"} <= set(run[part])
     assert "false_alarms_per_team_year" in run["alerts"] and "delays" in run["alerts"]
     assert report["no_strain"][0]["pulse"]["positives"] == 0
+    pooled = report["pooled"]["pulse"]
+    assert pooled["caught"] == run["pulse"]["true_positives"]
+    assert pooled["no_strain_flagged"] == report["no_strain"][0]["pulse"]["flagged"]
+    low, high = pooled["recall_95"]
+    assert low <= pooled["recall"] <= high
     if EXTERNAL.exists():
         tables = {row["table"] for row in report["real"]}
         assert "bh1996 companies" in tables and any(t.startswith("NHS") for t in tables)
+
+
+def test_the_wilson_interval_matches_the_textbook_values() -> None:
+    low, high = wilson_interval(8, 10)  # Newcombe (1998): 0.490 to 0.943
+    assert low == pytest.approx(0.4902, abs=5e-4) and high == pytest.approx(0.9433, abs=5e-4)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+
+
+def _run(caught: int, positives: int, flagged: int) -> dict[str, object]:
+    score = {
+        "true_positives": caught,
+        "positives": positives,
+        "flagged": flagged,
+        "assessed": 50,
+        "precision": caught / flagged if flagged else None,
+        "recall": caught / positives if positives else None,
+    }
+    return {"pulse": score, "with_delivery": score}
+
+
+def test_pooled_flags_add_up_the_seeds_and_count_the_seeds_that_meet_the_target() -> None:
+    planted = [_run(4, 4, 4), _run(3, 4, 3), _run(5, 5, 7)]
+    quiet = [_run(0, 0, 1), _run(0, 0, 2), _run(0, 0, 0)]
+    pooled = pooled_flags(planted, quiet)
+    assert pooled["pulse"]["caught"] == 12 and pooled["pulse"]["positives"] == 13
+    assert pooled["pulse"]["precision"] == round(12 / 14, 3)
+    assert pooled["pulse"]["no_strain_flagged"] == 3 and pooled["pulse"]["no_strain_assessed"] == 150
+    # Seed two misses one of four (recall 0.75); seed three flags seven for five (precision 0.71).
+    assert pooled["seeds_meeting_target"] == [1, 3]

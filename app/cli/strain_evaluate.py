@@ -27,8 +27,15 @@ import typer
 from analytics.alerts import AlertRules, sustained_drop_alerts
 from analytics.privacy import PrivacyRules
 from analytics.strain import detect_strain
-from analytics.strain_evaluate import plain_badness, real_table_summary, score_alerts, score_flags
+from analytics.strain_evaluate import (
+    plain_badness,
+    pooled_flags,
+    real_table_summary,
+    score_alerts,
+    score_flags,
+)
 from analytics.strain_features import (
+    BASELINE_WINDOWS,
     DELIVERY_FEATURES,
     MIN_WEEK_SHARE,
     RECENT_WEEKS,
@@ -128,7 +135,7 @@ def simulate_council(
     frame = frame[[(t, w) in shown for t, w in zip(frame["team_id"], frame["week"], strict=True)]]
     in_window = frame[frame["week"].isin(window_weeks) & frame["team_id"].isin(eligible)]
     window = in_window.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
-    base_weeks = labels[-2 * WINDOW_WEEKS : -WINDOW_WEEKS]
+    base_weeks = labels[-(1 + BASELINE_WINDOWS) * WINDOW_WEEKS : -WINDOW_WEEKS]
     in_base = frame[frame["week"].isin(base_weeks) & frame["team_id"].isin(eligible)]
     baseline = in_base.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
     shown_weekly = frame[frame["construct"] == "wellbeing"].drop(columns="construct")
@@ -326,6 +333,11 @@ def _hundred_trust_samples(nhs: pd.DataFrame, samples: int = 5) -> list[dict[str
     return rows
 
 
+def _interval(bounds: list[float | None]) -> str:
+    low, high = bounds
+    return "n/a" if low is None or high is None else f"{low:.2f}-{high:.2f}"
+
+
 def _mean(values: list[float | None]) -> str:
     present = [v for v in values if v is not None]
     return "n/a" if not present else f"{np.mean(present):.2f}"
@@ -391,8 +403,10 @@ def strain_evaluate_command(
             evaluate_seed(s, teams, weeks, until, no_strain=True, alert_rules=rules) for s in seed_list
         ]
     real = real_tables() if with_real else []
+    pooled = pooled_flags(planted, quiet)
     if output is OutputFormat.json:
-        typer.echo(json.dumps({"planted": planted, "no_strain": quiet, "real": real}, indent=2))
+        payload = {"planted": planted, "no_strain": quiet, "pooled": pooled, "real": real}
+        typer.echo(json.dumps(payload, indent=2))
         return
     where = "through the database" if through_database else "in memory"
     typer.echo(
@@ -418,13 +432,16 @@ def strain_evaluate_command(
         )
     false_alarms = sum(int(r["alerts"]["false_alarms"]) for r in planted + quiet)
     rates = [r["alerts"]["false_alarms_per_team_year"] for r in planted + quiet]
-    typer.echo(
-        f"mean pulse precision {_mean([r['pulse']['precision'] for r in planted])}, recall "
-        f"{_mean([r['pulse']['recall'] for r in planted])}; with delivery precision "
-        f"{_mean([r['with_delivery']['precision'] for r in planted])}, recall "
-        f"{_mean([r['with_delivery']['recall'] for r in planted])}; no-strain false-flag rate "
-        f"{_mean([r['pulse']['false_flag_rate'] for r in quiet])}"
-    )
+    for key, name in (("pulse", "pulse only"), ("with_delivery", "with delivery")):
+        row = pooled[key]
+        typer.echo(
+            f"pooled, {name}: caught {row['caught']} of {row['positives']} planted, recall "
+            f"{row['recall']} (95% {_interval(row['recall_95'])}); precision {row['precision']} "
+            f"(95% {_interval(row['precision_95'])}); no strain: {row['no_strain_flagged']} of "
+            f"{row['no_strain_assessed']} flagged (95% {_interval(row['no_strain_rate_95'])})"
+        )
+    met, runs = pooled["seeds_meeting_target"]
+    typer.echo(f"seeds with precision and recall >= 0.8, pulse only and with delivery: {met} of {runs}")
     typer.echo(
         f"alerts: {false_alarms} false alarms in all runs; per team-year {_mean(rates)} (target <= 0.5)"
     )
