@@ -40,15 +40,17 @@ def seeded_database(
     released as ``wellbeing seed-demo`` does; an existing file is reused."""
     name = f"demo-s{seed}-t{teams}-w{weeks}-{until}{'-nostrain' if no_strain else ''}.db"
     path = directory / name
+    done = directory / (name + ".done")
     url = f"sqlite:///{path}"
-    if path.exists():
+    if path.exists() and done.exists():
         return url
+    # Seeded in place, and marked done only when complete: renaming a finished file under a
+    # background WAL checkpoint still holding its old name made that checkpoint fail.
     directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / (name + ".partial")
-    partial.unlink(missing_ok=True)
-    partial_url = f"sqlite:///{partial}"
-    upgrade_to_head(partial_url)
-    settings = load_settings(partial_url)
+    for leftover in (path, directory / (name + "-wal"), directory / (name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    upgrade_to_head(url)
+    settings = load_settings(url)
     engine = open_engine(settings)
     try:
         seed_demo(
@@ -68,7 +70,7 @@ def seeded_database(
         )
     finally:
         engine.dispose()
-    partial.rename(path)
+    done.touch()
     return url
 
 
