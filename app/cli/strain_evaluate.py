@@ -333,9 +333,11 @@ def _hundred_trust_samples(nhs: pd.DataFrame, samples: int = 5) -> list[dict[str
     return rows
 
 
-def _interval(bounds: list[float | None]) -> str:
+def _interval(bounds: list[float | None], *, percent: bool = False) -> str:
     low, high = bounds
-    return "n/a" if low is None or high is None else f"{low:.2f}-{high:.2f}"
+    if low is None or high is None:
+        return "n/a"
+    return f"{100 * low:.1f}-{100 * high:.1f}%" if percent else f"{low:.2f}-{high:.2f}"
 
 
 def _mean(values: list[float | None]) -> str:
@@ -438,7 +440,8 @@ def strain_evaluate_command(
             f"pooled, {name}: caught {row['caught']} of {row['positives']} planted, recall "
             f"{row['recall']} (95% {_interval(row['recall_95'])}); precision {row['precision']} "
             f"(95% {_interval(row['precision_95'])}); no strain: {row['no_strain_flagged']} of "
-            f"{row['no_strain_assessed']} flagged (95% {_interval(row['no_strain_rate_95'])})"
+            f"{row['no_strain_assessed']} flagged "
+            f"(95% {_interval(row['no_strain_rate_95'], percent=True)})"
         )
     met, runs = pooled["seeds_meeting_target"]
     typer.echo(f"seeds with precision and recall >= 0.8, pulse only and with delivery: {met} of {runs}")
