@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.charts.text import ChartText, label, missing, number, people, readable
+from app.charts.text import ChartText, chart_text, label, missing, number, people, readable
 from app.i18n import _
 
 
@@ -51,19 +51,17 @@ def trend_text(figures: pd.DataFrame, construct: str) -> ChartText:
         extremes=_extremes(latest, "unit_name"),
     )
     table = rows.assign(mean=rows["mean"].map(number), n=rows["n"].map(people))
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table.sort_values(["unit_name", "period"]),
-            {
-                "unit_name": _("Unit"),
-                "period": _("Period"),
-                "period_start": _("From week"),
-                "period_end": _("To week"),
-                "mean": _("Mean"),
-                "n": _("People"),
-            },
-        ),
+        table.sort_values(["unit_name", "period"]),
+        {
+            "unit_name": _("Unit"),
+            "period": _("Period"),
+            "period_start": _("From week"),
+            "period_end": _("To week"),
+            "mean": _("Mean"),
+            "n": _("People"),
+        },
     )
 
 
@@ -88,18 +86,16 @@ def heatmap_text(figures: pd.DataFrame) -> ChartText:
             for hidden, reason in zip(suppressed, figures["reason"], strict=True)
         ],
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table.sort_values(["unit_name", "construct"]),
-            {
-                "unit_name": _("Unit"),
-                "construct": _("Measure"),
-                "mean": _("Mean"),
-                "n": _("People"),
-                "reason": _("Status"),
-            },
-        ),
+        table.sort_values(["unit_name", "construct"]),
+        {
+            "unit_name": _("Unit"),
+            "construct": _("Measure"),
+            "mean": _("Mean"),
+            "n": _("People"),
+            "reason": _("Status"),
+        },
     )
 
 
@@ -146,17 +142,15 @@ def pattern_text(slices: pd.DataFrame, construct: str = "wellbeing") -> ChartTex
         extremes=_extremes(by_pattern, "work_pattern"),
     )
     table = rows.assign(mean=rows["mean"].map(number), n=rows["n"].map(people))
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table.sort_values(["unit_name", "work_pattern"]),
-            {
-                "unit_name": _("Unit"),
-                "work_pattern": _("Work pattern"),
-                "mean": _("Mean"),
-                "n": _("People"),
-            },
-        ),
+        table.sort_values(["unit_name", "work_pattern"]),
+        {
+            "unit_name": _("Unit"),
+            "work_pattern": _("Work pattern"),
+            "mean": _("Mean"),
+            "n": _("People"),
+        },
     )
 
 
@@ -177,4 +171,4 @@ def norms_text(figures: pd.DataFrame) -> ChartText:
     columns = {"unit_name": _("Unit"), "construct": _("Measure"), "mean": _("Mean"), "n": _("People")}
     if has_norm:
         columns["norm"] = _("Against the norm")
-    return ChartText(summary, readable(table.sort_values(["unit_name", "construct"]), columns))
+    return chart_text(summary, table.sort_values(["unit_name", "construct"]), columns)

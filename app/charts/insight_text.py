@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from app.charts.insight import priority_zones
-from app.charts.text import ChartText, listing, number, readable, signed
+from app.charts.text import ChartText, chart_text, listing, number, readable, signed
 from app.i18n import _
 
 
@@ -25,17 +25,15 @@ def driver_text(records: Sequence[dict]) -> ChartText:
         low=frame["low"].map(lambda v: number(v, 3)),
         high=frame["high"].map(lambda v: number(v, 3)),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "label": _("Work condition"),
-                "importance": _("Importance"),
-                "low": _("95% interval from"),
-                "high": _("95% interval to"),
-            },
-        ),
+        table,
+        {
+            "label": _("Work condition"),
+            "importance": _("Importance"),
+            "low": _("95% interval from"),
+            "high": _("95% interval to"),
+        },
     )
 
 
@@ -52,17 +50,15 @@ def priority_text(records: Sequence[dict]) -> ChartText:
         importance=frame["importance"].map(lambda v: number(v, 3)),
         score=frame["score"].map(number),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "label": _("Work condition"),
-                "importance": _("Importance"),
-                "score": _("Score"),
-                "zone": _("Priority"),
-            },
-        ),
+        table,
+        {
+            "label": _("Work condition"),
+            "importance": _("Importance"),
+            "score": _("Score"),
+            "zone": _("Priority"),
+        },
     )
 
 
@@ -88,19 +84,17 @@ def effects_text(overview: pd.DataFrame) -> ChartText:
         high=measured["high"].map(signed),
         comparison_teams=measured["comparison_teams"].map(lambda v: number(v, 0)),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "action": _("Action"),
-                "effect": _("Result"),
-                "estimate": _("Effect (points)"),
-                "low": _("95% from"),
-                "high": _("95% to"),
-                "comparison_teams": _("Comparison teams"),
-            },
-        ),
+        table,
+        {
+            "action": _("Action"),
+            "effect": _("Result"),
+            "estimate": _("Effect (points)"),
+            "low": _("95% from"),
+            "high": _("95% to"),
+            "comparison_teams": _("Comparison teams"),
+        },
     )
 
 
