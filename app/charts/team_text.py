@@ -10,7 +10,7 @@ import pandas as pd
 
 from analytics.outcomes import QuadrantPoint
 from app.charts.team import released_rows
-from app.charts.text import ChartText, chart_text, listing, number, people, percent
+from app.charts.text import ChartText, chart_text, listing, number, people, percent, released_figures
 from app.i18n import _
 
 
@@ -65,7 +65,7 @@ def wellbeing_text(series: pd.DataFrame) -> ChartText:
         high=number(high["mean"], 0),
         high_week=high["week"],
     )
-    table = rows.assign(mean=rows["mean"].map(lambda m: number(m, 0)), n=rows["n"].map(people))
+    table = released_figures(rows, 0)
     return chart_text(
         summary, table, {"week": _("Week"), "mean": _("Mean"), "n": _("People"), "basis": _("Basis")}
     )
