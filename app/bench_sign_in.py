@@ -9,11 +9,7 @@ run pays what a first visitor pays: the server's imports and start-up work plus 
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from app.local_server import ServerStartError, running_server
 from app.settings import PROJECT_ROOT, Settings
 from models.db import make_engine
 from models.migrate import upgrade_to_head
@@ -30,18 +25,11 @@ from models.migrate import upgrade_to_head
 SIGN_IN_BUDGET_SECONDS = 1.5
 DEMO_FILE = "bench-sign-in-demo.db"
 CHROMIUM = Path("/usr/bin/chromium")
-HEALTH_TIMEOUT_SECONDS = 60.0
 PAGE_TIMEOUT_MS = 60_000
 
 
 class SignInBenchError(RuntimeError):
     """The measurement could not be made (the reason is safe to print)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def demo_database(settings: Settings, log: Callable[[str], None]) -> str:
@@ -83,50 +71,18 @@ FLOOR_APP = 'import streamlit as st\n\nst.button("Sign in")\n'
 def serve(database_url: str, log_path: Path, script: Path | None = None) -> Iterator[str]:
     """``python -m app.serve run app/main.py`` in demo sign-in mode, as ``wellbeing demo`` starts
     it (the warmer on); or ``streamlit run script`` (the floor: a one-button app)."""
-    port = _free_port()
     env = {
-        **os.environ,
         "WELLBEING_DATABASE_URL": database_url,
         "WELLBEING_ENVIRONMENT": "demo",
         "WELLBEING_AUTH_MODE": "demo",
         "WELLBEING_WARM_DASHBOARDS": "true",
     }
-    argv = [
-        sys.executable,
-        "-m",
-        "streamlit" if script else "app.serve",
-        "run",
-        str(script) if script else "app/main.py",
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=localhost",
-        "--browser.gatherUsageStats=false",
-        "--server.fileWatcherType=none",
-    ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
+    module, target = ("streamlit", str(script)) if script else ("app.serve", "app/main.py")
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise SignInBenchError(f"the server exited early; see {log_path}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SignInBenchError(f"the server never became healthy; see {log_path}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        with running_server(env, log_path, module=module, script=target) as url:
+            yield url
+    except ServerStartError as error:  # the benchmark's callers report its own error
+        raise SignInBenchError(str(error)) from error
 
 
 def launch_chromium(playwright: Any) -> Any:

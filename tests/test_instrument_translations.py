@@ -8,38 +8,7 @@ from pathlib import Path
 import pytest
 
 from surveys.instruments import INSTRUMENTS_DIR, InstrumentError, load_instrument, load_instruments
-
-MINI = """
-id = "mini"
-version = "1"
-name = "Mini"
-recall_period = "This week"
-licence = "CC0"
-source = "tests"
-
-[scales.agree]
-min = 1
-labels = ["No", "Meh", "Yes"]
-
-[[items]]
-id = "mini_1"
-text = "I am fine"
-construct = "fine"
-scale = "agree"
-
-[[items]]
-id = "mini_2"
-text = "I am not fine"
-construct = "fine"
-scale = "agree"
-reverse = true
-
-[[constructs]]
-id = "fine"
-method = "mean"
-min = 1
-max = 3
-"""
+from tests.instrument_files import MINI, write_instrument
 
 WELSH = """
 [translations.cy]
@@ -55,9 +24,7 @@ agree = ["Na", "Wel", "Ie"]
 
 
 def _load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "mini.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_instrument(path)
+    return load_instrument(write_instrument(tmp_path, text))
 
 
 def _problems(tmp_path: Path, text: str) -> str:

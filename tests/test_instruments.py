@@ -10,44 +10,7 @@ import pytest
 
 from surveys.composition import Composition
 from surveys.instruments import INSTRUMENTS_DIR, InstrumentError, load_instrument, load_instruments
-
-GOOD = """
-id = "mini"
-version = "2"
-name = "Mini"
-recall_period = "This week"
-licence = "CC0"
-source = "here"
-
-[scales.agree]
-min = 1
-labels = ["No", "Meh", "Yes"]
-
-[[items]]
-id = "mini_1"
-text = "I am fine"
-construct = "fine"
-scale = "agree"
-
-[[items]]
-id = "mini_2"
-text = "I am not fine"
-construct = "fine"
-scale = "agree"
-reverse = true
-
-[[constructs]]
-id = "fine"
-method = "mean"
-min = 1
-max = 3
-"""
-
-
-def _write(tmp_path: Path, text: str, name: str = "mini.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+from tests.instrument_files import MINI, write_instrument
 
 
 def test_shipped_instruments_load_with_licence_and_source() -> None:
@@ -87,7 +50,7 @@ def test_wording_file_with_unknown_item_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_valid_custom_instrument_scores_with_reverse_keying(tmp_path: Path) -> None:
-    instrument = load_instrument(_write(tmp_path, GOOD))
+    instrument = load_instrument(write_instrument(tmp_path, MINI))
     assert instrument.label == "mini:2"
     # mini_2 is reversed on 1-3: 1 -> 3; mean of 3 and 3
     assert Composition.whole(instrument).score({"mini_1": 3, "mini_2": 1}) == {"fine": 3.0}
@@ -95,12 +58,12 @@ def test_a_valid_custom_instrument_scores_with_reverse_keying(tmp_path: Path) ->
 
 def test_every_problem_in_a_bad_file_is_reported(tmp_path: Path) -> None:
     bad = (
-        GOOD.replace('licence = "CC0"\n', "")
+        MINI.replace('licence = "CC0"\n', "")
         .replace('scale = "agree"\nreverse = true', 'scale = "nope"')
         .replace('method = "mean"', 'method = "median"')
     )
     with pytest.raises(InstrumentError) as caught:
-        load_instrument(_write(tmp_path, bad))
+        load_instrument(write_instrument(tmp_path, bad))
     problems = caught.value.problems
     assert "licence is missing (a non-empty string is required)" in problems
     assert "item 'mini_2': scale 'nope' is not defined in [scales]" in problems
@@ -109,20 +72,20 @@ def test_every_problem_in_a_bad_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_duplicate_items_out_of_range_scales_and_broken_toml(tmp_path: Path) -> None:
-    duplicate = GOOD.replace('id = "mini_2"', 'id = "mini_1"')
+    duplicate = MINI.replace('id = "mini_2"', 'id = "mini_1"')
     with pytest.raises(InstrumentError, match="item 'mini_1' is defined twice"):
-        load_instrument(_write(tmp_path, duplicate))
-    too_wide = GOOD.replace("min = 1\nlabels", "min = 9\nlabels")
+        load_instrument(write_instrument(tmp_path, duplicate))
+    too_wide = MINI.replace("min = 1\nlabels", "min = 9\nlabels")
     with pytest.raises(InstrumentError, match="must lie within 0-10"):
-        load_instrument(_write(tmp_path, too_wide))
+        load_instrument(write_instrument(tmp_path, too_wide))
     with pytest.raises(InstrumentError, match="not valid TOML"):
-        load_instrument(_write(tmp_path, "id = ["))
+        load_instrument(write_instrument(tmp_path, "id = ["))
 
 
 def test_conversion_table_must_cover_every_raw_total(tmp_path: Path) -> None:
     text = (INSTRUMENTS_DIR / "swemwbs.toml").read_text().replace("29 = 26.02\n", "")
     with pytest.raises(InstrumentError, match=r"lacks raw totals \[29\]"):
-        load_instrument(_write(tmp_path, text, "swemwbs.toml"))
+        load_instrument(write_instrument(tmp_path, text, "swemwbs.toml"))
 
 
 def test_readme_documents_every_shipped_item_id() -> None:

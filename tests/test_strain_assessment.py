@@ -4,20 +4,17 @@ window and includes one of the latest four weeks; withheld weeks are left out, n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from sqlmodel import Session
 
-from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
+from analytics.privacy import PrivacyRules
 from analytics.strain_features import (
     compute_strain_report,
     strain_inputs_from_database,
     strain_measures,
 )
-from models.base import week_monday
 from models.org import Person, Unit
-from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
+from tests.team_weeks import add_pulse_periods, add_week_scores, release_weeks
 
 WEEKS = [f"2026-W{number:02d}" for number in range(1, 13)]
 WINDOW = WEEKS[4:]  # the default 8-week window ending 2026-W12
@@ -35,20 +32,7 @@ ANSWERS = 10
 
 def _week(session: Session, team_id: int, week: str, n: int, wellbeing: float) -> None:
     means = {"wellbeing": wellbeing, "demands": 3.3, "control": 3.6, "manager_support": 3.8}
-    for construct, mean in means.items():
-        spread = 15.0 if construct == "wellbeing" else 0.6
-        session.add(
-            TeamWeekScore(
-                team_id=team_id,
-                week=week,
-                construct_id=construct,
-                work_pattern="hybrid",
-                n=n,
-                total=n * mean,
-                total_sq=n * (mean**2 + spread**2),
-            )
-        )
-    session.add(TeamWeekResponses(team_id=team_id, week=week, n=n, comments=0))
+    add_week_scores(session, team_id, week, n, means)
 
 
 @pytest.fixture
@@ -56,9 +40,7 @@ def teams(session: Session) -> dict[str, int]:
     """One service of twelve teams of 12 people, 10 answering a week; three teams answer 2 in
     some weeks (withheld as too few, and their month withheld since the service is released
     weekly); BUFFER, the smallest team that answers, is the neighbour hidden to protect them."""
-    for week in WEEKS:
-        monday = week_monday(week)
-        session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+    add_pulse_periods(session, WEEKS)
     root = Unit(code="ORG", name="Council", kind="organisation")
     session.add(root)
     session.flush()
@@ -83,12 +65,7 @@ def teams(session: Session) -> dict[str, int]:
                 answers = 6 if code == "BUFFER" else ANSWERS
                 _week(session, team.id or 0, week, answers, LEVEL + index % 3)
     session.commit()
-    release_due(
-        session.get_bind(),  # type: ignore[arg-type]
-        now=datetime(2026, 3, 25, 12, tzinfo=UTC),
-        rules=RULES,
-        schedule=ReleaseSchedule(),
-    )
+    release_weeks(session, RULES)
     return ids
 
 

@@ -5,14 +5,13 @@ with reasons, and access is enforced in the service functions."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
+from analytics.privacy import PrivacyRules
 from analytics.strain_features import (
     FEATURES,
     compute_strain_report,
@@ -24,37 +23,12 @@ from analytics.strain_features import (
 )
 from app.cli import cli
 from models.access import AccessDenied, load_viewer
-from models.base import week_monday
 from models.org import Person, RoleGrant, Unit
-from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
+from tests.team_weeks import add_pulse_periods, add_week_scores, release_weeks
 
 WEEKS = [f"2026-W{number:02d}" for number in range(1, 13)]
 WINDOW_START = 4  # the 8-week window is W05..W12
 RULES = PrivacyRules()
-WITHIN_SD = {
-    "wellbeing": 15.0,
-    "demands": 0.6,
-    "control": 0.6,
-    "manager_support": 0.6,
-    "peer_support": 0.6,
-}
-
-
-def _add_week_scores(session: Session, team_id: int, week: str, n: int, means: dict[str, float]) -> None:
-    for construct, mean in means.items():
-        spread = WITHIN_SD[construct]
-        session.add(
-            TeamWeekScore(
-                team_id=team_id,
-                week=week,
-                construct_id=construct,
-                work_pattern="hybrid",
-                n=n,
-                total=n * mean,
-                total_sq=n * (mean**2 + spread**2),
-            )
-        )
-    session.add(TeamWeekResponses(team_id=team_id, week=week, n=n, comments=0))
 
 
 @pytest.fixture
@@ -63,9 +37,7 @@ def organisation(session: Session) -> dict[str, int]:
     S1-T1 and S2-T1 planted as strained; S1-T8 small (one answer a week, never reaches k even
     pooled); S2-T7 and S2-T8 share a low raw level but
     differ in size."""
-    for week in WEEKS:
-        monday = week_monday(week)
-        session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+    add_pulse_periods(session, WEEKS)
     root = Unit(code="ORG", name="Test Council", kind="organisation")
     session.add(root)
     session.flush()
@@ -112,7 +84,7 @@ def organisation(session: Session) -> dict[str, int]:
                     "manager_support": 3.8 - 0.8 * ramp + rng.normal(0, 0.1),
                     "peer_support": 3.9 + rng.normal(0, 0.1),
                 }
-                _add_week_scores(session, team.id or 0, week, answered, means)
+                add_week_scores(session, team.id or 0, week, answered, means)
     session.flush()
     people = {p.email: p.id for p in session.exec(select(Person)).all()}
     session.add(RoleGrant(person_id=people["s1-t1.0@test.gov.uk"], role="manager", unit_id=ids["S1-T1"]))
@@ -120,12 +92,7 @@ def organisation(session: Session) -> dict[str, int]:
     session.add(RoleGrant(person_id=people["s2-t2.1@test.gov.uk"], role="hr"))
     session.commit()
     # Strain reads released weeks only: release W01-W12 as of the Wednesday after they close.
-    release_due(
-        session.get_bind(),  # type: ignore[arg-type]
-        now=datetime(2026, 3, 25, 12, tzinfo=UTC),
-        rules=RULES,
-        schedule=ReleaseSchedule(),
-    )
+    release_weeks(session, RULES)
     return ids
 
 

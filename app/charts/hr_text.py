@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.charts.text import ChartText, label, missing, number, people, readable
+from app.charts.text import (
+    ChartText,
+    chart_text,
+    label,
+    missing,
+    number,
+    people,
+    readable,
+    released_figures,
+)
 from app.i18n import _
 
 
@@ -31,6 +40,16 @@ def _extremes(rows: pd.DataFrame, name: str, digits: int = 1) -> str:
     )
 
 
+def _by_unit(summary: str, rows: pd.DataFrame, key: str, headings: dict[str, str]) -> ChartText:
+    """``summary`` with the released ``rows`` one per unit and ``key``, under Unit, ``headings``,
+    Mean and People: the trend and work-pattern charts' tables, laid out alike."""
+    return chart_text(
+        summary,
+        released_figures(rows).sort_values(["unit_name", key]),
+        {"unit_name": _("Unit"), **headings, "mean": _("Mean"), "n": _("People")},
+    )
+
+
 def trend_text(figures: pd.DataFrame, construct: str) -> ChartText:
     """The trend chart: how many units and periods are drawn, and the latest spread."""
     rows = _released(figures)
@@ -50,20 +69,11 @@ def trend_text(figures: pd.DataFrame, construct: str) -> ChartText:
         last=periods[-1],
         extremes=_extremes(latest, "unit_name"),
     )
-    table = rows.assign(mean=rows["mean"].map(number), n=rows["n"].map(people))
-    return ChartText(
+    return _by_unit(
         summary,
-        readable(
-            table.sort_values(["unit_name", "period"]),
-            {
-                "unit_name": _("Unit"),
-                "period": _("Period"),
-                "period_start": _("From week"),
-                "period_end": _("To week"),
-                "mean": _("Mean"),
-                "n": _("People"),
-            },
-        ),
+        rows,
+        "period",
+        {"period": _("Period"), "period_start": _("From week"), "period_end": _("To week")},
     )
 
 
@@ -88,18 +98,16 @@ def heatmap_text(figures: pd.DataFrame) -> ChartText:
             for hidden, reason in zip(suppressed, figures["reason"], strict=True)
         ],
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table.sort_values(["unit_name", "construct"]),
-            {
-                "unit_name": _("Unit"),
-                "construct": _("Measure"),
-                "mean": _("Mean"),
-                "n": _("People"),
-                "reason": _("Status"),
-            },
-        ),
+        table.sort_values(["unit_name", "construct"]),
+        {
+            "unit_name": _("Unit"),
+            "construct": _("Measure"),
+            "mean": _("Mean"),
+            "n": _("People"),
+            "reason": _("Status"),
+        },
     )
 
 
@@ -145,19 +153,7 @@ def pattern_text(slices: pd.DataFrame, construct: str = "wellbeing") -> ChartTex
         units=rows["unit_name"].nunique(),
         extremes=_extremes(by_pattern, "work_pattern"),
     )
-    table = rows.assign(mean=rows["mean"].map(number), n=rows["n"].map(people))
-    return ChartText(
-        summary,
-        readable(
-            table.sort_values(["unit_name", "work_pattern"]),
-            {
-                "unit_name": _("Unit"),
-                "work_pattern": _("Work pattern"),
-                "mean": _("Mean"),
-                "n": _("People"),
-            },
-        ),
-    )
+    return _by_unit(summary, rows, "work_pattern", {"work_pattern": _("Work pattern")})
 
 
 def norms_text(figures: pd.DataFrame) -> ChartText:
@@ -169,12 +165,8 @@ def norms_text(figures: pd.DataFrame) -> ChartText:
     summary = _("{count} released means beside their published norms, {units} units.").format(
         count=len(rows), units=rows["unit_name"].nunique()
     )
-    table = rows.assign(
-        construct=rows["construct"].map(label),
-        mean=rows["mean"].map(lambda m: number(m, 2)),
-        n=rows["n"].map(people),
-    )
+    table = released_figures(rows, 2).assign(construct=rows["construct"].map(label))
     columns = {"unit_name": _("Unit"), "construct": _("Measure"), "mean": _("Mean"), "n": _("People")}
     if has_norm:
         columns["norm"] = _("Against the norm")
-    return ChartText(summary, readable(table.sort_values(["unit_name", "construct"]), columns))
+    return chart_text(summary, table.sort_values(["unit_name", "construct"]), columns)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from app.charts.insight import priority_zones
-from app.charts.text import ChartText, listing, number, readable, signed
+from app.charts.text import ChartText, chart_text, listing, number, readable, signed
 from app.i18n import _
 
 
@@ -25,17 +25,15 @@ def driver_text(records: Sequence[dict]) -> ChartText:
         low=frame["low"].map(lambda v: number(v, 3)),
         high=frame["high"].map(lambda v: number(v, 3)),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "label": _("Work condition"),
-                "importance": _("Importance"),
-                "low": _("95% interval from"),
-                "high": _("95% interval to"),
-            },
-        ),
+        table,
+        {
+            "label": _("Work condition"),
+            "importance": _("Importance"),
+            "low": _("95% interval from"),
+            "high": _("95% interval to"),
+        },
     )
 
 
@@ -52,17 +50,15 @@ def priority_text(records: Sequence[dict]) -> ChartText:
         importance=frame["importance"].map(lambda v: number(v, 3)),
         score=frame["score"].map(number),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "label": _("Work condition"),
-                "importance": _("Importance"),
-                "score": _("Score"),
-                "zone": _("Priority"),
-            },
-        ),
+        table,
+        {
+            "label": _("Work condition"),
+            "importance": _("Importance"),
+            "score": _("Score"),
+            "zone": _("Priority"),
+        },
     )
 
 
@@ -81,38 +77,13 @@ def effects_text(overview: pd.DataFrame) -> ChartText:
         same=int(counts.get("no clear change", 0)),
         worse=int(counts.get("worse", 0)),
     )
-    table = measured.assign(
-        action=measured["team"] + ": " + measured["title"],
-        estimate=measured["estimate"].map(signed),
-        low=measured["low"].map(signed),
-        high=measured["high"].map(signed),
-        comparison_teams=measured["comparison_teams"].map(lambda v: number(v, 0)),
-    )
-    return ChartText(
-        summary,
-        readable(
-            table,
-            {
-                "action": _("Action"),
-                "effect": _("Result"),
-                "estimate": _("Effect (points)"),
-                "low": _("95% from"),
-                "high": _("95% to"),
-                "comparison_teams": _("Comparison teams"),
-            },
-        ),
-    )
+    table = _effects(measured).assign(action=measured["team"] + ": " + measured["title"])
+    return chart_text(summary, table, {"action": _("Action"), **_effect_headings()})
 
 
 def actions_table(overview: pd.DataFrame) -> pd.DataFrame:
     """HR's list of every action, under readable headings (the CSV keeps the field names)."""
-    table = overview.assign(
-        estimate=overview["estimate"].map(signed),
-        low=overview["low"].map(signed),
-        high=overview["high"].map(signed),
-        taken_on=overview["taken_on"].astype(str),
-        comparison_teams=overview["comparison_teams"].map(lambda v: number(v, 0)),
-    )
+    table = _effects(overview).assign(taken_on=overview["taken_on"].astype(str))
     return readable(
         table,
         {
@@ -122,11 +93,29 @@ def actions_table(overview: pd.DataFrame) -> pd.DataFrame:
             "in_response_to": _("In response to"),
             "status": _("Status"),
             "taken_on": _("Taken on"),
-            "effect": _("Result"),
-            "estimate": _("Effect (points)"),
-            "low": _("95% from"),
-            "high": _("95% to"),
-            "comparison_teams": _("Comparison teams"),
+            **_effect_headings(),
             "summary": _("Summary"),
         },
     )
+
+
+def _effects(overview: pd.DataFrame) -> pd.DataFrame:
+    """Each action's effect and interval with their signs and its comparison teams as a count:
+    the chart's table and HR's list of actions show an effect the same way."""
+    return overview.assign(
+        estimate=overview["estimate"].map(signed),
+        low=overview["low"].map(signed),
+        high=overview["high"].map(signed),
+        comparison_teams=overview["comparison_teams"].map(lambda v: number(v, 0)),
+    )
+
+
+def _effect_headings() -> dict[str, str]:
+    """The headings of ``_effects``' columns, in the order both tables show them."""
+    return {
+        "effect": _("Result"),
+        "estimate": _("Effect (points)"),
+        "low": _("95% from"),
+        "high": _("95% to"),
+        "comparison_teams": _("Comparison teams"),
+    }

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analytics.outcomes import QuadrantPoint
 from app.charts.team import released_rows
-from app.charts.text import ChartText, listing, number, people, percent, readable
+from app.charts.text import ChartText, chart_text, listing, number, people, percent, released_figures
 from app.i18n import _
 
 
@@ -31,17 +31,15 @@ def delivery_text(history: pd.DataFrame, *, kind: str = "objective") -> ChartTex
         progress=rows["progress"].map(percent),
         expected=rows["expected"].map(percent),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "series": _("Objective"),
-                "week_ending": _("Week ending"),
-                "progress": _("Progress"),
-                "expected": _("Expected"),
-            },
-        ),
+        table,
+        {
+            "series": _("Objective"),
+            "week_ending": _("Week ending"),
+            "progress": _("Progress"),
+            "expected": _("Expected"),
+        },
     )
 
 
@@ -67,13 +65,9 @@ def wellbeing_text(series: pd.DataFrame) -> ChartText:
         high=number(high["mean"], 0),
         high_week=high["week"],
     )
-    table = rows.assign(mean=rows["mean"].map(lambda m: number(m, 0)), n=rows["n"].map(people))
-    return ChartText(
-        summary,
-        readable(
-            table,
-            {"week": _("Week"), "mean": _("Mean"), "n": _("People"), "basis": _("Basis")},
-        ),
+    table = released_figures(rows, 0)
+    return chart_text(
+        summary, table, {"week": _("Week"), "mean": _("Mean"), "n": _("People"), "basis": _("Basis")}
     )
 
 
@@ -88,17 +82,15 @@ def pattern_mix_text(mix: pd.DataFrame) -> ChartText:
     ]
     summary = _("Share of responses by work pattern: {parts}.").format(parts=", ".join(parts))
     table = rows.assign(share=rows["share"].map(percent), n=rows["n"].map(people))
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "work_pattern": _("Work pattern"),
-                "share": _("Share"),
-                "n": _("People"),
-                "basis": _("Basis"),
-            },
-        ),
+        table,
+        {
+            "work_pattern": _("Work pattern"),
+            "share": _("Share"),
+            "n": _("People"),
+            "basis": _("Basis"),
+        },
     )
 
 
@@ -116,9 +108,8 @@ def response_rate_text(rates: pd.DataFrame) -> ChartText:
         week=rates.iloc[-1]["week"],
         rate=rates.iloc[-1]["rate_label"],
     )
-    return ChartText(
-        summary,
-        readable(rates, {"week": _("Week"), "rate_label": _("Response rate"), "basis": _("Basis")}),
+    return chart_text(
+        summary, rates, {"week": _("Week"), "rate_label": _("Response rate"), "basis": _("Basis")}
     )
 
 
@@ -149,15 +140,13 @@ def quadrant_text(points: Sequence[QuadrantPoint]) -> ChartText:
             for p in placed
         ]
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {
-                "team": _("Team"),
-                "quadrant": _("Quadrant"),
-                "delivery": _("Delivery (progress minus expected)"),
-                "wellbeing": _("Wellbeing (WHO-5)"),
-            },
-        ),
+        table,
+        {
+            "team": _("Team"),
+            "quadrant": _("Quadrant"),
+            "delivery": _("Delivery (progress minus expected)"),
+            "wellbeing": _("Wellbeing (WHO-5)"),
+        },
     )

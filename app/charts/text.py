@@ -94,6 +94,18 @@ def readable(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     return shown.astype(object).where(shown.notna(), "")
 
 
+def released_figures(rows: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """``rows`` with each ``mean`` rounded to ``digits`` and each ``n`` as whole people: how every
+    table of released means shows them, so a mean and its head count read alike in every chart."""
+    return rows.assign(mean=rows["mean"].map(lambda m: number(m, digits)), n=rows["n"].map(people))
+
+
+def chart_text(summary: str, table: pd.DataFrame, columns: Mapping[str, str]) -> ChartText:
+    """``summary`` with ``table`` made ``readable`` under ``columns``: every chart's text is put
+    together this one way, so no chart can show a raw column name or a raw None."""
+    return ChartText(summary, readable(table, columns))
+
+
 def label(name: str) -> str:
     """A construct's code as words ("manager_support" -> "Manager support")."""
     return str(name).replace("_", " ").capitalize()

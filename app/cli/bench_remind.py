@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
 from app.cli.common import cli, fail
+from app.local_server import free_port
 from models.db import make_engine, read_session
 from models.org import Person, Unit
 from surveys.reminders.delivery import MailSender, SmtpConfig
@@ -36,12 +37,6 @@ from surveys.reminders.run import Channels, RunSettings, remind_organisation
 TEAM_SIZE = 20
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 09:00 of 2026-W50: the invitation is due
 KEY = b"bench-participation-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _start_smtp_server(port: int) -> subprocess.Popen[bytes]:
@@ -119,7 +114,7 @@ def bench_remind(
     ] = 20_000,
 ) -> None:
     """Time computing and sending one reminder batch to a local SMTP server in its own process."""
-    port = _free_port()
+    port = free_port()
     server = _start_smtp_server(port)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-remind-") as folder:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-ROOT = Path(__file__).resolve().parents[2]
+from app.local_server import ServerStartError, running_server
 
 
 def wait_for_app(page: Page) -> None:
@@ -69,61 +63,18 @@ def nav_links(page: Page) -> list[str]:
     return [next((line.strip() for line in reversed(t.splitlines()) if line.strip()), "") for t in texts]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serve_app(env_overrides: dict[str, str], log_path: Path, port: int | None = None) -> Iterator[str]:
     """Run ``streamlit run app/main.py`` (on a free port unless given) until the block ends; yields
     its URL. The server's log is put in the failure message if it dies or never becomes healthy.
     """
-    port = port or free_port()
     env = {
-        **os.environ,
         "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "full",
         "WELLBEING_WARM_DASHBOARDS": "true",  # as deployed (tests/conftest.py turns it off in-process)
         **env_overrides,
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app/main.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=localhost",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://localhost:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        with running_server(env, log_path, port=port) as url:
+            yield url
+    except ServerStartError as error:
+        pytest.fail(f"{error}:\n{log_path.read_text()}")

@@ -22,11 +22,12 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import delete
 from sqlmodel import select
 
+from app.local_server import free_port
 from app.main import NOT_FOR_YOU_TITLE, ROLE_PAGES
 from models.db import make_engine, read_session, write_session
 from models.identity import SignInSession
 from models.org import Person, RoleGrant, Unit
-from tests.e2e.helpers import free_port, nav_links, serve_app, wait_for_app
+from tests.e2e.helpers import nav_links, serve_app, wait_for_app
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
