@@ -4,7 +4,7 @@ and a baseline twice the window's length is what the change reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
@@ -12,9 +12,8 @@ from sqlmodel import Session
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from analytics.strain_features import strain_measures
 from analytics.strain_released import BASELINE_WINDOWS, strain_inputs_from_database
-from models.base import week_monday
 from models.org import Person, Unit
-from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
+from tests.team_weeks import add_pulse_periods, add_week_scores
 
 WINDOW = 4
 WEEKS = [f"2026-W{number:02d}" for number in range(1, 21)]  # 20 weeks: W17-W20 is the window
@@ -25,9 +24,7 @@ TEAMS = 9
 def _seed(session: Session, demands_of: dict[str, float]) -> dict[str, int]:
     """Nine teams of eight answering six a week; team T1's demands score per week from
     ``demands_of`` (others 3.3), everything else flat. Weeks released as of late May."""
-    for week in WEEKS:
-        monday = week_monday(week)
-        session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+    add_pulse_periods(session, WEEKS)
     root = Unit(code="ORG", name="Council", kind="organisation")
     session.add(root)
     session.flush()
@@ -51,19 +48,7 @@ def _seed(session: Session, demands_of: dict[str, float]) -> dict[str, int]:
                 "manager_support": 3.8,
                 "peer_support": 3.9,
             }
-            for construct, mean in means.items():
-                session.add(
-                    TeamWeekScore(
-                        team_id=team.id or 0,
-                        week=week,
-                        construct_id=construct,
-                        work_pattern="hybrid",
-                        n=ANSWERS,
-                        total=ANSWERS * mean,
-                        total_sq=ANSWERS * (mean**2 + 0.25),
-                    )
-                )
-            session.add(TeamWeekResponses(team_id=team.id or 0, week=week, n=ANSWERS, comments=0))
+            add_week_scores(session, team.id or 0, week, ANSWERS, means)
     session.commit()
     release_due(
         session.get_bind(),  # type: ignore[arg-type]

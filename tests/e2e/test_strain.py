@@ -3,17 +3,11 @@ beside them; the manager of a flagged team sees the flag and the reasons on the 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
@@ -25,7 +19,7 @@ from analytics.strain_features import compute_strain_report
 from models.db import make_engine, read_session, write_session
 from models.org import Person, RoleGrant, Unit
 from surveys.demo import plan_demo
-from tests.e2e.helpers import show_team, sign_in, wait_for_app
+from tests.e2e.helpers import serve_app, show_team, sign_in, wait_for_app
 
 ROOT = Path(__file__).resolve().parents[2]
 REASON = re.compile("SD worse than most teams|published cut-off")
@@ -66,12 +60,6 @@ def test_hr_sees_flagged_teams_with_reasons_and_alerts(
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def flagged_manager_app(
     demo_database: str, tmp_path_factory: pytest.TempPathFactory
@@ -105,54 +93,14 @@ def flagged_manager_app(
     finally:
         engine.dispose()
 
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("strain_server") / "streamlit.log"
     env = {
-        **os.environ,
         "WELLBEING_DATABASE_URL": url,
         "WELLBEING_ENVIRONMENT": "demo",
         "WELLBEING_AUTH_MODE": "demo",
-        "WELLBEING_WARM_DASHBOARDS": "true",
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app/main.py",
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=localhost",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    app = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{app}/_stcore/health", timeout=2).text == "ok":
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not become healthy:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    yield app, name, team_name
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve_app(env, log_path) as app:
+        yield app, name, team_name
 
 
 def test_manager_of_a_flagged_team_sees_the_flag_and_why(
