@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from models.base import week_monday
+from models.org import Unit
 from models.pulse import PulsePeriod, TeamWeekResponses, TeamWeekScore
 
 #: The spread of answers within a team, per construct (a WHO-5 0-100 score, the rest 1-5 scales).
@@ -30,6 +31,17 @@ def add_pulse_periods(session: Session, weeks: Iterable[str]) -> None:
     for week in weeks:
         monday = week_monday(week)
         session.add(PulsePeriod(week=week, starts_on=monday, ends_on=monday + timedelta(days=6)))
+
+
+def add_one_service(session: Session) -> Unit:
+    """An organisation with one service, flushed (its id set): the parent of a test's teams."""
+    root = Unit(code="ORG", name="Council", kind="organisation")
+    session.add(root)
+    session.flush()
+    service = Unit(code="S", name="Service", kind="service", parent_id=root.id)
+    session.add(service)
+    session.flush()
+    return service
 
 
 def add_week_scores(

@@ -14,7 +14,7 @@ from analytics.strain_features import (
     strain_measures,
 )
 from models.org import Person, Unit
-from tests.team_weeks import add_pulse_periods, add_week_scores, release_weeks
+from tests.team_weeks import add_one_service, add_pulse_periods, add_week_scores, release_weeks
 
 WEEKS = [f"2026-W{number:02d}" for number in range(1, 13)]
 WINDOW = WEEKS[4:]  # the default 8-week window ending 2026-W12
@@ -41,12 +41,7 @@ def teams(session: Session) -> dict[str, int]:
     some weeks (withheld as too few, and their month withheld since the service is released
     weekly); BUFFER, the smallest team that answers, is the neighbour hidden to protect them."""
     add_pulse_periods(session, WEEKS)
-    root = Unit(code="ORG", name="Council", kind="organisation")
-    session.add(root)
-    session.flush()
-    service = Unit(code="S", name="Service", kind="service", parent_id=root.id)
-    session.add(service)
-    session.flush()
+    service = add_one_service(session)
     codes = [*WITHHELD, "BUFFER", *(f"T{i}" for i in range(1, 9))]
     ids: dict[str, int] = {}
     for index, code in enumerate(codes):

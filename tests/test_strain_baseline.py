@@ -13,7 +13,7 @@ from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
 from analytics.strain_features import strain_measures
 from analytics.strain_released import BASELINE_WINDOWS, strain_inputs_from_database
 from models.org import Person, Unit
-from tests.team_weeks import add_pulse_periods, add_week_scores
+from tests.team_weeks import add_one_service, add_pulse_periods, add_week_scores
 
 WINDOW = 4
 WEEKS = [f"2026-W{number:02d}" for number in range(1, 21)]  # 20 weeks: W17-W20 is the window
@@ -25,12 +25,7 @@ def _seed(session: Session, demands_of: dict[str, float]) -> dict[str, int]:
     """Nine teams of eight answering six a week; team T1's demands score per week from
     ``demands_of`` (others 3.3), everything else flat. Weeks released as of late May."""
     add_pulse_periods(session, WEEKS)
-    root = Unit(code="ORG", name="Council", kind="organisation")
-    session.add(root)
-    session.flush()
-    service = Unit(code="S", name="Service", kind="service", parent_id=root.id)
-    session.add(service)
-    session.flush()
+    service = add_one_service(session)
     ids: dict[str, int] = {}
     for index in range(1, TEAMS + 1):
         code = f"T{index}"
