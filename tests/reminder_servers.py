@@ -4,7 +4,6 @@ HTTP server standing in for a Teams/Slack webhook. Nothing here reaches the inte
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,11 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from app.local_server import free_port
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analytics.strain import ClusterSummary
 from app.charts.strain import cluster_frame
-from app.charts.text import ChartText, listing, readable, signed
+from app.charts.text import ChartText, chart_text, listing, signed
 from app.i18n import _
 
 
@@ -30,12 +30,10 @@ def cluster_overview_text(clusters: Sequence[ClusterSummary], labels: Mapping[st
         parts="; ".join(parts)
     )
     table = data.assign(sd_worse=data["sd_worse"].map(lambda v: signed(v, 2)))
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            table,
-            {"cluster": _("Cluster"), "feature": _("Feature"), "sd_worse": _("SD worse than average")},
-        ),
+        table,
+        {"cluster": _("Cluster"), "feature": _("Feature"), "sd_worse": _("SD worse than average")},
     )
 
 
@@ -53,17 +51,15 @@ def team_scores_text(table: pd.DataFrame) -> ChartText:
         score=data["score"].map(lambda v: signed(v, 2)),
         flagged=data["flagged"].map(lambda f: _("flagged") if f else _("not flagged")),
     )
-    return ChartText(
+    return chart_text(
         summary,
-        readable(
-            shown,
-            {
-                "team": _("Team"),
-                "name": _("Name"),
-                "cluster": _("Cluster"),
-                "score": _("Score"),
-                "flagged": _("Flag"),
-                "alert": _("Sustained-drop alert"),
-            },
-        ),
+        shown,
+        {
+            "team": _("Team"),
+            "name": _("Name"),
+            "cluster": _("Cluster"),
+            "score": _("Score"),
+            "flagged": _("Flag"),
+            "alert": _("Sustained-drop alert"),
+        },
     )
