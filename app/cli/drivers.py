@@ -16,6 +16,7 @@ from analytics.driver_release import DRIVER_LABELS, unit_drivers
 from analytics.drivers import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DriverError, analyse_table
 from analytics.privacy.rules import SYSTEM_VIEWER
 from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
+from app.cli.numeric_csv import read_numeric_csv, to_number
 from app.cli.outcomes import ExportFormat
 from app.cli.strain import OutputFormat
 from models.audit import record
@@ -23,13 +24,18 @@ from models.db import read_session, write_session
 
 
 def read_person_table(path: Path) -> pd.DataFrame:
-    """The CSV as read by pandas (numeric columns typed), with a clear message when unreadable."""
+    """The CSV read as ``wellbeing strain --features`` reads its tables (``app.cli.numeric_csv``),
+    every column whose values are all numbers (blanks and suppression markers aside) typed as
+    numbers; a clear message when the file cannot be read."""
     try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        fail(f"no such file: {path}")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        fail(f"{path} is not a readable CSV file: {error}")
+        table, decimal_comma = read_numeric_csv(path, id_column=False)
+    except ValueError as error:
+        fail(str(error))
+    for column in table.columns:
+        converted = to_number(table[column], decimal_comma=decimal_comma)
+        if converted.notna().sum() == table[column].notna().sum():
+            table[column] = converted
+    return table
 
 
 def _print_table(payload: dict) -> None:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +17,9 @@ from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
 from app.cli import strain_evaluate  # noqa: F401  (registers strain-evaluate and demo-plan)
 from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.cli.numeric_csv import read_numeric_csv, to_number
 from app.settings import Settings
+from models.csv_input import quote
 from models.db import read_session
 
 
@@ -29,17 +32,12 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
     """The CSV as a feature table indexed by team, and the teams left out for too few respondents.
 
     First column: the team id; an optional column ``n``: respondents; every other column: a numeric
-    feature (blanks allowed); a column with no number at all (a name, a group) is a label and is
-    left out. An ``n`` that is missing, has blanks or cannot be a count (a
-    placeholder) is ignored: no shrinkage and no ``--min-n`` filter. Raises ValueError with a
-    message that says what is wrong with the file.
+    feature (blanks and suppression markers allowed, ``app.cli.numeric_csv``); a column with no
+    number at all (a name, a group) is a label and is left out. An ``n`` that is missing, has
+    blanks or cannot be a count (a placeholder) is ignored: no shrinkage and no ``--min-n``
+    filter. Raises ValueError with a message that says what is wrong with the file.
     """
-    try:
-        table = pd.read_csv(path, dtype=str)
-    except FileNotFoundError:
-        raise ValueError(f"no such file: {path}") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not a readable CSV file: {error}") from None
+    table, decimal_comma = read_numeric_csv(path)
     if table.shape[1] < 2:
         raise ValueError("the CSV needs a team id column and at least one feature column")
     team_column = table.columns[0]
@@ -51,13 +49,13 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
     table[team_column] = table[team_column].astype(str)
     table = table.set_index(team_column)
     if "n" in table.columns:
-        counts = pd.to_numeric(table["n"], errors="coerce")
+        counts = to_number(table["n"], decimal_comma=decimal_comma)
         usable = counts.notna().all() and (counts >= 1).all() and counts.nunique() > 1
         table = table.drop(columns="n")
         if usable:
             table["n"] = counts
     for column in list(table.columns):
-        converted = pd.to_numeric(table[column], errors="coerce")
+        converted = to_number(table[column], decimal_comma=decimal_comma)
         bad = table[column].notna() & converted.isna()
         if column != "n" and bad.all() and bad.any():
             table = table.drop(columns=column)  # a label column (a name, a group): not a measure
@@ -65,7 +63,8 @@ def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]
         if bad.any():
             team = bad[bad].index[0]
             raise ValueError(
-                f"column {column!r} must be numeric; team {team!r} has {table.at[team, column]!r}"
+                f"column {quote(str(column))} must be numeric; team {quote(str(team))} has "
+                f"{quote(str(table.at[team, column]))}"
             )
         table[column] = converted
     if table.drop(columns="n", errors="ignore").shape[1] == 0:
@@ -154,7 +153,8 @@ def strain_command(
         worse = [name.strip() for name in worse_when_higher.split(",") if name.strip()]
         try:
             table, too_small = read_feature_table(features, threshold)
-            result = detect_strain(table, worse, seed=seed)
+            with np.errstate(over="ignore", invalid="ignore"):  # a value near 1e308 squares to inf
+                result = detect_strain(table, worse, seed=seed)
         except ValueError as error:
             fail(str(error))
         print_result(strain_records(result, too_small, threshold), result, output)
