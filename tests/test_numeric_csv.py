@@ -48,9 +48,9 @@ def test_suppression_markers_are_blanks_and_a_team_called_na_is_a_team(tmp_path:
 
 
 def test_to_number_reads_percentages_and_leaves_words_missing() -> None:
-    values = pd.Series(["45%", " 12.5 ", "\u22123", "high", None])
+    values = pd.Series(["45%", " 12.5 ", "\u22123", "high", None, "inf", "-Infinity"])
     assert to_number(values).tolist()[:3] == [45.0, 12.5, -3.0]
-    assert to_number(values).isna().tolist()[3:] == [True, True]
+    assert to_number(values).isna().tolist()[3:] == [True, True, True, True]
     assert to_number(pd.Series(["3,5"]), decimal_comma=True).tolist() == [3.5]
     assert to_number(pd.Series(["3,5"])).isna().all()  # a comma is not a decimal mark by default
 

@@ -21,6 +21,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from models.csv_input import check_value, decode, quote, summarise, too_big
@@ -93,14 +94,15 @@ def read_numeric_csv(path: Path, *, id_column: bool = True) -> tuple[pd.DataFram
 
 def to_number(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
     """Numbers from strings: a trailing ``%`` dropped (45% is 45), a Unicode minus read as ``-``,
-    a decimal comma read as a point when the file uses one; the rest NaN."""
+    a decimal comma read as a point when the file uses one; the rest (and infinities) NaN."""
     text = values.astype("string").str.strip().str.replace("\u2212", "-", regex=False)
     text = text.str.replace(r"\s*%$", "", regex=True)
     if decimal_comma:
         text = text.where(
             ~text.str.match(_DECIMAL_COMMA, na=False), text.str.replace(",", ".", regex=False)
         )
-    return pd.to_numeric(text, errors="coerce").astype(float)
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    return numbers.where(np.isfinite(numbers))  # "inf" is no measurement
 
 
 def _sniff(header: str) -> str:
