@@ -40,7 +40,7 @@ def test_a_european_spreadsheet_export_reads_as_the_same_numbers(tmp_path: Path)
 
 
 def test_suppression_markers_are_blanks_and_a_team_called_na_is_a_team(tmp_path: Path) -> None:
-    path = _write(tmp_path, "team,n,a,b\nA,10,*,2\nB,12,[c],3\nNA,9,1,\u22122\nC,11,..,x\n")
+    path = _write(tmp_path, "team,n,a,b\nA,10,*,2\nB,12,[c],3\nNA,9,1,\u22122\nC,11,..,#DIV/0!\n")
     table, _ = read_feature_table(path, 5)
     assert list(table.index) == ["A", "B", "NA", "C"]
     assert table["a"].isna().tolist() == [True, True, False, True]

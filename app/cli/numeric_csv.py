@@ -26,10 +26,12 @@ import pandas as pd
 
 from models.csv_input import check_value, decode, quote, summarise, too_big
 
-#: Read as a blank cell: what official statistics print for a value withheld or not available.
+#: Read as a blank cell (in any case): what official statistics print for a value withheld or not
+#: available, and what a spreadsheet writes for a formula with no value.
 SUPPRESSED_MARKERS: frozenset[str] = frozenset(
     {"*", "**", "-", "–", "—", "..", ".", ":", "x", "[c]", "[x]", "[z]", "[low]", "[u]", "#"}
-    | {"NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "#N/A"}
+    | {"na", "n/a", "nan", "null", "none", "#n/a", "inf", "-inf", "infinity", "-infinity"}
+    | {"#div/0!", "#value!", "#ref!", "#num!", "#name?", "#null!"}
 )
 #: More columns than any team-level table has; a wider file is refused before it is parsed.
 MAX_COLUMNS = 1000
@@ -84,7 +86,7 @@ def read_numeric_csv(path: Path, *, id_column: bool = True) -> tuple[pd.DataFram
     values = table.columns[1:] if id_column else table.columns
     if id_column:
         table[table.columns[0]] = table[table.columns[0]].replace("", None)
-    blank = table[values].isin(SUPPRESSED_MARKERS) | (table[values] == "")
+    blank = table[values].apply(lambda c: c.str.lower().isin(SUPPRESSED_MARKERS) | (c == ""))
     table[values] = table[values].mask(blank)
     decimal_comma = delimiter == ";" and any(
         table[c].dropna().astype(str).str.match(_DECIMAL_COMMA).any() for c in values
