@@ -36,7 +36,7 @@ def test_the_command_line_does_not_warn_about_streamlit_caches() -> None:
     """Outside a server the cached readers' definitions are checked quietly: a command's error
     output is for its own problems (a reader of ``2>`` should not see five cache warnings)."""
     done = subprocess.run(
-        [sys.executable, "-c", "import app.cli"],
+        [sys.executable, "-c", "from app.cli import cli"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
