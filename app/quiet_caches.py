@@ -14,15 +14,19 @@ from contextlib import contextmanager
 CACHE_DEFINITION_LOGGER = "streamlit.runtime.caching.cache_data_api"
 
 
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
 @contextmanager
 def cache_definitions_quiet() -> Iterator[None]:
-    """Within the block, cache definitions log nothing below an error."""
-    from streamlit.runtime.caching import cache_data_api  # noqa: F401  (creates its logger)
-
+    """Within the block, cache definitions log nothing below an error. A filter, not a level:
+    Streamlit sets its loggers' levels when it creates them, but keeps a filter put on the same
+    logger beforehand, so Streamlit need not be imported here (a command that never touches it
+    does not pay for it)."""
     log = logging.getLogger(CACHE_DEFINITION_LOGGER)
-    level = log.level
-    log.setLevel(logging.ERROR)
+    log.addFilter(_below_error)
     try:
         yield
     finally:
-        log.setLevel(level)
+        log.removeFilter(_below_error)
