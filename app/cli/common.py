@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -54,6 +55,20 @@ class _FriendlyGroup(TyperGroup):
                 raise typer.Exit(1) from None
             url = RUN.database_url or _configured_url()
             fail(describe_fault(error, url) + " (run with `wellbeing --debug ...` for details)")
+
+
+class OutputFormat(StrEnum):
+    """What a reporting command prints: a table for people, JSON for scripts."""
+
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    """What an export writes."""
+
+    csv = "csv"
+    json = "json"
 
 
 cli = typer.Typer(

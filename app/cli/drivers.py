@@ -12,14 +12,20 @@ import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.action_report import actions_overview, overview_csv
 from analytics.driver_release import DRIVER_LABELS, unit_drivers
 from analytics.drivers import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DriverError, analyse_table
 from analytics.privacy.rules import SYSTEM_VIEWER
-from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
+from app.cli.common import (
+    DatabaseUrlOption,
+    ExportFormat,
+    OutputFormat,
+    cli,
+    export_cli,
+    fail,
+    load_settings,
+    open_engine,
+)
 from app.cli.numeric_csv import read_numeric_csv, to_number
-from app.cli.outcomes import ExportFormat
-from app.cli.strain import OutputFormat
 from models.audit import record
 from models.db import read_session, write_session
 
@@ -140,6 +146,10 @@ def export_actions(
 ) -> None:
     """Every action with its status and its effect on wellbeing compared with teams that took no
     action (what HR's "Drivers and actions" tab downloads)."""
+    # Imported here: the effect estimates need SciPy's statistics, which the other exports
+    # (loaded with this module for ``wellbeing export``) do not.
+    from analytics.action_report import actions_overview, overview_csv
+
     engine = open_engine(load_settings(database_url))
     try:
         with read_session(engine) as session:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from analytics.objectives import export_document, export_rows, outcomes_export
-from app.cli.common import DatabaseUrlOption, export_cli, fail, load_settings, open_engine
+from app.cli.common import (
+    DatabaseUrlOption,
+    ExportFormat,
+    export_cli,
+    fail,
+    load_settings,
+    open_engine,
+)
 from models.csv_safe import frame_to_csv
 from models.db import read_session
-
-
-class ExportFormat(StrEnum):
-    csv = "csv"
-    json = "json"
 
 
 @export_cli.command("outcomes")

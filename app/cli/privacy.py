@@ -16,7 +16,15 @@ import typer
 from analytics.export import build_release, metadata_json, record_export, to_csv, to_json
 from analytics.privacy import SYSTEM_VIEWER, release_due
 from analytics.privacy.release import as_of_moment
-from app.cli.common import DatabaseUrlOption, cli, export_cli, fail, load_settings, open_engine
+from app.cli.common import (
+    DatabaseUrlOption,
+    ExportFormat,
+    cli,
+    export_cli,
+    fail,
+    load_settings,
+    open_engine,
+)
 from models import calendar
 from models.db import read_session, write_session
 
@@ -25,11 +33,6 @@ class Level(StrEnum):
     team = "team"
     unit = "unit"
     organisation = "organisation"
-
-
-class Format(StrEnum):
-    csv = "csv"
-    json = "json"
 
 
 class Period(StrEnum):
@@ -86,7 +89,7 @@ def export_aggregates(
     period: Annotated[
         Period, typer.Option("--period", help="week, month, quarter or year (default: week)")
     ] = Period.week,
-    fmt: Annotated[Format, typer.Option("--format", help="csv or json")] = Format.csv,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json")] = ExportFormat.csv,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -138,18 +141,18 @@ def export_aggregates(
                 start=start,
                 end=end,
             )
-        text = to_json(release) if fmt is Format.json else to_csv(release)
+        text = to_json(release) if fmt is ExportFormat.json else to_csv(release)
         destination = str(output) if output else "stdout"
         if output is not None:
             try:
                 output.write_text(text, encoding="utf-8")
-                if fmt is Format.csv:
+                if fmt is ExportFormat.csv:
                     Path(f"{output}.metadata.json").write_text(metadata_json(release), encoding="utf-8")
             except OSError as error:
                 fail(f"cannot write {output}: {error}")
         else:
             typer.echo(text, nl=False)
-            if fmt is Format.csv:
+            if fmt is ExportFormat.csv:
                 typer.echo(metadata_json(release), err=True)
         with write_session(engine) as session:
             record_export(session, actor="cli", release=release, destination=destination)

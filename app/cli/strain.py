@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,16 +15,18 @@ from analytics.privacy import SYSTEM_VIEWER
 from analytics.strain import StrainResult, detect_strain
 from analytics.strain_features import strain_report
 from app.cli import strain_evaluate  # noqa: F401  (registers strain-evaluate and demo-plan)
-from app.cli.common import DatabaseUrlOption, cli, fail, load_settings, open_engine
+from app.cli.common import (
+    DatabaseUrlOption,
+    OutputFormat,
+    cli,
+    fail,
+    load_settings,
+    open_engine,
+)
 from app.cli.numeric_csv import read_numeric_csv, to_number
 from app.settings import Settings
 from models.csv_input import quote
 from models.db import read_session
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def read_feature_table(path: Path, min_n: int) -> tuple[pd.DataFrame, list[str]]:

@@ -16,7 +16,6 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +43,7 @@ from analytics.strain_features import (
     strain_measures,
     weekly_wellbeing,
 )
-from app.cli.common import cli, fail
+from app.cli.common import OutputFormat, cli, fail
 from app.cli.strain_through_db import evaluate_seed_through_database
 from models.base import week_monday
 from surveys.composition import DEFAULT_COMPOSITION_ID, get_composition
@@ -78,11 +77,6 @@ NHS_WORSE = (
     "Emotional_public_rate",
     "Discrimination_internal_rate",
 )
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @dataclass(frozen=True)
