@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.settings import PROJECT_ROOT
 from models.faults import NOT_INITIALISED, describe_fault, is_transient
 
 runner = CliRunner()
@@ -150,3 +153,25 @@ def test_engine_errors_never_carry_the_parameters(tmp_path: Path) -> None:
         raise AssertionError("expected an error")
     finally:
         engine.dispose()
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """``wellbeing ... | head``: the command stops quietly when its reader closes the pipe."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from app.cli import main; main()",
+            "demo-plan",
+            "--format",
+            "json",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command has written anything: its first write breaks
+    assert process.wait(timeout=120) == 0
+    error = process.stderr.read().decode()
+    assert "Error" not in error and "BrokenPipe" not in error, error

@@ -5,6 +5,8 @@ Each command module registers its commands on ``cli`` or ``export_cli`` with dec
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from dataclasses import dataclass
 from enum import StrEnum
@@ -49,6 +51,11 @@ class _FriendlyGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):
             raise
+        except BrokenPipeError:
+            # The reader stopped reading (`wellbeing export ... | head`): not the command's
+            # failure. Later writes go nowhere, so the interpreter's own flush cannot fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as error:  # noqa: BLE001  (the one place that turns failures into a line)
             if RUN.debug:
                 traceback.print_exception(error)
