@@ -21,7 +21,9 @@ def _rows_in_database_file(path: Path) -> int:
     with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as connection:
         try:
             return connection.execute("SELECT count(*) FROM note").fetchone()[0]
-        except sqlite3.OperationalError:  # the table itself is still only in the log
+        except sqlite3.DatabaseError:
+            # The table is still only in the log, or (read as immutable) a page was caught
+            # half-written by a checkpoint in progress ("malformed"): not there yet, look again.
             return 0
 
 
