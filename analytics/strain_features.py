@@ -15,6 +15,10 @@ the team's own:
   both sides.
 - ``demands``, ``control``, ``support`` (manager and peer support pooled) and their changes: HSE
   1-5 scores, higher is better (a low demands score means heavy demands).
+- ``<construct>_recent_change``: each change again over the latest half of the window, against
+  the same previous weeks, for teams with a figure of their own in every one of those weeks: a
+  problem that began part-way through the window fills only part of it, and the window's change
+  dilutes it. Each domain's level and changes are one voice (``DOMAINS``).
 - ``response_rate_change``: answers per member-week in the window minus the weeks before it
   (percentage points), read by its funnel z-score.
 - ``delivery_gap`` (expected minus actual progress, percentage points) and ``confidence_trend``
@@ -46,10 +50,12 @@ from analytics.strain_released import (  # noqa: F401  (re-exported: the strain 
     CONSTRUCTS,
     DEFAULT_WINDOW_WEEKS,
     MIN_WEEK_SHARE,
+    RECENT_SHARE,
     RECENT_WEEKS,
     SUPPORT_CONSTRUCTS,
     StrainInputs,
     latest_week,
+    recent_weeks,
     released_weekly_wellbeing,
     strain_inputs_from_database,
 )
@@ -58,12 +64,16 @@ from models.access import Viewer, require_team_access
 FEATURE_LABELS: dict[str, str] = {
     "wellbeing_level": "Wellbeing (WHO-5, 0-100)",
     "wellbeing_change": "Change in wellbeing from the team's own previous weeks (WHO-5 points)",
+    "wellbeing_recent_change": "Change in wellbeing over the latest weeks (WHO-5 points)",
     "demands": "Demands score (HSE 1-5, low means heavy demands)",
     "demands_change": "Change in demands score from the previous weeks (HSE points)",
+    "demands_recent_change": "Change in demands score over the latest weeks (HSE points)",
     "control": "Control over work (HSE 1-5)",
     "control_change": "Change in control from the previous weeks (HSE points)",
+    "control_recent_change": "Change in control over the latest weeks (HSE points)",
     "support": "Support from manager and colleagues (HSE 1-5)",
     "support_change": "Change in support from the previous weeks (HSE points)",
+    "support_recent_change": "Change in support over the latest weeks (HSE points)",
     "response_rate_change": "Change in response rate from the previous weeks (percentage points)",
     "delivery_gap": "Outcome delivery behind plan (percentage points)",
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
@@ -72,9 +82,16 @@ FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
 #: The constructs the detector weighs equally: a team's level and its change in one domain count
 #: as one voice, and control and support together are the HSE "resources" side.
 DOMAINS: tuple[tuple[str, ...], ...] = (
-    ("wellbeing_level", "wellbeing_change"),
-    ("demands", "demands_change"),
-    ("control", "control_change", "support", "support_change"),
+    ("wellbeing_level", "wellbeing_change", "wellbeing_recent_change"),
+    ("demands", "demands_change", "demands_recent_change"),
+    (
+        "control",
+        "control_change",
+        "control_recent_change",
+        "support",
+        "support_change",
+        "support_recent_change",
+    ),
     ("response_rate_change",),
     ("delivery_gap", "confidence_trend"),
 )
@@ -91,6 +108,10 @@ CHANGE_FEATURES: tuple[str, ...] = (
     "demands_change",
     "control_change",
     "support_change",
+    "wellbeing_recent_change",
+    "demands_recent_change",
+    "control_recent_change",
+    "support_recent_change",
 )
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
 DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
@@ -112,6 +133,9 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     window = inputs.window
     constructs = set(window.index.get_level_values("construct"))
     answers_weeks = inputs.weekly.groupby("team_id")["week"].nunique()
+    latest = recent_weeks(inputs.weeks)
+    seen = inputs.weekly[inputs.weekly["week"].isin(latest)].groupby("team_id")["week"].nunique()
+    whole_recent = seen[seen >= len(latest)].index
     for construct, feature in (
         ("wellbeing", "wellbeing_level"),
         ("demands", "demands"),
@@ -133,6 +157,16 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
             change = f"{construct}_change"
             features[change] = (mean - before["total"] / before["n"]).reindex(eligible)
             variances[change] = (pooled_var * (1 / part["n"] + 1 / before["n"])).reindex(eligible)
+            recent = _construct(inputs.recent, construct)
+            if recent is not None:
+                # Only where every one of the latest weeks has a figure of the team's own: a
+                # latest half read from one or two weeks is too thin to stand beside the rest.
+                recent = recent[recent.index.isin(whole_recent)]
+                late = f"{construct}_recent_change"
+                features[late] = (recent["total"] / recent["n"] - before["total"] / before["n"]).reindex(
+                    eligible
+                )
+                variances[late] = (pooled_var * (1 / recent["n"] + 1 / before["n"])).reindex(eligible)
         if construct == "wellbeing":
             features["n"] = part["n"].reindex(eligible).fillna(0)
     change, change_variance = _rate_change(inputs)
@@ -145,7 +179,7 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
-    if construct not in set(sums.index.get_level_values("construct")):
+    if sums.empty or construct not in set(sums.index.get_level_values("construct")):
         return None
     return sums.xs(construct, level="construct")
 

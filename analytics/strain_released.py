@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -46,6 +46,17 @@ DEFAULT_WINDOW_WEEKS = 8
 #: baseline twice the window's length cuts the baseline's share of a change's noise by half
 #: (docs/STRAIN.md has the figures for 1, 2 and 3).
 BASELINE_WINDOWS = 1
+#: Changes are also read over the latest half of the window (against the same baseline): a problem
+#: that began part-way through the window fills only part of it, and the whole window's change
+#: dilutes it (docs/STRAIN.md, "A late onset").
+RECENT_SHARE = 0.5
+
+
+def recent_weeks(weeks: list[str]) -> list[str]:
+    """The latest ``RECENT_SHARE`` of the window's weeks (at least one)."""
+    return weeks[-max(1, round(RECENT_SHARE * len(weeks))) :]
+
+
 MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
 RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
 SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
@@ -285,7 +296,8 @@ class StrainInputs:
     people such a week had); ``baseline``: like ``window`` over the ``BASELINE_WINDOWS`` x N
     weeks before it (each team compared with itself, which cancels the lasting differences
     between its people); ``members``: people per team before the window and in it;
-    ``delivery``: ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``."""
+    ``delivery``: ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``; ``recent``: like
+    ``window`` over its latest weeks (``recent_weeks``)."""
 
     weeks: list[str]
     eligible: list[int]
@@ -296,6 +308,7 @@ class StrainInputs:
     answered: pd.DataFrame
     members: Mapping[bool, pd.Series]
     delivery: pd.DataFrame
+    recent: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``window``, latest half
 
 
 def strain_inputs_from_database(
@@ -329,6 +342,11 @@ def strain_inputs_from_database(
     baseline = _pooled(
         released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
     )
+    recent = _pooled(
+        released_sums(
+            session, weeks=recent_weeks(weeks), team_ids=eligible, constructs=CONSTRUCTS, within=within
+        )
+    )
     if weekly is None:
         weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
@@ -356,4 +374,5 @@ def strain_inputs_from_database(
         answered=answered,
         members=members,
         delivery=delivery,
+        recent=recent,
     )

@@ -40,6 +40,7 @@ from analytics.strain_features import (
     RECENT_WEEKS,
     StrainInputs,
     detect_from_measures,
+    recent_weeks,
     strain_measures,
     weekly_wellbeing,
 )
@@ -129,6 +130,8 @@ def simulate_council(
     frame = frame[[(t, w) in shown for t, w in zip(frame["team_id"], frame["week"], strict=True)]]
     in_window = frame[frame["week"].isin(window_weeks) & frame["team_id"].isin(eligible)]
     window = in_window.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
+    latest = in_window[in_window["week"].isin(recent_weeks(window_weeks))]
+    recent = latest.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
     base_weeks = labels[-(1 + BASELINE_WINDOWS) * WINDOW_WEEKS : -WINDOW_WEEKS]
     in_base = frame[frame["week"].isin(base_weeks) & frame["team_id"].isin(eligible)]
     baseline = in_base.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
@@ -154,6 +157,7 @@ def simulate_council(
         answered=answered,
         members={False: members, True: members},
         delivery=_delivery(plan, ids, labels, seed),
+        recent=recent,
     )
     return SimulatedCouncil(plan, labels, inputs, weekly_all, {v: k for k, v in ids.items()})
 
