@@ -167,7 +167,15 @@ def analyse(
     n_rows = data.shape[0]
     if n_rows < len(drivers) + 3:
         raise DriverError(f"{n_rows} complete rows are too few for {len(drivers)} drivers")
-    if not data[:, -1].std() > 0:
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = data.std(axis=0)
+    if not np.isfinite(spread).all():
+        too_large = [name for name, ok in zip(columns, np.isfinite(spread), strict=True) if not ok]
+        raise DriverError(
+            f"values too large to analyse in {', '.join(map(repr, too_large))} (a spreadsheet "
+            "error or a wrong unit?)"
+        )
+    if not spread[-1] > 0:
         raise DriverError(f"the outcome {outcome!r} does not vary")
     if group is not None:
         codes, _ = pd.factorize(table[group], sort=True)

@@ -166,6 +166,15 @@ def test_a_driver_that_does_not_vary_explains_nothing_and_a_flat_outcome_is_refu
         analyse_table(frame.assign(wellbeing=3.0), outcome="wellbeing")
 
 
+def test_a_value_too_large_to_analyse_is_named_not_called_flat() -> None:
+    """1e308 (a spreadsheet error, a wrong unit) overflows the variance: the message says which
+    column, instead of calling the outcome flat."""
+    frame = planted(200, seed=12)
+    frame.loc[3, "wellbeing"] = 1e308
+    with pytest.raises(DriverError, match="too large to analyse in 'wellbeing'"):
+        analyse_table(frame, outcome="wellbeing", group="team")
+
+
 def test_the_group_bootstrap_interval_holds_the_true_importance_near_the_stated_rate() -> None:
     """95% percentile intervals over 40 teams of 10 (docs/INSIGHT.md: 92-96% per driver): within
     the binomial spread of 200 runs, never below 88%."""
