@@ -42,24 +42,21 @@ STANDING: tuple[calendar.PeriodKind, ...] = ("week", "month", "quarter")
 SUPPORT_CONSTRUCTS: tuple[str, ...] = ("manager_support", "peer_support")
 CONSTRUCTS: tuple[str, ...] = ("wellbeing", "demands", "control", *SUPPORT_CONSTRUCTS)
 DEFAULT_WINDOW_WEEKS = 8
-#: A team's changes compare the window with its own previous ``BASELINE_WINDOWS`` x N weeks: a
-#: baseline twice the window's length cuts the baseline's share of a change's noise by half
-#: (docs/STRAIN.md has the figures for 1, 2 and 3).
+#: A team's changes compare the window with its own previous ``BASELINE_WINDOWS`` x N weeks (1:
+#: longer baselines were measured and not kept; docs/STRAIN.md, "Tried and not kept").
 BASELINE_WINDOWS = 1
 #: Changes are also read over the latest half of the window (against the same baseline): a problem
 #: that began part-way through the window fills only part of it, and the whole window's change
 #: dilutes it (docs/STRAIN.md, "A late onset").
 RECENT_SHARE = 0.5
+MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
+RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
+SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
 
 
 def recent_weeks(weeks: list[str]) -> list[str]:
     """The latest ``RECENT_SHARE`` of the window's weeks (at least one)."""
     return weeks[-max(1, round(RECENT_SHARE * len(weeks))) :]
-
-
-MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
-RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
-SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
 
 
 def _standing_cells(
@@ -336,16 +333,13 @@ def strain_inputs_from_database(
         shift_week(start_week, -BASELINE_WINDOWS * window_weeks), shift_week(start_week, -1)
     )
     within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
-    window = _pooled(
-        released_sums(session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within)
+    weekly_sums = released_sums(
+        session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within
     )
+    window = _pooled(weekly_sums)
+    recent = _pooled(weekly_sums[weekly_sums["week"].isin(recent_weeks(weeks))])
     baseline = _pooled(
         released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
-    )
-    recent = _pooled(
-        released_sums(
-            session, weeks=recent_weeks(weeks), team_ids=eligible, constructs=CONSTRUCTS, within=within
-        )
     )
     if weekly is None:
         weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -99,16 +98,14 @@ def drivers_command(
             fail("--outcome is required with --table")
         names = [d.strip() for d in drivers.split(",") if d.strip()] if drivers else None
         try:
-            person_table = read_person_table(table)
-            with np.errstate(over="ignore", invalid="ignore"):  # a value near 1e308 squares to inf
-                result = analyse_table(
-                    person_table,
-                    outcome=outcome,
-                    group=group,
-                    drivers=names,
-                    resamples=resamples,
-                    seed=seed,
-                )
+            result = analyse_table(
+                read_person_table(table),
+                outcome=outcome,
+                group=group,
+                drivers=names,
+                resamples=resamples,
+                seed=seed,
+            )
         except DriverError as error:
             fail(str(error))
         payload = result.to_dict()

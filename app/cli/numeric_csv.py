@@ -55,8 +55,8 @@ def read_numeric_csv(path: Path, *, id_column: bool = True) -> tuple[pd.DataFram
         raise ValueError(f"{path}: {big.message}")
     try:
         data = path.read_bytes()
-    except (IsADirectoryError, PermissionError, OSError) as error:
-        raise ValueError(f"{path} cannot be read: {getattr(error, 'strerror', error)}") from None
+    except OSError as error:  # a folder, no permission
+        raise ValueError(f"{path} cannot be read: {error.strerror}") from None
     text, problems = decode(data)
     if problems:
         raise ValueError(summarise(problems, f"{path} is not a readable CSV file:"))
