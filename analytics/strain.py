@@ -23,14 +23,16 @@ Method (one place for the rule; docs/STRAIN.md explains it with figures):
    *steady* component (every statistic standard normal, fixed) and one *strain* component per
    statistic (the steady component shifted at least ``min_shift`` toward the bad side along it;
    shifts and shares fitted by EM; strain is a minority, the steady share at least one half). The
-   number of components is fixed by the number of constructs, not chosen by a random restart, so
-   the fit does not depend on the seed. A team's probability of strain is one minus its posterior
+   number of components is fixed by the number of constructs, not chosen by a random restart, so the
+   fit does not depend on the seed. Declared *profiles* (two constructs moving together, as overload
+   moves demands and wellbeing) add a component each along their sum; with ``tie_shares`` every
+   strain component has one share, fitted from all teams (a council has about one team per profile,
+   too few to fit a share each). A team's probability of strain is one minus its posterior
    probability of being steady. It is flagged at ``min_probability`` (0.5: strain more likely than
-   steady) when it is also clearly worse: its general statistic at least ``min_general``, or, for
-   a declared construct (a named profile), that construct at least ``min_declared`` SD bad. Data
-   with no strained group leave the strain shares near zero, so a noise-only table flags few or
-   none; a strained minority inside a mixed group is still found, since each team's probability is
-   its own.
+   steady) when it is also clearly worse: its general statistic at least ``min_general``, or, for a
+   declared construct (a named profile), that construct at least ``min_declared`` SD bad. Data with
+   no strained group leave the strain shares near zero, so a noise-only table flags few or none; a
+   strained minority inside a mixed group is still found, since each team's probability is its own.
 5. **Absolute norms.** A feature may carry a published cut-off (WHO-5 at or below 50): a team
    clearly beyond it (the cut-off outside its 90% interval) is flagged whatever the other teams
    look like, so a struggling organisation's worst teams are not hidden by its average.
@@ -69,6 +71,7 @@ from analytics.strain_mixture import (
 )
 from analytics.strain_result import (
     DELIVERING_AT_A_COST,
+    DISENGAGED,
     NOT_ASSESSED,
     OVERLOADED,
     STEADY,
@@ -112,6 +115,8 @@ def detect_strain(
     flat_funnel_features: Iterable[str] = (),
     min_general: float = 1.0,
     constructs: Sequence[Sequence[str]] | None = None,
+    profiles: Sequence[Sequence[str]] = (),
+    tie_shares: bool = False,
     min_declared: float = 3.0,
     construct_weight: float = 0.5,
     group_r: float = 0.7,
@@ -134,7 +139,13 @@ def detect_strain(
     sampling variance read as funnel z-scores (``analytics.shrinkage.funnel_z``) instead of
     being shrunk; ``flat_funnel_features`` likewise when the teams show no spread beyond noise
     (changes: a steady team's is zero); the rest are grouped by correlation at ``group_r``
-    and weigh ``len(group) ** construct_weight`` in the general statistic. ``seed`` is accepted
+    and weigh ``len(group) ** construct_weight`` in the general statistic. ``profiles``: sets
+    of features naming two or more declared constructs that strain moves together (overloaded:
+    wellbeing and demands), each one more strain component along the constructs' sum.
+    ``tie_shares``: every strain component has one share, fitted from all teams (the product's
+    named profiles are alike a priori, and a council has about one team per profile: see
+    ``analytics.strain_mixture.strain_mixture``); a table from elsewhere fits one per component.
+    ``seed`` is accepted
     for the command line's sake: the fit is deterministic and does not use it.
     """
     del seed  # the mixture is fitted without random restarts
@@ -280,13 +291,26 @@ def detect_strain(
     ]
     if stats.shape[1] > len(groups):  # the general statistic
         shifts.append(min_shift)
-    probability, responsibility, share = strain_mixture(stats.to_numpy(), min_shift=shifts)
+    # Profiles: two declared constructs moving together, read along their sum (back on the
+    # between-team scale), so a team moderately bad on both is weighed as one pattern.
+    first_profile = stats.shape[1]
+    for members in _profile_constructs(profiles, groups[:declared]):
+        joint = feature_z(scores[members].fillna(0.0).sum(axis=1))
+        stats[f"profile {'+'.join(map(str, members))}"] = 0.0 if joint is None else joint
+        shifts.append(min_shift if min_declared_shift is None else min_declared_shift)
+    probability, responsibility, share = strain_mixture(
+        stats.to_numpy(), min_shift=shifts, tied=tie_shares
+    )
     general = stats[GENERAL].to_numpy() if GENERAL in stats.columns else overall
     # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
     # clearly on the bad side of the construct that carries the team's strain.
     top = responsibility.argmax(axis=1)
-    declared_top = np.array([k < declared for k in top])
-    top_score = matrix[np.arange(len(top)), np.minimum(top, matrix.shape[1] - 1)]
+    declared_top = np.array([k < declared or k >= first_profile for k in top])
+    top_score = np.where(
+        top >= first_profile,
+        stats.to_numpy()[np.arange(len(top)), top],
+        matrix[np.arange(len(top)), np.minimum(top, matrix.shape[1] - 1)],
+    )
     clearly_worse = (general >= min_general) | (declared_top & (top_score >= min_declared))
     relative_flag = (probability >= min_probability) & clearly_worse
 
@@ -393,6 +417,17 @@ def detect_strain(
     )
 
 
+def _profile_constructs(profiles: Sequence[Sequence[str]], declared: list[list[str]]) -> list[list[int]]:
+    """Each profile (features naming declared constructs) as the indices of those constructs;
+    a profile with fewer than two constructs present is left out."""
+    out = []
+    for profile in profiles:
+        members = sorted({i for i, group in enumerate(declared) for c in profile if c in group})
+        if len(members) >= 2:
+            out.append(members)
+    return out
+
+
 def _profile(
     team_z: pd.Series,
     groups: list[list[str]],
@@ -424,6 +459,8 @@ def _profile(
         return OVERLOADED
     if UNSUPPORTED in profiles:
         return UNSUPPORTED
+    if DISENGAGED in profiles:  # answers falling with wellbeing: the disengaged pattern
+        return DISENGAGED
     if len(profiles) == 1:
         return next(iter(profiles))
     return UNDER_STRAIN

@@ -95,6 +95,14 @@ DOMAINS: tuple[tuple[str, ...], ...] = (
     ("response_rate_change",),
     ("delivery_gap", "confidence_trend"),
 )
+#: Strain profiles that move two domains at once, each one strain component of the mixture:
+#: overloaded (demands up, wellbeing down), unsupported (resources down, wellbeing down),
+#: disengaged (answers and wellbeing falling).
+PROFILES: tuple[tuple[str, ...], ...] = (
+    ("wellbeing_level", "demands"),
+    ("wellbeing_level", "control"),
+    ("wellbeing_level", "response_rate_change"),
+)
 #: A declared domain's strain component sits at least this many SD toward the bad side: a
 #: profile is a clear departure on its domain, not the tail of the steady spread.
 DOMAIN_MIN_SHIFT = 2.0
@@ -278,6 +286,8 @@ def detect_from_measures(features: pd.DataFrame, variances: pd.DataFrame, seed: 
         sampling_variance=variances,
         absolute_limits={"wellbeing_level": WHO5_CUTOFF} if "wellbeing_level" in features else None,
         constructs=DOMAINS,
+        profiles=PROFILES,
+        tie_shares=True,
         min_declared_shift=DOMAIN_MIN_SHIFT,
         funnel_features=FUNNEL_FEATURES,
         flat_funnel_features=CHANGE_FEATURES,

@@ -96,7 +96,7 @@ def direction_statistics(
 
 
 def strain_mixture(
-    t: np.ndarray, *, min_shift: float | Sequence[float]
+    t: np.ndarray, *, min_shift: float | Sequence[float], tied: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit the anchored mixture by EM; returns (probability of strain per team, responsibility per
     team and strain component, component shares with the steady share first).
@@ -104,7 +104,14 @@ def strain_mixture(
     ``t``: teams x directions, each standard normal for a steady team (``direction_statistics``).
     Steady: every statistic N(0, 1), fixed. Strain component k: statistic k shifted by ``a_k >=
     min_shift`` (one value, or one per component), so its likelihood ratio to steady is
-    ``exp(a_k t_k - a_k^2 / 2)``."""
+    ``exp(a_k t_k - a_k^2 / 2)``.
+
+    ``tied``: every strain component has the same share (their total fitted from all teams).
+    A component's own share needs teams of its own: EM drops a component that holds one team
+    unless that team's likelihood ratio exceeds the number of teams (with the shift at the
+    team's statistic, ``t > sqrt(2 ln N)``, 2.9 for 60 teams), so with about one team per
+    profile, as in a council, each plant must clear a multiple-testing bar on its own while a
+    steady team carried by a larger component need not."""
     teams, components = t.shape
     share = np.full(components + 1, (1 - 0.9) / components)
     share[0] = 0.9
@@ -119,6 +126,8 @@ def strain_mixture(
         resp = np.exp(log_w)
         resp /= resp.sum(axis=1, keepdims=True)
         new_share = resp.mean(axis=0)
+        if tied:
+            new_share[1:] = new_share[1:].mean()
         if new_share[0] < MIN_STEADY_SHARE:
             rest = new_share[1:] / max(new_share[1:].sum(), 1e-12)
             new_share = np.concatenate([[MIN_STEADY_SHARE], (1 - MIN_STEADY_SHARE) * rest])
