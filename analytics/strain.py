@@ -72,6 +72,7 @@ from analytics.strain_mixture import (
 from analytics.strain_result import (
     DELIVERING_AT_A_COST,
     DISENGAGED,
+    LOW_WELLBEING,
     NOT_ASSESSED,
     OVERLOADED,
     STEADY,
@@ -459,7 +460,7 @@ def _profile(
         return OVERLOADED
     if UNSUPPORTED in profiles:
         return UNSUPPORTED
-    if DISENGAGED in profiles:  # answers falling with wellbeing: the disengaged pattern
+    if profiles == {DISENGAGED, LOW_WELLBEING}:  # answers falling with wellbeing
         return DISENGAGED
     if len(profiles) == 1:
         return next(iter(profiles))

@@ -91,3 +91,13 @@ def test_a_profile_names_only_declared_constructs() -> None:
         min_declared_shift=2.0,
     )
     assert next(r for r in result.teams if r.team == "T0").flagged
+
+
+def test_falling_answers_with_falling_wellbeing_are_named_disengaged() -> None:
+    table = _council(5, 0.0)
+    table.iloc[0] = [-3.0, 0.0, 0.0, -3.0]
+    result = detect_strain(
+        table, [], constructs=DOMAINS, profiles=PROFILES, tie_shares=True, min_declared_shift=2.0
+    )
+    team = next(r for r in result.teams if r.team == "T0")
+    assert team.flagged and team.cluster == "disengaged"
