@@ -140,8 +140,8 @@ def detect_strain(
     sampling variance read as funnel z-scores (``analytics.shrinkage.funnel_z``) instead of
     being shrunk; ``flat_funnel_features`` likewise when the teams show no spread beyond noise
     (changes: a steady team's is zero); the rest are grouped by correlation at ``group_r``
-    and weigh ``len(group) ** construct_weight`` in the general statistic. ``profiles``: sets
-    of features naming two or more declared constructs that strain moves together (overloaded:
+    and weigh ``len(group) ** construct_weight`` in the general statistic. ``profiles``: the
+    features of two or more declared constructs that strain moves together (overloaded:
     wellbeing and demands), each one more strain component along the constructs' sum.
     ``tie_shares``: every strain component has one share, fitted from all teams (the product's
     named profiles are alike a priori, and a council has about one team per profile: see
@@ -419,8 +419,9 @@ def detect_strain(
 
 
 def _profile_constructs(profiles: Sequence[Sequence[str]], declared: list[list[str]]) -> list[list[int]]:
-    """Each profile (features naming declared constructs) as the indices of those constructs;
-    a profile with fewer than two constructs present is left out."""
+    """Each profile as the indices of the declared constructs holding any of its features (a
+    profile names whole domains, so a feature the data left out does not drop it); a profile
+    with fewer than two constructs present is left out."""
     out = []
     for profile in profiles:
         members = sorted({i for i, group in enumerate(declared) for c in profile if c in group})

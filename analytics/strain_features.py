@@ -79,29 +79,35 @@ FEATURE_LABELS: dict[str, str] = {
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
-#: The constructs the detector weighs equally: a team's level and its change in one domain count
+#: The constructs the detector weighs equally: a team's level and its changes in one domain count
 #: as one voice, and control and support together are the HSE "resources" side.
-DOMAINS: tuple[tuple[str, ...], ...] = (
-    ("wellbeing_level", "wellbeing_change", "wellbeing_recent_change"),
-    ("demands", "demands_change", "demands_recent_change"),
-    (
-        "control",
-        "control_change",
-        "control_recent_change",
-        "support",
-        "support_change",
-        "support_recent_change",
-    ),
-    ("response_rate_change",),
-    ("delivery_gap", "confidence_trend"),
+WELLBEING_DOMAIN = ("wellbeing_level", "wellbeing_change", "wellbeing_recent_change")
+DEMANDS_DOMAIN = ("demands", "demands_change", "demands_recent_change")
+RESOURCES_DOMAIN = (
+    "control",
+    "control_change",
+    "control_recent_change",
+    "support",
+    "support_change",
+    "support_recent_change",
 )
-#: Strain profiles that move two domains at once, each one strain component of the mixture:
-#: overloaded (demands up, wellbeing down), unsupported (resources down, wellbeing down),
-#: disengaged (answers and wellbeing falling).
+RESPONSE_DOMAIN = ("response_rate_change",)
+DELIVERY_DOMAIN = ("delivery_gap", "confidence_trend")
+DOMAINS: tuple[tuple[str, ...], ...] = (
+    WELLBEING_DOMAIN,
+    DEMANDS_DOMAIN,
+    RESOURCES_DOMAIN,
+    RESPONSE_DOMAIN,
+    DELIVERY_DOMAIN,
+)
+#: Strain profiles that move two domains at once, each one more strain component: overloaded
+#: (demands up, wellbeing down), unsupported (resources down, wellbeing down), disengaged
+#: (answers and wellbeing falling). A profile names every feature of its domains, so it holds
+#: whichever of them a council's data leave in (a level with no spread between teams is left out).
 PROFILES: tuple[tuple[str, ...], ...] = (
-    ("wellbeing_level", "demands"),
-    ("wellbeing_level", "control"),
-    ("wellbeing_level", "response_rate_change"),
+    (*WELLBEING_DOMAIN, *DEMANDS_DOMAIN),
+    (*WELLBEING_DOMAIN, *RESOURCES_DOMAIN),
+    (*WELLBEING_DOMAIN, *RESPONSE_DOMAIN),
 )
 #: A declared domain's strain component sits at least this many SD toward the bad side: a
 #: profile is a clear departure on its domain, not the tail of the steady spread.
@@ -122,7 +128,7 @@ CHANGE_FEATURES: tuple[str, ...] = (
     "support_recent_change",
 )
 WORSE_WHEN_HIGHER: tuple[str, ...] = ("delivery_gap",)
-DELIVERY_FEATURES: tuple[str, ...] = ("delivery_gap", "confidence_trend")
+DELIVERY_FEATURES: tuple[str, ...] = DELIVERY_DOMAIN
 DEFAULT_ALERT_WEEKS = 26
 
 

@@ -101,3 +101,19 @@ def test_falling_answers_with_falling_wellbeing_are_named_disengaged() -> None:
     )
     team = next(r for r in result.teams if r.team == "T0")
     assert team.flagged and team.cluster == "disengaged"
+
+
+def test_a_profile_holds_when_one_of_its_measures_is_left_out() -> None:
+    """A domain's level with no spread between teams is left out; the profile names the whole
+    domain, so it still reads the domain's change (it was silently dropped when it named the
+    level alone)."""
+    domains = (("wellbeing_level", "wellbeing"), ("demands",), ("support",), ("response",))
+    profiles = (("wellbeing_level", "wellbeing", "demands"),)
+    found = 0
+    for seed in range(10):
+        table = _council(seed, 2.5).assign(wellbeing_level=50.0)
+        result = detect_strain(
+            table, [], constructs=domains, profiles=profiles, tie_shares=True, min_declared_shift=2.0
+        )
+        found += next(r for r in result.teams if r.team == "T0").flagged
+    assert found >= 7
