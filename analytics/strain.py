@@ -99,6 +99,9 @@ def _not_assessed(teams: Iterable[Any], n_of: Mapping[Any, int | None], reason: 
     ]
 
 
+# A value near 1e308 squares to inf: such a measure loses its spread and is left out, without
+# numpy's warnings on every caller's terminal.
+@np.errstate(over="ignore", invalid="ignore")
 def detect_strain(
     features: pd.DataFrame,
     worse_when_higher: Iterable[str],

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -154,8 +153,7 @@ def strain_command(
         worse = [name.strip() for name in worse_when_higher.split(",") if name.strip()]
         try:
             table, too_small = read_feature_table(features, threshold)
-            with np.errstate(over="ignore", invalid="ignore"):  # a value near 1e308 squares to inf
-                result = detect_strain(table, worse, seed=seed)
+            result = detect_strain(table, worse, seed=seed)
         except ValueError as error:
             fail(str(error))
         print_result(strain_records(result, too_small, threshold), result, output)
