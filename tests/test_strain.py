@@ -330,3 +330,17 @@ def test_cli_without_a_usable_n_assesses_every_row(
     flagged = [r["team"] for r in records if r["flagged"]]
     groups = nhs_2023.loc[flagged, "Benchmarking group"]
     assert flagged and (groups == "Ambulance Trusts").mean() >= 0.5
+
+
+def test_the_detector_itself_stays_quiet_on_a_value_near_the_float_limit() -> None:
+    """Any caller, not only the command line, is spared numpy's overflow warnings."""
+    import warnings
+
+    table = pd.DataFrame(
+        {"a": [float(i % 4) for i in range(12)] + [1e308], "b": [float(i * 7 % 5) for i in range(13)]},
+        index=[f"T{i}" for i in range(13)],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = detect_strain(table, [])
+    assert len(result.teams) == 13
