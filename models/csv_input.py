@@ -228,23 +228,30 @@ def _csv_error(error: csv.Error) -> str:
     return f"unreadable CSV ({str(error)[:MAX_QUOTED_CHARACTERS]}); the rest was not read"
 
 
-def _header_problems(
-    names: list[str], required: Sequence[str], optional: Sequence[str]
-) -> list[Problem]:
-    problems: list[Problem] = []
+def column_name_problems(names: Sequence[str], *, unnamed_first: bool = False) -> list[str]:
+    """What is wrong with a header's names, in plain words: unsafe characters, a column with no
+    name (the first may have none when ``unnamed_first``: a table's id column), a repeated name.
+    One rule for every file the product reads."""
+    problems: list[str] = []
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         why = check_value(name)
         if why:
-            problems.append(Problem(1, f"column {position} {why}"))
-        elif not name:
-            problems.append(Problem(1, f"column {position} has no name"))
+            problems.append(f"column {position} {why}")
+        elif not name and not (unnamed_first and position == 1):
+            problems.append(f"column {position} has no name")
         elif name in seen:
-            problems.append(
-                Problem(1, f"column {quote(name)} appears twice (columns {seen[name]} and {position})")
-            )
+            problems.append(f"column {quote(name)} appears twice (columns {seen[name]} and {position})")
         else:
-            seen.setdefault(name, position)
+            seen[name] = position
+    return problems
+
+
+def _header_problems(
+    names: list[str], required: Sequence[str], optional: Sequence[str]
+) -> list[Problem]:
+    problems = [Problem(1, why) for why in column_name_problems(names)]
+    seen = list(dict.fromkeys(name for name in names if name and not check_value(name)))
     missing = [name for name in required if name not in seen]
     known = set(required) | set(optional)
     unknown = [name for name in seen if name not in known]

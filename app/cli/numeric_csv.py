@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.csv_input import check_value, decode, quote, summarise, too_big
+from models.csv_input import check_value, column_name_problems, decode, quote, summarise, too_big
 
 #: Read as a blank cell (in any case): what official statistics print for a value withheld or not
 #: available, and what a spreadsheet writes for a formula with no value.
@@ -117,14 +117,6 @@ def _sniff(header: str) -> str:
 def _check_header(names: list[str], *, id_column: bool) -> None:
     if len(names) > MAX_COLUMNS:
         raise ValueError(f"the header has {len(names):,} columns; at most {MAX_COLUMNS} are read")
-    seen: dict[str, int] = {}
-    for position, raw in enumerate(names, start=1):
-        name = raw.strip()
-        why = check_value(name)
-        if why:
-            raise ValueError(f"column {position} of the header {why}")
-        if not name and (position > 1 or not id_column):
-            raise ValueError(f"column {position} of the header has no name")
-        if name in seen:
-            raise ValueError(f"column {quote(name)} appears twice (columns {seen[name]} and {position})")
-        seen[name] = position
+    problems = column_name_problems([name.strip() for name in names], unnamed_first=id_column)
+    if problems:
+        raise ValueError(f"the header: {problems[0]}")
