@@ -11,14 +11,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from app.bench import (
-    SUBMIT_BURSTS,
-    SUBMITTERS,
-    BenchError,
-    BenchPlan,
-    expected_responses,
-    run_benchmark,
-)
+from app.bench import run_benchmark
+from app.bench_org import BenchError, BenchPlan, expected_responses
+from app.bench_submit import SUBMIT_BURSTS, SUBMITTERS
 from app.cli.common import cli
 from models.db import make_engine, write_session
 from models.migrate import upgrade_to_head

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from app.bench import BenchPlan, _create_structure, build, synthetic_chunks
+from app.bench_build import build
+from app.bench_org import BenchPlan, _create_structure, synthetic_chunks
 from models.base import iso_week, week_monday
 from models.db import write_session
 from models.org import Person, Unit

@@ -18,14 +18,14 @@ from typing import Annotated, TextIO
 import typer
 from sqlalchemy import text
 
-from app.bench import (
+from app.bench import run_benchmark
+from app.bench_org import (
     DEFAULT_RESPONSES,
     PEOPLE_PER_TEAM,
     SMALL_TEAM_SIZE,
     BenchError,
     BenchPlan,
     expected_responses,
-    run_benchmark,
 )
 from app.bench_phone import measure_pulse_on_phone
 from app.bench_sign_in import SignInBenchError, demo_database, measure_sign_in
