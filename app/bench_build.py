@@ -33,7 +33,7 @@ from app.bench_org import (
     BenchOrg,
     BenchPlan,
     SyntheticSubmission,
-    _create_structure,
+    create_structure,
     synthetic_chunks,
 )
 from models.calendar import periods_of_week
@@ -315,7 +315,7 @@ def build(
         log(f"{message} ({time.perf_counter() - started:.1f} s)")
 
     composition = composition or get_composition(DEFAULT_COMPOSITION_ID)
-    org = _create_structure(engine, plan)
+    org = create_structure(engine, plan)
     names = all_names(engine)
     phase("organisation, people, periods and objectives created")
     sqlite = is_sqlite(str(engine.url))

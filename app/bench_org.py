@@ -160,7 +160,7 @@ def inspect_database(engine: Engine, plan: BenchPlan) -> str:
         )
 
 
-def _create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
+def create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
     """Units, people, managers, HR, periods and a few objectives per team (small; plain inserts)."""
     with write_session(engine) as session:
         root = Unit(code=plan.code, name=LOADING_NAME, kind="organisation")

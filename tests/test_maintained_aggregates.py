@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.bench_build import build
-from app.bench_org import BenchPlan, _create_structure, synthetic_chunks
+from app.bench_org import BenchPlan, create_structure, synthetic_chunks
 from models.base import iso_week, week_monday
 from models.db import write_session
 from models.org import Person, Unit
@@ -239,7 +239,7 @@ def test_bulk_build_stores_exactly_what_submitting_each_answer_stores(engine: En
     )  # type: ignore[attr-defined]
 
     _empty_every_table(engine)
-    org = _create_structure(engine, plan)
+    org = create_structure(engine, plan)
     items = [item for _, item in get_composition().items]
     for chunk in synthetic_chunks(plan, org, items):
         for submission in chunk:
