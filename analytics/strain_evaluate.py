@@ -148,6 +148,7 @@ class AlertScore:
     drops: int
     detected: int
     delays: tuple[int, ...]  # weeks from onset to the first alarm, for detected drops
+    by_kind: tuple[tuple[str, int, int], ...] = ()  # (kind of drop, caught, drops)
 
     @property
     def false_alarms_per_team_year(self) -> float:
@@ -156,32 +157,44 @@ class AlertScore:
     def to_dict(self) -> dict[str, object]:
         return {
             "null_teams": self.null_teams,
+            "null_team_years": round(self.null_team_years, 3),
             "false_alarms": self.false_alarms,
             "false_alarms_per_team_year": _r(self.false_alarms_per_team_year),
             "drops": self.drops,
             "detected": self.detected,
             "median_delay_weeks": None if not self.delays else float(np.median(self.delays)),
             "delays": list(self.delays),
+            "caught_by_kind": {kind: [caught, drops] for kind, caught, drops in self.by_kind},
         }
 
 
-def score_alerts(alerts: pd.DataFrame, onsets: Mapping[object, str], weeks: list[str]) -> AlertScore:
+def score_alerts(
+    alerts: pd.DataFrame,
+    onsets: Mapping[object, str],
+    weeks: list[str],
+    kinds: Mapping[object, str] | None = None,
+) -> AlertScore:
     """``alerts``: the output of ``sustained_drop_alerts``; ``onsets``: team -> first week of a
-    planted wellbeing drop (teams absent had none). A monitored team with no drop that alarms is a
-    false alarm (the alert reports the first alarm only, so this counts teams with at least one)."""
+    planted wellbeing drop (teams absent had none); ``kinds``: team -> what was planted, to count
+    the drops caught by kind. A monitored team with no drop that alarms is a false alarm (the
+    alert reports the first alarm only, so this counts teams with at least one)."""
     monitored = alerts[alerts["weeks_monitored"] > 0]
     null = monitored[~monitored["team"].isin(list(onsets))]
     drops = monitored[monitored["team"].isin(list(onsets))]
     position = {week: i for i, week in enumerate(weeks)}
     delays = []
     detected = 0
+    tally: dict[str, list[int]] = {}
     for row in drops.itertuples():
+        counts = tally.setdefault((kinds or {}).get(row.team, "drop"), [0, 0])
+        counts[1] += 1
         if not row.alarm or row.first_alarm_week is None:
             continue
         delay = position[row.first_alarm_week] - position[onsets[row.team]]
         if delay >= 0:
             detected += 1
             delays.append(delay)
+            counts[0] += 1
     return AlertScore(
         null_teams=len(null),
         null_team_years=float(null["weeks_monitored"].sum()) / 52.0,
@@ -189,7 +202,31 @@ def score_alerts(alerts: pd.DataFrame, onsets: Mapping[object, str], weeks: list
         drops=len(drops),
         detected=detected,
         delays=tuple(delays),
+        by_kind=tuple((kind, caught, drops) for kind, (caught, drops) in sorted(tally.items())),
     )
+
+
+def pooled_alerts(runs: Iterable[Mapping[str, object]]) -> dict[str, object]:
+    """Alerts over many runs (``AlertScore.to_dict`` under ``alerts``): false alarms per team-year
+    over all the team-years watched, and the planted drops caught, by kind."""
+    scores = [run["alerts"] for run in runs]
+    false_alarms = sum(int(a["false_alarms"]) for a in scores)  # type: ignore[index]
+    team_years = sum(float(a["null_team_years"]) for a in scores)  # type: ignore[index]
+    by_kind: dict[str, list[int]] = {}
+    for a in scores:
+        for kind, (caught, drops) in a["caught_by_kind"].items():  # type: ignore[index]
+            total = by_kind.setdefault(kind, [0, 0])
+            total[0] += caught
+            total[1] += drops
+    delays = sorted(d for a in scores for d in a["delays"])  # type: ignore[index]
+    return {
+        "false_alarms": false_alarms,
+        "per_team_year": _r(false_alarms / team_years) if team_years else None,
+        "caught": sum(c for c, _ in by_kind.values()),
+        "drops": sum(d for _, d in by_kind.values()),
+        "median_delay_weeks": float(np.median(delays)) if delays else None,
+        "caught_by_kind": dict(sorted(by_kind.items())),
+    }
 
 
 def plain_badness(table: pd.DataFrame, worse_when_higher: Iterable[str]) -> pd.Series:

@@ -65,21 +65,23 @@ def test_autocorrelation_widens_the_limit() -> None:
     [
         ("ar1", 0.5, AlertRules()),
         ("ar1", 0.75, AlertRules()),  # longer memory than the floor: estimated from the data
-        ("ar1", 0.5, AlertRules(false_alarm_rate=0.10)),
+        ("ar1", 0.5, AlertRules(false_alarm_rate=0.05)),
         ("ma1", 0.5, AlertRules(process="ma1", estimate_from_data=False)),
     ],
 )
 def test_false_alarm_rate_on_unchanged_autocorrelated_teams_matches_the_stated_rate(
     process: str, lag1: float, rules: AlertRules
 ) -> None:
-    """400 teams x 5 organisations with no change: the share with any alarm is near the stated rate."""
+    """400 teams x 5 organisations with no change: the share with any alarm is near the stated
+    rate: never clearly above it (the alert must not cry wolf more than it says), and not so far
+    below it that detection is given away (the limit errs a little on the safe side)."""
     shares = [
         sustained_drop_alerts(_weekly(teams=400, seed=seed, process=process, lag1=lag1), rules)[
             "alarm"
         ].mean()
         for seed in range(5)
     ]
-    assert np.mean(shares) == pytest.approx(rules.false_alarm_rate, abs=0.025)
+    assert rules.false_alarm_rate / 2 <= np.mean(shares) <= rules.false_alarm_rate + 0.02
 
 
 def test_the_lag1_correlation_is_estimated_from_the_weekly_series() -> None:

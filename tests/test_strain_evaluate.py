@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from analytics.norms import WHO5_CUTOFF, who5_poor
 from analytics.outcomes import WELLBEING_CUT_OFF
 from analytics.shrinkage import sampling_variance_from_n, shrink
-from analytics.strain_evaluate import pooled_flags, wilson_interval
+from analytics.strain_evaluate import pooled_alerts, pooled_flags, score_alerts, wilson_interval
 from app.cli import cli
 from surveys.demo import demo_weeks, plan_demo
 from surveys.demo_strain import PULSE_KINDS, STRAIN_KINDS
@@ -130,3 +130,28 @@ def test_pooled_flags_add_up_the_seeds_and_count_the_seeds_that_meet_the_target(
     assert pooled["pulse"]["no_strain_flagged"] == 3 and pooled["pulse"]["no_strain_assessed"] == 150
     # Seed two misses one of four (recall 0.75); seed three flags seven for five (precision 0.71).
     assert pooled["seeds_meeting_target"] == [1, 3]
+
+
+def test_alerts_are_scored_by_kind_and_pooled_over_team_years() -> None:
+    """A drop caught before its onset is not a catch; false alarms are pooled over the team-years
+    watched, not averaged over runs of different sizes."""
+    weeks = [f"2026-W{w:02d}" for w in range(1, 21)]
+    alerts = pd.DataFrame(
+        {
+            "team": [1, 2, 3, 4, 5],
+            "weeks_monitored": [18, 18, 18, 18, 0],
+            "alarm": [True, True, False, True, False],
+            "first_alarm_week": ["2026-W15", "2026-W05", None, "2026-W12", None],
+        }
+    )
+    onsets = {1: "2026-W10", 2: "2026-W10", 3: "2026-W10"}
+    kinds = {1: "wellbeing", 2: "wellbeing", 3: "mild decline"}
+    score = score_alerts(alerts, onsets, weeks, kinds)
+    assert score.by_kind == (("mild decline", 0, 1), ("wellbeing", 1, 2))
+    assert score.false_alarms == 1 and score.delays == (5,)
+    small = {"alerts": score.to_dict()}
+    quiet = {"alerts": score_alerts(alerts.assign(alarm=False), {}, weeks).to_dict()}
+    pooled = pooled_alerts([small, quiet])
+    assert pooled["caught_by_kind"] == {"mild decline": [0, 1], "wellbeing": [1, 2]}
+    # 1 false alarm over 18 + 4 x 18 monitored team-weeks = 90 weeks, not the mean of two rates
+    assert pooled["per_team_year"] == pytest.approx(1 / (90 / 52), abs=1e-3)

@@ -28,6 +28,7 @@ from analytics.privacy import PrivacyRules
 from analytics.strain import detect_strain
 from analytics.strain_evaluate import (
     plain_badness,
+    pooled_alerts,
     pooled_flags,
     real_table_summary,
     score_alerts,
@@ -245,13 +246,14 @@ def evaluate_seed(
         for c, p in plants.items()
         if "wellbeing" in EFFECTS.get(p.kind, {}) and p.onset_weeks_before_end is not None
     }
+    kinds = {id_of[c]: p.kind for c, p in plants.items()}
     return {
         "seed": seed,
         "no_strain": no_strain,
         "weeks": f"{council.weeks[0]}..{council.weeks[-1]}",
         "pulse": score_flags(pulse_result, pulse_positive, distractor).to_dict(),
         "with_delivery": score_flags(full_result, all_positive, distractor).to_dict(),
-        "alerts": score_alerts(alerts, onsets, council.weeks).to_dict(),
+        "alerts": score_alerts(alerts, onsets, council.weeks, kinds).to_dict(),
         "planted": {c: p.kind for c, p in plants.items() if p.kind != "none"},
         "flagged_pulse": sorted(council.code_of[r.team] for r in pulse_result.flagged),
     }
@@ -338,11 +340,6 @@ def _interval(bounds: list[float | None], *, percent: bool = False) -> str:
     return f"{100 * low:.1f}-{100 * high:.1f}%" if percent else f"{low:.2f}-{high:.2f}"
 
 
-def _mean(values: list[float | None]) -> str:
-    present = [v for v in values if v is not None]
-    return "n/a" if not present else f"{np.mean(present):.2f}"
-
-
 @cli.command("strain-evaluate")
 def strain_evaluate_command(
     seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated demo seeds")] = ",".join(
@@ -403,7 +400,7 @@ def strain_evaluate_command(
             evaluate_seed(s, teams, weeks, until, no_strain=True, alert_rules=rules) for s in seed_list
         ]
     real = real_tables() if with_real else []
-    pooled = pooled_flags(planted, quiet)
+    pooled = {**pooled_flags(planted, quiet), "alerts": pooled_alerts(planted + quiet)}
     if output is OutputFormat.json:
         payload = {"planted": planted, "no_strain": quiet, "pooled": pooled, "real": real}
         typer.echo(json.dumps(payload, indent=2))
@@ -430,8 +427,6 @@ def strain_evaluate_command(
                 else ""
             )
         )
-    false_alarms = sum(int(r["alerts"]["false_alarms"]) for r in planted + quiet)
-    rates = [r["alerts"]["false_alarms_per_team_year"] for r in planted + quiet]
     for key, name in (("pulse", "pulse only"), ("with_delivery", "with delivery")):
         row = pooled[key]
         typer.echo(
@@ -443,8 +438,12 @@ def strain_evaluate_command(
         )
     met, runs = pooled["seeds_meeting_target"]
     typer.echo(f"seeds with precision and recall >= 0.8, pulse only and with delivery: {met} of {runs}")
+    alerts = pooled["alerts"]
+    caught = ", ".join(f"{kind} {c} of {d}" for kind, (c, d) in alerts["caught_by_kind"].items())
     typer.echo(
-        f"alerts: {false_alarms} false alarms in all runs; per team-year {_mean(rates)} (target <= 0.5)"
+        f"alerts: {alerts['false_alarms']} false alarms in all runs; per team-year "
+        f"{alerts['per_team_year']} (target <= 0.5); drops caught {alerts['caught']} of "
+        f"{alerts['drops']} (median {alerts['median_delay_weeks']} weeks after onset): {caught}"
     )
     for row in real:
         typer.echo("real: " + ", ".join(f"{k} {v}" for k, v in row.items()))

@@ -139,7 +139,9 @@ def evaluate_seed_through_database(
         "teams": teams,
         "pulse": score_flags(pulse, pulse_positive, distractor).to_dict(),
         "with_delivery": score_flags(report.result, all_positive, distractor).to_dict(),
-        "alerts": score_alerts(report.alerts, onsets, labels).to_dict(),
+        "alerts": score_alerts(
+            report.alerts, onsets, labels, {id_of[c]: p.kind for c, p in plants.items() if c in id_of}
+        ).to_dict(),
         "planted": planted,
         "planted_not_assessed": sorted(c for c in planted if c not in assessed),
         # Recall over every planted team, a team not assessed counting as missed (what HR sees).
