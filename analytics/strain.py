@@ -149,8 +149,7 @@ def detect_strain(
     ``tie_shares``: every strain component has one share, fitted from all teams (the product's
     named profiles are alike a priori, and a council has about one team per profile: see
     ``analytics.strain_mixture.strain_mixture``); a table from elsewhere fits one per component.
-    ``seed`` is accepted
-    for the command line's sake: the fit is deterministic and does not use it.
+    ``seed`` is accepted for the command line's sake: the fit is deterministic and does not use it.
     """
     del seed  # the mixture is fitted without random restarts
     if not 0.5 <= min_probability < 1:
