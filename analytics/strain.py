@@ -297,7 +297,13 @@ def detect_strain(
     # Profiles: two declared constructs moving together, read along their sum (back on the
     # between-team scale), so a team moderately bad on both is weighed as one pattern.
     first_profile = stats.shape[1]
+    # The declared constructs behind each strain component, which name a team it carries (None:
+    # a derived construct or the general statistic, named from the team's worst constructs).
+    component_constructs: list[list[int] | None] = [
+        [k] if k < declared else None for k in range(first_profile)
+    ]
     for members in _profile_constructs(profiles, groups[:declared]):
+        component_constructs.append(members)
         joint = feature_z(scores[members].fillna(0.0).sum(axis=1))
         stats[f"profile {'+'.join(map(str, members))}"] = 0.0 if joint is None else joint
         shifts.append(min_shift if min_declared_shift is None else min_declared_shift)
@@ -337,7 +343,8 @@ def detect_strain(
     profile_members: dict[str, list[int]] = {}
     for row, team in enumerate(data.index):
         if flagged[row]:
-            profile = _profile(z.iloc[row], groups, delivery, absolute_flag[row], limits)
+            named = component_constructs[top[row]] if relative_flag[row] else None
+            profile = _profile(z.iloc[row], groups, delivery, absolute_flag[row], limits, named)
         else:
             profile = STEADY
         profile_members.setdefault(profile, []).append(row)
@@ -438,15 +445,20 @@ def _profile(
     delivery: set[str],
     absolute: bool,
     limits: Mapping[str, float],
+    named: list[int] | None = None,
 ) -> str:
-    """The profile of a flagged team: from the construct that drives its strain (see the module
-    docstring); pulse strain with delivery on plan is 'delivering at a cost'."""
+    """The profile of a flagged team: pulse strain with delivery on plan is 'delivering at a
+    cost'; otherwise the declared constructs of the strain component that carries the team
+    (``named``), or else its worst constructs (see the module docstring). Naming by the component
+    keeps a low-wellbeing team with a chance dip in demands from being called overloaded."""
     pulse = [c for c in team_z.index if c not in delivery]
     delivered = [c for c in team_z.index if c in delivery and pd.notna(team_z[c])]
     pulse_bad = max((float(team_z[c]) for c in pulse if pd.notna(team_z[c])), default=0.0)
     delivery_bad = max((float(team_z[c]) for c in delivered), default=0.0)
     if delivered and pulse_bad >= 1.0 and delivery_bad <= 0.0:
         return DELIVERING_AT_A_COST
+    if named:
+        return _name_of({profile_of(c) for i in named for c in groups[i]})
     group_scores = {
         i: float(team_z[group].mean()) if team_z[group].notna().any() else math.nan
         for i, group in enumerate(groups)
@@ -456,9 +468,13 @@ def _profile(
     if absolute and group_scores[top] < 1.0:
         return profile_of(next(iter(limits)))
     bad_groups = [i for i in ranked if group_scores[i] >= 1.0]
-    profiles = {profile_of(c) for i in bad_groups for c in groups[i]} or {
-        profile_of(c) for c in groups[top]
-    }
+    return _name_of(
+        {profile_of(c) for i in bad_groups for c in groups[i]} or {profile_of(c) for c in groups[top]}
+    )
+
+
+def _name_of(profiles: set[str]) -> str:
+    """One name for the profiles a team's strain touches."""
     if OVERLOADED in profiles:
         return OVERLOADED
     if UNSUPPORTED in profiles:

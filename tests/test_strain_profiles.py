@@ -117,3 +117,15 @@ def test_a_profile_holds_when_one_of_its_measures_is_left_out() -> None:
         )
         found += next(r for r in result.teams if r.team == "T0").flagged
     assert found >= 7
+
+
+def test_a_team_is_named_by_the_profile_that_carries_it_not_a_chance_dip() -> None:
+    """Wellbeing far down and demands a little worse than usual: the wellbeing component carries
+    the team, so it is 'low wellbeing', not 'overloaded' (which any demands dip used to win)."""
+    table = _council(2, 0.0)
+    table.iloc[1] = [-4.0, -1.3, 0.0, 0.0]
+    result = detect_strain(
+        table, [], constructs=DOMAINS, profiles=PROFILES, tie_shares=True, min_declared_shift=2.0
+    )
+    team = next(r for r in result.teams if r.team == "T1")
+    assert team.flagged and team.cluster == "low wellbeing"
