@@ -36,11 +36,11 @@ Method (one place for the rule; docs/STRAIN.md explains it with figures):
 5. **Absolute norms.** A feature may carry a published cut-off (WHO-5 at or below 50): a team
    clearly beyond it (the cut-off outside its 90% interval) is flagged whatever the other teams
    look like, so a struggling organisation's worst teams are not hidden by its average.
-6. **Profiles and reasons.** A flagged team is named by the construct that drives its strain
-   (``PROFILE_KEYWORDS``): overloaded, unsupported, disengaged, delivering at a cost (pulse strain
-   with delivery on plan), falling behind (delivery only), low wellbeing, or under strain (several
-   at once or an unknown measure); the rest are steady. Each flag carries its top reasons in plain
-   words.
+6. **Profiles and reasons.** A flagged team is named by the declared construct or profile whose
+   component carries it, or else by its worst constructs (``PROFILE_KEYWORDS``): overloaded,
+   unsupported, disengaged, delivering at a cost (pulse strain with delivery on plan), falling
+   behind (delivery only), low wellbeing, or under strain (several at once or an unknown measure);
+   the rest are steady. Each flag carries its top reasons in plain words.
 
 Pure functions over pandas data frames; no database, no Streamlit, thresholds are arguments.
 """
