@@ -10,7 +10,7 @@ the answers come one chunk per (week, block of teams), each from its own seeded 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -160,6 +160,25 @@ def inspect_database(engine: Engine, plan: BenchPlan) -> str:
         )
 
 
+def _add_units(
+    session: Session, kind: str, prefix: str, digits: int, count: int, parent_of: Callable[[int], Any]
+) -> list[Unit]:
+    """``count`` units of one level ("Directorate 1", code ``bench-d001``...), each under the
+    parent ``parent_of(i)`` names, written and flushed so their ids exist."""
+    units = [
+        Unit(
+            code=f"{prefix}{i + 1:0{digits}d}",
+            name=f"{kind.capitalize()} {i + 1}",
+            kind=kind,
+            parent_id=parent_of(i),
+        )
+        for i in range(count)
+    ]
+    session.add_all(units)
+    session.flush()
+    return units
+
+
 def create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
     """Units, people, managers, HR, periods and a few objectives per team (small; plain inserts)."""
     with write_session(engine) as session:
@@ -167,42 +186,25 @@ def create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
         session.add(root)
         session.flush()
         services_needed = math.ceil(plan.teams / TEAMS_PER_SERVICE)
-        directorates: list[Unit] = []
-        for d in range(math.ceil(services_needed / SERVICES_PER_DIRECTORATE)):
-            directorates.append(
-                Unit(
-                    code=f"bench-d{d + 1:03d}",
-                    name=f"Directorate {d + 1}",
-                    kind="directorate",
-                    parent_id=root.id,
-                )
-            )
-        session.add_all(directorates)
-        session.flush()
-        services: list[Unit] = []
-        for s in range(services_needed):
-            parent = directorates[s // SERVICES_PER_DIRECTORATE]
-            services.append(
-                Unit(
-                    code=f"bench-s{s + 1:04d}",
-                    name=f"Service {s + 1}",
-                    kind="service",
-                    parent_id=parent.id,
-                )
-            )
-        session.add_all(services)
-        session.flush()
-        teams = [
-            Unit(
-                code=f"bench-t{t + 1:05d}",
-                name=f"Team {t + 1}",
-                kind="team",
-                parent_id=services[t // TEAMS_PER_SERVICE].id,
-            )
-            for t in range(plan.teams)
-        ]
-        session.add_all(teams)
-        session.flush()
+        directorates = _add_units(
+            session,
+            "directorate",
+            "bench-d",
+            3,
+            math.ceil(services_needed / SERVICES_PER_DIRECTORATE),
+            lambda d: root.id,
+        )
+        services = _add_units(
+            session,
+            "service",
+            "bench-s",
+            4,
+            services_needed,
+            lambda s: directorates[s // SERVICES_PER_DIRECTORATE].id,
+        )
+        teams = _add_units(
+            session, "team", "bench-t", 5, plan.teams, lambda t: services[t // TEAMS_PER_SERVICE].id
+        )
         team_ids = [int(team.id) for team in teams]  # type: ignore[arg-type]
 
         people = [
