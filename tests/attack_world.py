@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
-from app.cli.common import cli
+from app.cli import cli
 from app.settings import get_settings
 from models.db import make_engine
 from models.org import Person, Unit

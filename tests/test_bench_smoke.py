@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from app.bench import run_benchmark
 from app.bench_org import BenchError, BenchPlan, expected_responses
 from app.bench_submit import SUBMIT_BURSTS, SUBMITTERS
-from app.cli.common import cli
+from app.cli import cli
 from models.db import make_engine, write_session
 from models.migrate import upgrade_to_head
 from models.org import Unit

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from analytics.export import RECORD_COLUMNS
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
-from app.cli.common import cli
+from app.cli import cli
 from models.outcomes import AuditEntry
 
 BIN = Path(sys.executable).parent
