@@ -38,6 +38,8 @@ TEAMS_PER_CHUNK = 250  # one chunk = one week x 250 teams (about 4,800 responses
 ROOT_CODE_PREFIX = "bench-org-"
 LOADING_NAME = "Benchmark council (synthetic; loading)"
 COMPLETE_NAME = "Benchmark council (synthetic)"  # renamed once every chunk is in: reusable
+HR_EMAIL = "bench-hr@bench.invalid"
+MANAGER_EMAIL = "bench-manager@bench.invalid"
 COMMENTS = (
     "Workload has been heavy this week.",
     "Good support from the team.",
@@ -127,8 +129,8 @@ class BenchOrg:
     root_id: int
     team_ids: list[int]
     person_ids: list[list[int]]  # per team, its members
-    hr_email: str
-    manager_email: str
+    hr_email: str = HR_EMAIL
+    manager_email: str = MANAGER_EMAIL
 
 
 def _bench_roots(session: Session) -> list[Unit]:
@@ -158,6 +160,12 @@ def inspect_database(engine: Engine, plan: BenchPlan) -> str:
             f"this database already holds other data (organisations: {codes}); the benchmark needs "
             "an empty database or one with the same benchmark size. Pass --database-url to a fresh one."
         )
+
+
+def member_email(team: int, member: int) -> str:
+    """The address of a synthetic team's member (both counted from 0): one rule for writing the
+    people and finding them again."""
+    return f"bench-{team + 1:05d}-{member + 1:02d}@bench.invalid"
 
 
 def _add_units(
@@ -209,34 +217,29 @@ def create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
 
         people = [
             {
-                "email": f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid",
+                "email": member_email(t, p),
                 "display_name": f"Member {p + 1} of team {t + 1}",
                 "team_id": team_ids[t],
             }
             for t in range(plan.teams)
             for p in range(plan.team_size(t))
         ]
-        people.append({"email": "bench-hr@bench.invalid", "display_name": "Bench HR", "team_id": None})
-        people.append(
-            {"email": "bench-manager@bench.invalid", "display_name": "Bench manager", "team_id": None}
-        )
+        people.append({"email": HR_EMAIL, "display_name": "Bench HR", "team_id": None})
+        people.append({"email": MANAGER_EMAIL, "display_name": "Bench manager", "team_id": None})
         session.execute(insert(Person), people)
         ids_by_email = dict(
             session.execute(select(Person.email, Person.id).where(Person.email.like("bench-%"))).all()
         )
         person_ids = [
-            [
-                ids_by_email[f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid"]
-                for p in range(plan.team_size(t))
-            ]
+            [ids_by_email[member_email(t, p)] for p in range(plan.team_size(t))]
             for t in range(plan.teams)
         ]
         session.execute(
             insert(RoleGrant),
             [
-                {"person_id": ids_by_email["bench-hr@bench.invalid"], "role": "hr", "unit_id": None},
+                {"person_id": ids_by_email[HR_EMAIL], "role": "hr", "unit_id": None},
                 {
-                    "person_id": ids_by_email["bench-manager@bench.invalid"],
+                    "person_id": ids_by_email[MANAGER_EMAIL],
                     "role": "manager",
                     "unit_id": team_ids[0],
                 },
@@ -257,8 +260,6 @@ def create_structure(engine: Engine, plan: BenchPlan) -> BenchOrg:
             root_id=int(root.id),  # type: ignore[arg-type]
             team_ids=team_ids,
             person_ids=person_ids,
-            hr_email="bench-hr@bench.invalid",
-            manager_email="bench-manager@bench.invalid",
         )
 
 
@@ -337,15 +338,12 @@ def load_org(engine: Engine, plan: BenchPlan) -> BenchOrg:
             ).all()
         )
         person_ids = [
-            [by_email[f"bench-{t + 1:05d}-{p + 1:02d}@bench.invalid"] for p in range(plan.team_size(t))]
-            for t in range(plan.teams)
+            [by_email[member_email(t, p)] for p in range(plan.team_size(t))] for t in range(plan.teams)
         ]
     return BenchOrg(
         root_id=int(root.id),  # type: ignore[arg-type]
         team_ids=team_ids,
         person_ids=person_ids,
-        hr_email="bench-hr@bench.invalid",
-        manager_email="bench-manager@bench.invalid",
     )
 
 
