@@ -314,12 +314,8 @@ def detect_strain(
     # Clearly worse: overall, or (for a construct the caller declared, i.e. a named strain profile)
     # clearly on the bad side of the construct that carries the team's strain.
     top = responsibility.argmax(axis=1)
-    declared_top = np.array([k < declared or k >= first_profile for k in top])
-    top_score = np.where(
-        top >= first_profile,
-        stats.to_numpy()[np.arange(len(top)), top],
-        matrix[np.arange(len(top)), np.minimum(top, matrix.shape[1] - 1)],
-    )
+    declared_top = np.array([component_constructs[k] is not None for k in top])
+    top_score = stats.to_numpy()[np.arange(len(top)), top]  # a construct's score, or a profile's
     clearly_worse = (general >= min_general) | (declared_top & (top_score >= min_declared))
     relative_flag = (probability >= min_probability) & clearly_worse
 

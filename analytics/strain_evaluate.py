@@ -145,10 +145,16 @@ class AlertScore:
     null_teams: int
     null_team_years: float
     false_alarms: int
-    drops: int
-    detected: int
     delays: tuple[int, ...]  # weeks from onset to the first alarm, for detected drops
-    by_kind: tuple[tuple[str, int, int], ...] = ()  # (kind of drop, caught, drops)
+    by_kind: tuple[tuple[str, int, int], ...]  # (kind of drop, caught, drops)
+
+    @property
+    def drops(self) -> int:
+        return sum(drops for _, _, drops in self.by_kind)
+
+    @property
+    def detected(self) -> int:
+        return sum(caught for _, caught, _ in self.by_kind)
 
     @property
     def false_alarms_per_team_year(self) -> float:
@@ -183,7 +189,6 @@ def score_alerts(
     drops = monitored[monitored["team"].isin(list(onsets))]
     position = {week: i for i, week in enumerate(weeks)}
     delays = []
-    detected = 0
     tally: dict[str, list[int]] = {}
     for row in drops.itertuples():
         counts = tally.setdefault((kinds or {}).get(row.team, "drop"), [0, 0])
@@ -192,15 +197,12 @@ def score_alerts(
             continue
         delay = position[row.first_alarm_week] - position[onsets[row.team]]
         if delay >= 0:
-            detected += 1
             delays.append(delay)
             counts[0] += 1
     return AlertScore(
         null_teams=len(null),
         null_team_years=float(null["weeks_monitored"].sum()) / 52.0,
         false_alarms=int(null["alarm"].sum()),
-        drops=len(drops),
-        detected=detected,
         delays=tuple(delays),
         by_kind=tuple((kind, caught, drops) for kind, (caught, drops) in sorted(tally.items())),
     )

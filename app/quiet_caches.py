@@ -14,7 +14,7 @@ from contextlib import contextmanager
 CACHE_DEFINITION_LOGGER = "streamlit.runtime.caching.cache_data_api"
 
 
-def _below_error(record: logging.LogRecord) -> bool:
+def _error_or_worse(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.ERROR
 
 
@@ -25,8 +25,8 @@ def cache_definitions_quiet() -> Iterator[None]:
     logger beforehand, so Streamlit need not be imported here (a command that never touches it
     does not pay for it)."""
     log = logging.getLogger(CACHE_DEFINITION_LOGGER)
-    log.addFilter(_below_error)
+    log.addFilter(_error_or_worse)
     try:
         yield
     finally:
-        log.removeFilter(_below_error)
+        log.removeFilter(_error_or_worse)
