@@ -138,8 +138,9 @@ def detect_strain(
     ``absolute_limits``: a published cut-off per feature, on its own scale and bad side.
     ``priors``: per feature, the value each team is shrunk toward (its parent unit; default the
     teams' mean). ``constructs``: declared groups of features, each one voice and a named profile
-    (flagged on its own at ``min_declared`` SD; its strain component shifted at least
-    ``min_declared_shift``, default ``min_shift``). ``funnel_features``: measures with a
+    (flagged on its own at ``min_declared`` SD; its strain component, a profile's and the
+    general statistic's shifted at least ``min_declared_shift``, default ``min_shift``; a derived
+    construct's always at least ``min_shift``). ``funnel_features``: measures with a
     sampling variance read as funnel z-scores (``analytics.shrinkage.funnel_z``) instead of
     being shrunk; ``flat_funnel_features`` likewise when the teams show no spread beyond noise
     (changes: a steady team's is zero); the rest are grouped by correlation at ``group_r``
@@ -288,12 +289,13 @@ def detect_strain(
         [1.0 if i < declared else len(group) ** construct_weight for i, group in enumerate(groups)],
         bad_side_only=bad_side_only,
     )
-    shifts = [
-        min_shift if min_declared_shift is None or i >= declared else min_declared_shift
-        for i in range(len(groups))
-    ]
+    # A declared construct's, a profile's and then also the general statistic's component sit at
+    # least ``min_declared_shift`` out: with one share for all, a general component let sit 1 SD
+    # out fitted the upper tail of steady teams and raised the share every profile uses.
+    declared_floor = min_shift if min_declared_shift is None else min_declared_shift
+    shifts = [declared_floor if i < declared else min_shift for i in range(len(groups))]
     if stats.shape[1] > len(groups):  # the general statistic
-        shifts.append(min_shift)
+        shifts.append(declared_floor)
     # Profiles: two declared constructs moving together, read along their sum (back on the
     # between-team scale), so a team moderately bad on both is weighed as one pattern.
     first_profile = stats.shape[1]
@@ -306,7 +308,7 @@ def detect_strain(
         component_constructs.append(members)
         joint = feature_z(scores[members].fillna(0.0).sum(axis=1))
         stats[f"profile {'+'.join(map(str, members))}"] = 0.0 if joint is None else joint
-        shifts.append(min_shift if min_declared_shift is None else min_declared_shift)
+        shifts.append(declared_floor)
     probability, responsibility, share = strain_mixture(
         stats.to_numpy(), min_shift=shifts, tied=tie_shares
     )

@@ -20,7 +20,8 @@ the team's own:
   problem that began part-way through the window fills only part of it, and the window's change
   dilutes it. Each domain's level and changes are one voice (``DOMAINS``).
 - ``response_rate_change``: answers per member-week in the window minus the weeks before it
-  (percentage points), read by its funnel z-score.
+  (percentage points), read by its funnel z-score; ``response_rate_recent_change`` likewise over
+  the latest half of the window, for teams with no week of it withheld to protect a neighbour.
 - ``delivery_gap`` (expected minus actual progress, percentage points) and ``confidence_trend``
   (key-result confidence per week) from ``analytics.objectives.delivery_features``; NaN without
   outcome data, which the clustering skips rather than counting as good or bad.
@@ -75,6 +76,7 @@ FEATURE_LABELS: dict[str, str] = {
     "support_change": "Change in support from the previous weeks (HSE points)",
     "support_recent_change": "Change in support over the latest weeks (HSE points)",
     "response_rate_change": "Change in response rate from the previous weeks (percentage points)",
+    "response_rate_recent_change": "Change in response rate over the latest weeks (percentage points)",
     "delivery_gap": "Outcome delivery behind plan (percentage points)",
     "confidence_trend": "Key-result confidence trend (0-10 scale, per week)",
 }
@@ -91,7 +93,7 @@ RESOURCES_DOMAIN = (
     "support_change",
     "support_recent_change",
 )
-RESPONSE_DOMAIN = ("response_rate_change",)
+RESPONSE_DOMAIN = ("response_rate_change", "response_rate_recent_change")
 DELIVERY_DOMAIN = ("delivery_gap", "confidence_trend")
 DOMAINS: tuple[tuple[str, ...], ...] = (
     WELLBEING_DOMAIN,
@@ -109,12 +111,13 @@ PROFILES: tuple[tuple[str, ...], ...] = (
     (*WELLBEING_DOMAIN, *RESOURCES_DOMAIN),
     (*WELLBEING_DOMAIN, *RESPONSE_DOMAIN),
 )
-#: A declared domain's strain component sits at least this many SD toward the bad side: a
-#: profile is a clear departure on its domain, not the tail of the steady spread.
+#: A declared domain's strain component (and a profile's, and the general statistic's) sits at
+#: least this many SD toward the bad side: a profile is a clear departure on its domain, not the
+#: tail of the steady spread.
 DOMAIN_MIN_SHIFT = 2.0
 #: Read by their funnel z-score, not shrunk: a response rate's binomial noise differs tenfold
 #: between teams, and a team that stops answering is exactly one whose rate is noisiest.
-FUNNEL_FEATURES: tuple[str, ...] = ("response_rate_change",)
+FUNNEL_FEATURES: tuple[str, ...] = RESPONSE_DOMAIN
 #: Changes from a team's own previous weeks: a steady team's is zero, so when the teams' changes
 #: spread no more than their noise they are read by funnel z-score rather than shrunk to nothing.
 CHANGE_FEATURES: tuple[str, ...] = (
@@ -186,6 +189,10 @@ def strain_measures(inputs: StrainInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     change, change_variance = _rate_change(inputs)
     features["response_rate_change"] = change.reindex(eligible)
     variances["response_rate_change"] = change_variance.reindex(eligible)
+    if not inputs.answered_recent.empty:
+        change, change_variance = _rate_change(inputs, recent=True)
+        features["response_rate_recent_change"] = change.reindex(eligible)
+        variances["response_rate_recent_change"] = change_variance.reindex(eligible)
     delivery = inputs.delivery.set_index("team_id")
     features["delivery_gap"] = 100 * delivery["delivery_gap"].reindex(eligible)
     features["confidence_trend"] = delivery["confidence_trend"].reindex(eligible)
@@ -198,12 +205,19 @@ def _construct(sums: pd.DataFrame, construct: str) -> pd.DataFrame | None:
     return sums.xs(construct, level="construct")
 
 
-def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
-    """Response rate in the window minus the weeks before it (percentage points): answers over
-    member-weeks of the people active in each span (over the weeks with a released figure, when
-    ``answered`` says how many); and its variance: binomial, so a team of three is not read as
-    disengaged by one absence, plus that of reading banded counts (``n_var``) where given."""
-    indexed = inputs.answered.set_index(["team_id", "late"])
+def _rate_change(inputs: StrainInputs, *, recent: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Response rate in the window (``recent``: its latest weeks, ``answered_recent``) minus the
+    weeks before it (percentage points): answers over member-weeks of the people active in each
+    span (over the weeks with a released figure, when ``answered`` says how many); and its
+    variance: binomial, so a team of three is not read as disengaged by one absence, plus that of
+    reading banded counts (``n_var``) where given. The latest weeks' change is left out (NaN) for
+    a team with one of them withheld to protect a neighbour, as the other recent changes are."""
+    answered_frame = inputs.answered_recent if recent else inputs.answered
+    span_weeks = {
+        False: BASELINE_WINDOWS * len(inputs.weeks),
+        True: len(recent_weeks(inputs.weeks)) if recent else len(inputs.weeks),
+    }
+    indexed = answered_frame.set_index(["team_id", "late"])
     answered = indexed["n"].astype(float)
     counted = indexed["weeks"].astype(float) if "weeks" in indexed.columns else None
     banding = indexed["n_var"].astype(float) if "n_var" in indexed.columns else None
@@ -217,7 +231,7 @@ def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
         present = is_late in answered.index.get_level_values(1)
         got = answered.xs(is_late, level="late") if present else pd.Series(dtype=float)
         # Weeks counted: those with a released figure (withheld weeks are left out, not zero).
-        span: float | pd.Series = float(len(inputs.weeks))
+        span: float | pd.Series = float(span_weeks[is_late])
         if counted is not None:
             span = (
                 counted.xs(is_late, level="late").reindex(members.index)
@@ -240,7 +254,11 @@ def _rate_change(inputs: StrainInputs) -> tuple[pd.Series, pd.Series]:
     variance = sum(
         (rates[k] * (1 - rates[k])).clip(lower=0.01) / exposure[k] + reading[k] for k in (False, True)
     )
-    return 100 * (rates[True] - rates[False]), 10_000 * variance
+    change = 100 * (rates[True] - rates[False])
+    if recent and withheld is not None and True in withheld.index.get_level_values(1):
+        held = withheld.xs(True, level="late").reindex(change.index).fillna(0.0)
+        change = change.where(held == 0)
+    return change, 10_000 * variance
 
 
 def _withheld_variance(

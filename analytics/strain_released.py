@@ -294,7 +294,8 @@ class StrainInputs:
     weeks before it (each team compared with itself, which cancels the lasting differences
     between its people); ``members``: people per team before the window and in it;
     ``delivery``: ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``; ``recent``: like
-    ``window`` over its latest weeks (``recent_weeks``)."""
+    ``window`` over its latest weeks (``recent_weeks``); ``answered_recent``: like ``answered``,
+    with ``late`` the window's latest weeks."""
 
     weeks: list[str]
     eligible: list[int]
@@ -306,6 +307,7 @@ class StrainInputs:
     members: Mapping[bool, pd.Series]
     delivery: pd.DataFrame
     recent: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``window``, latest half
+    answered_recent: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``answered``
 
 
 def strain_inputs_from_database(
@@ -354,6 +356,14 @@ def strain_inputs_from_database(
         min_group_size=rules.min_group_size,
         members=members,
     )
+    answered_recent = released_answers(
+        session,
+        before=before,
+        weeks=recent_weeks(weeks),
+        team_ids=eligible,
+        min_group_size=rules.min_group_size,
+        members=members,
+    )
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
         session=session, team_ids=eligible, today=end_day, window_weeks=window_weeks
@@ -369,4 +379,5 @@ def strain_inputs_from_database(
         members=members,
         delivery=delivery,
         recent=recent,
+        answered_recent=answered_recent,
     )

@@ -4,8 +4,11 @@ blown up when other teams' noise is overstated."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+import pytest
 from sqlmodel import Session
 
 from analytics.strain_features import (
@@ -13,13 +16,14 @@ from analytics.strain_features import (
     StrainInputs,
     _rate_change,
     detect_from_measures,
+    strain_measures,
 )
 from analytics.strain_mixture import feature_z
 from analytics.strain_released import released_answers
 from tests.test_strain_assessment import RULES, WEEKS, WINDOW, teams  # noqa: F401  (fixture)
 
 
-def _inputs(answered: pd.DataFrame) -> StrainInputs:
+def _inputs(answered: pd.DataFrame, answered_recent: pd.DataFrame | None = None) -> StrainInputs:
     members = pd.Series({1: 12.0, 2: 12.0})
     empty = pd.DataFrame()
     return StrainInputs(
@@ -32,6 +36,7 @@ def _inputs(answered: pd.DataFrame) -> StrainInputs:
         answered=answered,
         members={False: members, True: members},
         delivery=empty,
+        answered_recent=empty if answered_recent is None else answered_recent,
     )
 
 
@@ -49,6 +54,43 @@ def test_weeks_withheld_for_a_neighbour_widen_the_rate_not_move_it() -> None:
     change, variance = _rate_change(_inputs(answered))
     assert change[1] == change[2] == 0.0
     assert variance[2] > 1.5 * variance[1]
+
+
+def test_a_late_fall_in_answers_reads_in_full_over_the_latest_weeks() -> None:
+    # Both teams answered 9 of 12 a week before the window. Team 1 fell to 3 of 12 in the latest
+    # four weeks only, which the whole window halves; team 2 is the same, but one of its latest
+    # weeks was withheld to protect a neighbour, so its latest half is too thin to read.
+    columns = ["team_id", "late", "n", "n_var", "weeks", "withheld", "withheld_low"]
+    window = pd.DataFrame(
+        [(t, False, 72.0, 0.0, 8, 0, 5.0) for t in (1, 2)]
+        + [(1, True, 48.0, 0.0, 8, 0, 5.0), (2, True, 45.0, 0.0, 7, 1, 5.0)],
+        columns=columns,
+    )
+    latest = pd.DataFrame(
+        [(t, False, 72.0, 0.0, 8, 0, 5.0) for t in (1, 2)]
+        + [(1, True, 12.0, 0.0, 4, 0, 5.0), (2, True, 9.0, 0.0, 3, 1, 5.0)],
+        columns=columns,
+    )
+    inputs = _inputs(window, latest)
+    whole, _ = _rate_change(inputs)
+    late, late_variance = _rate_change(inputs, recent=True)
+    assert whole[1] == pytest.approx(-25.0)
+    assert late[1] == pytest.approx(-50.0)
+    assert np.isnan(late[2]) and whole[2] == pytest.approx(100 * (45 / 84 - 0.75))
+    # The latest weeks are half the exposure: a noisier change, read by its own funnel z-score.
+    assert late_variance[1] > _rate_change(inputs)[1][1]
+    sums = pd.DataFrame(
+        {"n": 40.0, "total": 2400.0, "total_sq": 150_000.0},
+        index=pd.MultiIndex.from_product([[1, 2], ["wellbeing"]], names=["team_id", "construct"]),
+    )
+    weekly = pd.DataFrame({"team_id": [1, 2], "week": inputs.weeks[-1]})
+    delivery = pd.DataFrame(columns=["team_id", "delivery_gap", "confidence_trend"])
+    features, _ = strain_measures(
+        replace(inputs, window=sums, baseline=sums, weekly=weekly, delivery=delivery)
+    )
+    assert features.at[1, "response_rate_recent_change"] == pytest.approx(-50.0)
+    assert np.isnan(features.at[2, "response_rate_recent_change"])
+    assert "response_rate_recent_change" in FUNNEL_FEATURES
 
 
 def test_released_answers_count_neighbour_withheld_weeks_apart(

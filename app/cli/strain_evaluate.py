@@ -140,13 +140,8 @@ def simulate_council(
     weekly = shown_weekly[
         shown_weekly["week"].isin(window_weeks) & shown_weekly["team_id"].isin(eligible)
     ]
-    answered = (
-        weekly_all[weekly_all["week"].isin(base_weeks + window_weeks)]
-        .assign(late=lambda d: d["week"].isin(window_weeks))
-        .groupby(["team_id", "late"])["n"]
-        .sum()
-        .reset_index()
-    )
+    answered = _answers(weekly_all, base_weeks, window_weeks)
+    answered_recent = _answers(weekly_all, base_weeks, recent_weeks(window_weeks))
     members = pd.Series({ids[t.code]: t.size for t in plan.teams}, dtype=float)
     inputs = StrainInputs(
         weeks=window_weeks,
@@ -159,11 +154,20 @@ def simulate_council(
         members={False: members, True: members},
         delivery=_delivery(plan, ids, labels, seed),
         recent=recent,
+        answered_recent=answered_recent,
     )
     return SimulatedCouncil(plan, labels, inputs, weekly_all, {v: k for k, v in ids.items()})
 
 
 WEEKS_IN_A_MONTH = 4
+
+
+def _answers(weekly: pd.DataFrame, before: list[str], late: list[str]) -> pd.DataFrame:
+    """Answers per team before the window (``late`` False) and in ``late`` (True), every week
+    counted (``StrainInputs.answered``)."""
+    spans = weekly[weekly["week"].isin(before + late)]
+    spans = spans.assign(late=spans["week"].isin(late))
+    return spans.groupby(["team_id", "late"])["n"].sum().reset_index()
 
 
 def _released_weeks(weekly: pd.DataFrame, labels: list[str], rules: PrivacyRules) -> pd.DataFrame:
