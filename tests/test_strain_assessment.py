@@ -8,11 +8,9 @@ import pytest
 from sqlmodel import Session
 
 from analytics.privacy import PrivacyRules
-from analytics.strain_features import (
-    compute_strain_report,
-    strain_inputs_from_database,
-    strain_measures,
-)
+from analytics.strain_features import compute_strain_report
+from analytics.strain_measures import strain_measures
+from analytics.strain_released import strain_inputs_from_database
 from models.org import Person, Unit
 from tests.team_weeks import add_one_service, add_pulse_periods, add_week_scores, release_weeks
 

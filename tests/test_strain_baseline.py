@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from analytics.privacy import PrivacyRules, ReleaseSchedule, release_due
-from analytics.strain_features import strain_measures
+from analytics.strain_measures import strain_measures
 from analytics.strain_released import (
     BASELINE_WINDOWS,
     recent_weeks,

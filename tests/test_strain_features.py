@@ -13,14 +13,13 @@ from typer.testing import CliRunner
 
 from analytics.privacy import PrivacyRules
 from analytics.strain_features import (
-    FEATURES,
     compute_strain_report,
     strain_features,
-    strain_inputs_from_database,
-    strain_measures,
     strain_report,
     team_strain_status,
 )
+from analytics.strain_measures import FEATURES, strain_measures
+from analytics.strain_released import strain_inputs_from_database
 from app.cli import cli
 from models.access import AccessDenied, load_viewer
 from models.org import Person, RoleGrant, Unit

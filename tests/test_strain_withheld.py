@@ -11,15 +11,14 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from analytics.strain_features import (
+from analytics.strain_measures import (
     FUNNEL_FEATURES,
-    StrainInputs,
     _rate_change,
     detect_from_measures,
     strain_measures,
 )
 from analytics.strain_mixture import feature_z
-from analytics.strain_released import released_answers
+from analytics.strain_released import StrainInputs, released_answers
 from tests.test_strain_assessment import RULES, WEEKS, WINDOW, teams  # noqa: F401  (fixture)
 
 

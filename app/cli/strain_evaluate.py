@@ -34,16 +34,18 @@ from analytics.strain_evaluate import (
     score_alerts,
     score_flags,
 )
-from analytics.strain_features import (
-    BASELINE_WINDOWS,
+from analytics.strain_measures import (
     DELIVERY_FEATURES,
+    detect_from_measures,
+    strain_measures,
+    weekly_wellbeing,
+)
+from analytics.strain_released import (
+    BASELINE_WINDOWS,
     MIN_WEEK_SHARE,
     RECENT_WEEKS,
     StrainInputs,
-    detect_from_measures,
     recent_weeks,
-    strain_measures,
-    weekly_wellbeing,
 )
 from app.cli.common import OutputFormat, cli, fail
 from app.cli.strain_through_db import evaluate_seed_through_database

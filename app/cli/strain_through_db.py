@@ -16,14 +16,9 @@ from pathlib import Path
 from analytics.alerts import AlertRules
 from analytics.privacy import release_due
 from analytics.strain_evaluate import score_alerts, score_flags
-from analytics.strain_features import (
-    DELIVERY_FEATURES,
-    compute_strain_report,
-    detect_from_measures,
-    strain_inputs_from_database,
-    strain_measures,
-    with_suppressed,
-)
+from analytics.strain_features import compute_strain_report, with_suppressed
+from analytics.strain_measures import DELIVERY_FEATURES, detect_from_measures, strain_measures
+from analytics.strain_released import strain_inputs_from_database
 from app.cli.common import load_settings, open_engine
 from models.db import read_session
 from models.migrate import upgrade_to_head
