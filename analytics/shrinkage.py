@@ -93,7 +93,10 @@ def sampling_variance_from_n(values: pd.Series, n: pd.Series) -> pd.Series | Non
     inverse = 1.0 / n[usable].to_numpy(float)
     if np.std(inverse) <= 0.05 * np.mean(inverse):
         return None  # (nearly) equal sizes: scatter cannot be split into noise and real spread
-    squares = (y - np.mean(y)) ** 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = (y - np.mean(y)) ** 2
+    if not np.isfinite(squares).all():
+        return None  # a value near the float limit: its square overflows, no funnel can be read
     design = np.column_stack([np.ones_like(inverse), inverse])
     # A squared deviation's spread grows with its expectation (2 E^2 for a normal mean), so the
     # fit is weighted by 1 / fitted^2, with the fitted values from an unweighted first pass.

@@ -344,3 +344,24 @@ def test_the_detector_itself_stays_quiet_on_a_value_near_the_float_limit() -> No
         warnings.simplefilter("error", RuntimeWarning)
         result = detect_strain(table, [])
     assert len(result.teams) == 13
+
+
+def test_a_value_near_the_float_limit_beside_team_sizes_does_not_stop_the_table() -> None:
+    """With ``n`` the funnel is read off squared deviations, which overflow: that measure is then
+    used as it is (no funnel), and every team still gets a verdict."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame(
+        {
+            "n": rng.integers(5, 60, 30).astype(float),
+            "a": np.r_[rng.normal(60, 5, 29), 1e308],
+            "b": rng.normal(3, 0.3, 30),
+        },
+        index=[f"T{i}" for i in range(30)],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = detect_strain(table, [])
+    assert len(result.teams) == 30
+    assert all(record.probability is not None for record in result.teams)
