@@ -157,6 +157,14 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
+def width_problem(values: int, columns: int) -> str | None:
+    """Why a row cannot be read against its header: more values than columns would be shifted
+    or dropped, fewer would leave the reader guessing which are missing."""
+    if values != columns:
+        return f"has {values} values; the header has {columns} columns"
+    return None
+
+
 def read_table(
     text: str,
     *,
@@ -206,10 +214,9 @@ def read_table(
             break
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) != len(names):
-            problems.append(
-                Problem(first_line, f"has {len(cells)} values; the header has {len(names)} columns")
-            )
+        width = width_problem(len(cells), len(names))
+        if width:
+            problems.append(Problem(first_line, width))
             continue
         values: dict[str, str] = {}
         for name, cell in zip(names, cells, strict=True):

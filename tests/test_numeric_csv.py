@@ -65,6 +65,11 @@ def test_to_number_reads_percentages_and_leaves_words_missing() -> None:
         ("team,a\nA,1\nB,high\n", "must be numeric"),
         ("", "is empty"),
         ("team," + ",".join(f"m{i}" for i in range(1001)) + "\n", "at most 1000"),
+        # One value too many on the first row: pandas would take the ids as an index and shift
+        # every column one to the left (the sizes became team ids).
+        ("team,n,a\nA,10,1,9\nB,12,2\nC,11,3\n", "line 2: has 4 values; the header has 3"),
+        ("team,n,a\nA,10,1\nB,12,2,9\n", "line 3: has 4 values"),
+        ("team,n,a\nA,10,1\nB,12\n", "line 3: has 2 values"),
     ],
 )
 def test_a_broken_or_hostile_file_is_refused_with_where_and_why(
@@ -75,6 +80,13 @@ def test_a_broken_or_hostile_file_is_refused_with_where_and_why(
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_ragged_row_in_a_person_table_is_refused_not_shifted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "wellbeing,demands,unit\n55,,3,A\n60,4,B\n")
+    result = CliRunner().invoke(cli, ["drivers", "--table", str(path), "--outcome", "wellbeing"])
+    assert result.exit_code == 1
+    assert "line 2: has 4 values; the header has 3 columns" in result.output
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(

@@ -24,7 +24,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.csv_input import check_value, column_name_problems, decode, quote, summarise, too_big
+from models.csv_input import (
+    check_value,
+    column_name_problems,
+    decode,
+    quote,
+    summarise,
+    too_big,
+    width_problem,
+)
 
 #: Read as a blank cell (in any case): what official statistics print for a value withheld or not
 #: available, and what a spreadsheet writes for a formula with no value.
@@ -66,6 +74,7 @@ def read_numeric_csv(path: Path, *, id_column: bool = True) -> tuple[pd.DataFram
     delimiter = _sniff(header_line)
     header = next(csv.reader([header_line], delimiter=delimiter))
     _check_header(header, id_column=id_column)
+    _check_row_widths(text, delimiter, len(header))
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -112,6 +121,23 @@ def _sniff(header: str) -> str:
         return csv.Sniffer().sniff(header, delimiters=_DELIMITERS).delimiter
     except csv.Error:
         return ","
+
+
+def _check_row_widths(text: str, delimiter: str, columns: int) -> None:
+    """Refuse the first row whose number of values is not the header's: pandas would silently
+    take a first row with one value too many as an index and shift every column under it."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    last_line = 0
+    try:
+        for cells in reader:
+            first_line, last_line = last_line + 1, reader.line_num
+            if first_line == 1 or not any(cell.strip() for cell in cells):
+                continue
+            why = width_problem(len(cells), columns)
+            if why:
+                raise ValueError(f"line {first_line}: {why}")
+    except csv.Error as error:
+        raise ValueError(f"line {last_line + 1}: not readable as CSV ({error})") from None
 
 
 def _check_header(names: list[str], *, id_column: bool) -> None:
