@@ -339,10 +339,13 @@ def detect_strain(
     ranked_np = np.argsort(-np.nan_to_num(z_np, nan=-np.inf), axis=1, kind="stable")
     records_by_team: dict[Any, TeamStrain] = {}
     profile_members: dict[str, list[int]] = {}
+    group_means = np.column_stack([z[group].mean(axis=1).to_numpy(float) for group in groups])
     for row, team in enumerate(data.index):
         if flagged[row]:
             named = component_constructs[top[row]] if relative_flag[row] else None
-            profile = _profile(z.iloc[row], groups, delivery, absolute_flag[row], limits, named)
+            profile = _profile(
+                z.iloc[row], groups, group_means[row], delivery, absolute_flag[row], limits, named
+            )
         else:
             profile = STEADY
         profile_members.setdefault(profile, []).append(row)
@@ -440,6 +443,7 @@ def _profile_constructs(profiles: Sequence[Sequence[str]], declared: list[list[s
 def _profile(
     team_z: pd.Series,
     groups: list[list[str]],
+    group_means: np.ndarray,
     delivery: set[str],
     absolute: bool,
     limits: Mapping[str, float],
@@ -448,7 +452,8 @@ def _profile(
     """The profile of a flagged team: pulse strain with delivery on plan is 'delivering at a
     cost'; otherwise the declared constructs of the strain component that carries the team
     (``named``), or else its worst constructs (see the module docstring). Naming by the component
-    keeps a low-wellbeing team with a chance dip in demands from being called overloaded."""
+    keeps a low-wellbeing team with a chance dip in demands from being called overloaded.
+    ``group_means``: the team's mean z on each construct of ``groups`` (nan where it has none)."""
     pulse = [c for c in team_z.index if c not in delivery]
     delivered = [c for c in team_z.index if c in delivery and pd.notna(team_z[c])]
     pulse_bad = max((float(team_z[c]) for c in pulse if pd.notna(team_z[c])), default=0.0)
@@ -457,10 +462,7 @@ def _profile(
         return DELIVERING_AT_A_COST
     if named:
         return _name_of({profile_of(c) for i in named for c in groups[i]})
-    group_scores = {
-        i: float(team_z[group].mean()) if team_z[group].notna().any() else math.nan
-        for i, group in enumerate(groups)
-    }
+    group_scores = dict(enumerate(map(float, group_means)))
     ranked = sorted(group_scores, key=lambda i: -np.nan_to_num(group_scores[i], nan=-9))
     top = ranked[0]
     if absolute and group_scores[top] < 1.0:

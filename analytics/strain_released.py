@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
@@ -61,29 +62,39 @@ def recent_weeks(weeks: list[str]) -> list[str]:
 
 def _standing_cells(
     session: Session, *, weeks: Sequence[str], team_ids: Sequence[int], constructs: Sequence[str]
-) -> dict[tuple[int, str, str], tuple[float, float]]:
-    """(team, week, construct) -> (released mean or nan, people) from the cell standing for it."""
-    standing = {week: [calendar.period_of(week, kind) for kind in STANDING] for week in weeks}
-    periods = sorted({label for labels in standing.values() for label in labels})
-    cells = stored_cells(session, periods=periods, unit_ids=list(team_ids), constructs=list(constructs))
-    released = cells[~cells["suppressed"]] if not cells.empty else cells
-    index = {
-        (int(row.unit_id), row.period, row.construct_id): (
-            float(row.mean) if row.mean is not None and row.mean == row.mean else float("nan"),
-            band_middle(str(row.n)),
-        )
-        for row in released.itertuples(index=False)
-    }
-    found: dict[tuple[int, str, str], tuple[float, float]] = {}
-    for team_id in team_ids:
-        for week in weeks:
-            for construct in constructs:
-                for period in standing[week]:
-                    cell = index.get((int(team_id), period, construct))
-                    if cell is not None:
-                        found[(int(team_id), week, construct)] = cell
-                        break
-    return found
+) -> pd.DataFrame:
+    """Per team, week and construct with a released figure standing for it (its own week, else
+    its month, else its quarter): ``team_id``, ``week``, ``construct``, ``mean`` (nan if none)
+    and ``n`` (people, a band read as its middle). One read and a merge, no loop per cell: strain
+    over a thousand teams reads a few hundred thousand of them."""
+    columns = ["team_id", "week", "construct", "mean", "n"]
+    standing = pd.DataFrame(
+        [
+            (week, calendar.period_of(week, kind), rank)
+            for week in weeks
+            for rank, kind in enumerate(STANDING)
+        ],
+        columns=["week", "period", "rank"],
+    )
+    cells = stored_cells(
+        session,
+        periods=sorted(set(standing["period"])),
+        unit_ids=list(team_ids),
+        constructs=list(constructs),
+    )
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    released = cells.loc[~cells["suppressed"], ["unit_id", "period", "construct_id", "mean", "n"]]
+    people = {label: band_middle(str(label)) for label in released["n"].unique()}
+    released = released.assign(
+        team_id=released["unit_id"].astype(int),
+        construct=released["construct_id"].astype(str),
+        mean=pd.to_numeric(released["mean"], errors="coerce").astype(float),
+        n=released["n"].map(people).astype(float),
+    )
+    found = released.merge(standing, on="period").sort_values("rank", kind="stable")
+    found = found.drop_duplicates(["team_id", "week", "construct"], keep="first")
+    return found[columns].reset_index(drop=True)
 
 
 def band_middle(label: str) -> float:
@@ -136,12 +147,19 @@ def released_sums(
 ) -> pd.DataFrame:
     """Per team, week and construct, sums rebuilt from the released figure standing for it."""
     found = _standing_cells(session, weeks=weeks, team_ids=team_ids, constructs=constructs)
-    rows = [
-        (team_id, week, construct, n, n * mean, n * (mean * mean + within.get(construct, 0.0)))
-        for (team_id, week, construct), (mean, n) in found.items()
-        if n > 0 and mean == mean
-    ]
-    frame = pd.DataFrame(rows, columns=SUMS_COLUMNS)
+    found = found[(found["n"] > 0) & found["mean"].notna()]
+    spread = found["construct"].map(lambda construct: within.get(construct, 0.0)).astype(float)
+    frame = pd.DataFrame(
+        {
+            "team_id": found["team_id"],
+            "week": found["week"],
+            "construct": found["construct"],
+            "n": found["n"],
+            "total": found["n"] * found["mean"],
+            "total_sq": found["n"] * (found["mean"] ** 2 + spread),
+        },
+        columns=SUMS_COLUMNS,
+    )
     return frame.astype({"team_id": int, "n": float, "total": float, "total_sq": float})
 
 
@@ -168,31 +186,59 @@ def released_answers(
     cells = stored_cells(
         session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
     )
-    late = set(weeks)
-    totals: dict[tuple[int, bool], list[float]] = {}
-    for row in cells.itertuples(index=False):
-        entry = totals.setdefault((int(row.unit_id), row.period in late), [0.0, 0.0, 0, 0])
-        if not row.suppressed and row.n:
-            low, high = band_bounds(str(row.n))
-        elif row.suppressed and row.reason == REASON_TOO_FEW:
-            low, high = 1, min_group_size - 1
-        else:
-            entry[3] += 1  # withheld for a neighbour: at least k people, otherwise unknown
-            continue
-        size = members[row.period in late].get(int(row.unit_id)) if members is not None else None
-        if size is not None and size == size and low <= size < high:
-            high = int(size)
-        entry[0] += (low + high) / 2
-        entry[1] += ((high - low + 1) ** 2 - 1) / 12  # a count known only to lie in its band
-        entry[2] += 1
-    frame = pd.DataFrame(
-        [
-            (team, is_late, n, var, used, withheld, min_group_size)
-            for (team, is_late), (n, var, used, withheld) in totals.items()
-        ],
-        columns=["team_id", "late", "n", "n_var", "weeks", "withheld", "withheld_low"],
+    return answers_from_cells(
+        cells, before=before, weeks=weeks, min_group_size=min_group_size, members=members
     )
-    return frame.astype(
+
+
+def answers_from_cells(
+    cells: pd.DataFrame,
+    *,
+    before: Sequence[str],
+    weeks: Sequence[str],
+    min_group_size: int,
+    members: Mapping[bool, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """``released_answers`` from participation cells already read (``stored_cells``): the cells
+    of ``before`` and ``weeks`` count, any other period is ignored, so one read serves the
+    window and its latest weeks."""
+    columns = ["team_id", "late", "n", "n_var", "weeks", "withheld", "withheld_low"]
+    frame = cells[cells["period"].isin([*before, *weeks])] if not cells.empty else cells
+    if frame.empty:
+        return pd.DataFrame(columns=columns).astype({"team_id": int, "late": bool, "n": float})
+    team = frame["unit_id"].astype(int).to_numpy()
+    is_late = frame["period"].isin(list(weeks)).to_numpy()
+    suppressed = frame["suppressed"].to_numpy(bool)
+    label = frame["n"].where(frame["n"].notna(), "").astype(str).to_numpy()
+    shown = ~suppressed & (label != "")
+    too_few = suppressed & (frame["reason"] == REASON_TOO_FEW).to_numpy()
+    bounds = {text: band_bounds(text) for text in set(label[shown])}
+    low = np.where(shown, [bounds.get(text, (0, 0))[0] for text in label], 1).astype(float)
+    high = np.where(shown, [bounds.get(text, (0, 0))[1] for text in label], min_group_size - 1)
+    high = high.astype(float)
+    if members is not None:
+        size = np.where(
+            is_late,
+            members[True].reindex(team).to_numpy(float),
+            members[False].reindex(team).to_numpy(float),
+        )
+        cut = ~np.isnan(size) & (low <= size) & (size < high)
+        high = np.where(cut, size, high)
+    counted = shown | too_few  # the rest were withheld to protect a neighbour: at least k people
+    table = pd.DataFrame(
+        {
+            "team_id": team,
+            "late": is_late,
+            "n": np.where(counted, (low + high) / 2, 0.0),
+            # a count known only to lie in its band
+            "n_var": np.where(counted, ((high - low + 1) ** 2 - 1) / 12, 0.0),
+            "weeks": counted.astype(int),
+            "withheld": (~counted).astype(int),
+        }
+    )
+    totals = table.groupby(["team_id", "late"], sort=False).sum().reset_index()
+    totals["withheld_low"] = float(min_group_size)
+    return totals[columns].astype(
         {
             "team_id": int,
             "late": bool,
@@ -343,26 +389,23 @@ def strain_inputs_from_database(
     baseline = _pooled(
         released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
     )
-    if weekly is None:
-        weekly = released_weekly_wellbeing(session, weeks=weeks, team_ids=eligible)
+    if weekly is None:  # the window's wellbeing sums, already read (the spread is not used)
+        weekly = weekly_sums[weekly_sums["construct"] == "wellbeing"].drop(columns=["construct"])
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
     members = _members(session, before, weeks)
-    answered = released_answers(
-        session,
-        before=before,
-        weeks=weeks,
-        team_ids=eligible,
-        min_group_size=rules.min_group_size,
-        members=members,
+    participation = stored_cells(
+        session, periods=[*before, *weeks], unit_ids=eligible, constructs=[PARTICIPATION]
     )
-    answered_recent = released_answers(
-        session,
-        before=before,
-        weeks=recent_weeks(weeks),
-        team_ids=eligible,
-        min_group_size=rules.min_group_size,
-        members=members,
+    answered, answered_recent = (
+        answers_from_cells(
+            participation,
+            before=before,
+            weeks=late,
+            min_group_size=rules.min_group_size,
+            members=members,
+        )
+        for late in (weeks, recent_weeks(weeks))
     )
     end_day = today or (week_monday(end_week) + timedelta(days=6))
     delivery = delivery_features(
