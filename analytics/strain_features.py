@@ -21,7 +21,6 @@ from sqlmodel import Session
 from analytics.aggregates import (
     load_tree,
     shift_week,
-    weeks_between,
 )
 from analytics.alerts import AlertRules, sustained_drop_alerts
 from analytics.privacy import PrivacyRules, require_hr
@@ -30,7 +29,6 @@ from analytics.strain_measures import detect_from_measures, strain_measures, wee
 from analytics.strain_released import (
     DEFAULT_WINDOW_WEEKS,
     latest_week,
-    released_weekly_wellbeing,
     strain_inputs_from_database,
 )
 from models.access import Viewer, require_team_access
@@ -181,11 +179,14 @@ def compute_strain_report(
     alert_start = shift_week(end_week, -(max(alert_weeks, alert_rules.baseline_weeks + 1) - 1))
     window_start = shift_week(end_week, -(window_weeks - 1))
     inputs = strain_inputs_from_database(
-        session=session, rules=rules, end_week=end_week, window_weeks=window_weeks, today=today
+        session=session,
+        rules=rules,
+        end_week=end_week,
+        window_weeks=window_weeks,
+        today=today,
+        history_from=min(alert_start, window_start),
     )
-    weekly = released_weekly_wellbeing(
-        session, weeks=weeks_between(min(alert_start, window_start), end_week), team_ids=inputs.eligible
-    )
+    weekly = inputs.history
     features, variances = strain_measures(inputs)
     result = with_suppressed(detect_from_measures(features, variances, seed), inputs.suppressed)
     eligible = list(features.index)

@@ -53,6 +53,8 @@ RECENT_SHARE = 0.5
 MIN_WEEK_SHARE = 0.5  # a team is assessed on at least half of the window's weeks ...
 RECENT_WEEKS = 4  # ... one of them among the latest four (a team silent lately is not assessed)
 SUMS_COLUMNS = ["team_id", "week", "construct", "n", "total", "total_sq"]
+#: What the participation counts are read from (``stored_cells``).
+PARTICIPATION_COLUMNS = ("unit_id", "period", "n", "suppressed", "reason")
 
 
 def recent_weeks(weeks: list[str]) -> list[str]:
@@ -76,15 +78,16 @@ def _standing_cells(
         ],
         columns=["week", "period", "rank"],
     )
-    cells = stored_cells(
+    released = stored_cells(
         session,
         periods=sorted(set(standing["period"])),
         unit_ids=list(team_ids),
         constructs=list(constructs),
+        columns=("unit_id", "period", "construct_id", "mean", "n"),
+        released_only=True,
     )
-    if cells.empty:
+    if released.empty:
         return pd.DataFrame(columns=columns)
-    released = cells.loc[~cells["suppressed"], ["unit_id", "period", "construct_id", "mean", "n"]]
     people = {label: band_middle(str(label)) for label in released["n"].unique()}
     released = released.assign(
         team_id=released["unit_id"].astype(int),
@@ -184,7 +187,11 @@ def released_answers(
     window, False, and in it, True) a band is cut at the team's size: a team of six that shows "5-9"
     answered 5 or 6, not 7."""
     cells = stored_cells(
-        session, periods=[*before, *weeks], unit_ids=list(team_ids), constructs=[PARTICIPATION]
+        session,
+        periods=[*before, *weeks],
+        unit_ids=list(team_ids),
+        constructs=[PARTICIPATION],
+        columns=PARTICIPATION_COLUMNS,
     )
     return answers_from_cells(
         cells, before=before, weeks=weeks, min_group_size=min_group_size, members=members
@@ -266,10 +273,16 @@ def assessed_teams(session: Session, weeks: list[str]) -> list[int]:
     'not assessed', never imputed; an assessed team's withheld weeks are simply left out."""
     standing = {week: [calendar.period_of(week, kind) for kind in STANDING] for week in weeks}
     periods = sorted({label for labels in standing.values() for label in labels})
-    cells = stored_cells(session, periods=periods, constructs=["wellbeing"])
+    cells = stored_cells(
+        session,
+        periods=periods,
+        constructs=["wellbeing"],
+        columns=("unit_id", "period", "mean"),
+        released_only=True,
+    )
     if cells.empty:
         return []
-    shown = cells.loc[~cells["suppressed"] & cells["mean"].notna()]
+    shown = cells.loc[cells["mean"].notna()]
     released = set(zip(shown["unit_id"].astype(int), shown["period"], strict=True))
     needed = math.ceil(MIN_WEEK_SHARE * len(weeks))
     recent = set(weeks[-RECENT_WEEKS:])
@@ -294,17 +307,6 @@ def _pooled(sums: pd.DataFrame) -> pd.DataFrame:
         ~frame["construct"].isin(SUPPORT_CONSTRUCTS), "support"
     )
     return frame.groupby(["team_id", "construct"])[["n", "total", "total_sq"]].sum()
-
-
-def released_weekly_wellbeing(
-    session: Session, *, weeks: list[str], team_ids: list[int]
-) -> pd.DataFrame:
-    """Per team and week: wellbeing sums rebuilt from the released figure standing for it."""
-    within = pooled_within_variance(session, weeks=weeks, constructs=["wellbeing"])
-    sums = released_sums(
-        session, weeks=weeks, team_ids=team_ids, constructs=["wellbeing"], within=within
-    )
-    return sums.drop(columns=["construct"])
 
 
 def _members(session: Session, before: list[str], weeks: list[str]) -> dict[bool, pd.Series]:
@@ -341,7 +343,8 @@ class StrainInputs:
     between its people); ``members``: people per team before the window and in it;
     ``delivery``: ``team_id``, ``delivery_gap`` (0-1), ``confidence_trend``; ``recent``: like
     ``window`` over its latest weeks (``recent_weeks``); ``answered_recent``: like ``answered``,
-    with ``late`` the window's latest weeks."""
+    with ``late`` the window's latest weeks; ``history``: like ``weekly`` from the week the
+    caller asked for (the alerts' span), when it asked."""
 
     weeks: list[str]
     eligible: list[int]
@@ -354,6 +357,7 @@ class StrainInputs:
     delivery: pd.DataFrame
     recent: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``window``, latest half
     answered_recent: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``answered``
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # like ``weekly``, alert span
 
 
 def strain_inputs_from_database(
@@ -364,10 +368,13 @@ def strain_inputs_from_database(
     window_weeks: int = DEFAULT_WINDOW_WEEKS,
     today: date | None = None,
     weekly: pd.DataFrame | None = None,
+    history_from: str | None = None,
 ) -> StrainInputs:
     """The one database read of strain detection: the latest ``window_weeks`` weeks up to
     ``end_week``, for the teams ``assessed_teams`` admits, each from the weeks a figure of its own
-    stands for (the rest are listed as suppressed and never imputed)."""
+    stands for (the rest are listed as suppressed and never imputed). ``history_from``: also the
+    weekly wellbeing from that week to ``end_week`` (``StrainInputs.history``, the alerts' input),
+    in the same pass as the window's."""
     if window_weeks < 2:
         raise ValueError("the window must be at least two weeks")
     start_week = shift_week(end_week, -(window_weeks - 1))
@@ -381,21 +388,39 @@ def strain_inputs_from_database(
         shift_week(start_week, -BASELINE_WINDOWS * window_weeks), shift_week(start_week, -1)
     )
     within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
-    weekly_sums = released_sums(
-        session, weeks=weeks, team_ids=eligible, constructs=CONSTRUCTS, within=within
+    sums = released_sums(
+        session, weeks=[*before, *weeks], team_ids=eligible, constructs=CONSTRUCTS, within=within
     )
+    weekly_sums = sums[sums["week"].isin(weeks)]
     window = _pooled(weekly_sums)
     recent = _pooled(weekly_sums[weekly_sums["week"].isin(recent_weeks(weeks))])
-    baseline = _pooled(
-        released_sums(session, weeks=before, team_ids=eligible, constructs=CONSTRUCTS, within=within)
-    )
+    baseline = _pooled(sums[sums["week"].isin(before)])
+    history = pd.DataFrame(columns=SUMS_COLUMNS[:2] + SUMS_COLUMNS[3:])
+    if history_from is not None:
+        earlier: list[str] = []
+        if history_from < before[0]:
+            earlier = weeks_between(history_from, shift_week(before[0], -1))
+        history = pd.concat(
+            [
+                released_sums(
+                    session, weeks=earlier, team_ids=eligible, constructs=["wellbeing"], within=within
+                ),
+                sums,
+            ]
+        )
+        history = history[(history["construct"] == "wellbeing") & (history["week"] >= history_from)]
+        history = history.drop(columns=["construct"]).reset_index(drop=True)
     if weekly is None:  # the window's wellbeing sums, already read (the spread is not used)
         weekly = weekly_sums[weekly_sums["construct"] == "wellbeing"].drop(columns=["construct"])
     weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
     weekly = weekly[weekly["team_id"].isin(eligible)]
     members = _members(session, before, weeks)
     participation = stored_cells(
-        session, periods=[*before, *weeks], unit_ids=eligible, constructs=[PARTICIPATION]
+        session,
+        periods=[*before, *weeks],
+        unit_ids=eligible,
+        constructs=[PARTICIPATION],
+        columns=PARTICIPATION_COLUMNS,
     )
     answered, answered_recent = (
         answers_from_cells(
@@ -423,4 +448,5 @@ def strain_inputs_from_database(
         delivery=delivery,
         recent=recent,
         answered_recent=answered_recent,
+        history=history,
     )

@@ -105,13 +105,19 @@ def stored_cells(
     unit_ids: Sequence[int] | None = None,
     constructs: Sequence[str] | None = None,
     slices: bool = False,
+    columns: Sequence[str] = CELL_COLUMNS,
+    released_only: bool = False,
 ) -> pd.DataFrame:
     """Released cells as stored (no access check: callers check first). Read as plain columns:
-    the HR overview reads tens of thousands of cells."""
+    the HR overview reads tens of thousands of cells, strain over a thousand teams hundreds of
+    thousands, so a caller may ask for fewer ``columns`` and leave out the withheld cells
+    (``released_only``)."""
     table = ReleasedFigure.__table__  # type: ignore[attr-defined]
-    query = sa_select(*(table.c[name] for name in CELL_COLUMNS)).where(
+    query = sa_select(*(table.c[name] for name in columns)).where(
         (table.c.work_pattern != "") if slices else (table.c.work_pattern == "")
     )
+    if released_only:
+        query = query.where(table.c.suppressed.is_(False))
     if organisation_ids is not None:
         query = query.where(table.c.organisation_id.in_(list(organisation_ids)))
     if kind is not None:
@@ -125,10 +131,10 @@ def stored_cells(
     rows = session.connection().execute(query).all()
     # Column by column: pandas probes every SQLAlchemy row for names when given rows.
     frame = pd.DataFrame(
-        dict(zip(CELL_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else None,
-        columns=list(CELL_COLUMNS),
+        dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)) if rows else None,
+        columns=list(columns),
     )
-    return frame.astype({"suppressed": bool}) if not frame.empty else frame
+    return frame.astype({"suppressed": bool}) if not frame.empty and "suppressed" in columns else frame
 
 
 def _records(tree: OrgTree, cells: pd.DataFrame) -> pd.DataFrame:
