@@ -62,26 +62,22 @@ def recent_weeks(weeks: list[str]) -> list[str]:
     return weeks[-max(1, round(RECENT_SHARE * len(weeks))) :]
 
 
-def _standing_cells(
-    session: Session, *, weeks: Sequence[str], team_ids: Sequence[int], constructs: Sequence[str]
+def _released_cells(
+    session: Session,
+    *,
+    weeks: Sequence[str],
+    team_ids: Sequence[int] | None,
+    constructs: Sequence[str],
 ) -> pd.DataFrame:
-    """Per team, week and construct with a released figure standing for it (its own week, else
-    its month, else its quarter): ``team_id``, ``week``, ``construct``, ``mean`` (nan if none)
-    and ``n`` (people, a band read as its middle). One read and a merge, no loop per cell: strain
-    over a thousand teams reads a few hundred thousand of them."""
-    columns = ["team_id", "week", "construct", "mean", "n"]
-    standing = pd.DataFrame(
-        [
-            (week, calendar.period_of(week, kind), rank)
-            for week in weeks
-            for rank, kind in enumerate(STANDING)
-        ],
-        columns=["week", "period", "rank"],
-    )
+    """The released cells of every period that can stand for one of ``weeks`` (the week, its
+    month, its quarter), of ``team_ids`` (None: every unit): ``team_id``, ``period``,
+    ``construct``, ``mean`` (nan if none) and ``n`` (people, a band read as its middle)."""
+    columns = ["team_id", "period", "construct", "mean", "n"]
+    periods = sorted({calendar.period_of(week, kind) for week in weeks for kind in STANDING})
     released = stored_cells(
         session,
-        periods=sorted(set(standing["period"])),
-        unit_ids=list(team_ids),
+        periods=periods,
+        unit_ids=None if team_ids is None else list(team_ids),
         constructs=list(constructs),
         columns=("unit_id", "period", "construct_id", "mean", "n"),
         released_only=True,
@@ -89,13 +85,39 @@ def _standing_cells(
     if released.empty:
         return pd.DataFrame(columns=columns)
     people = {label: band_middle(str(label)) for label in released["n"].unique()}
-    released = released.assign(
-        team_id=released["unit_id"].astype(int),
-        construct=released["construct_id"].astype(str),
-        mean=pd.to_numeric(released["mean"], errors="coerce").astype(float),
-        n=released["n"].map(people).astype(float),
+    return pd.DataFrame(
+        {
+            "team_id": released["unit_id"].astype(int),
+            "period": released["period"],
+            "construct": released["construct_id"].astype(str),
+            "mean": pd.to_numeric(released["mean"], errors="coerce").astype(float),
+            "n": released["n"].map(people).astype(float),
+        },
+        columns=columns,
     )
-    found = released.merge(standing, on="period").sort_values("rank", kind="stable")
+
+
+def _standing_periods(weeks: Sequence[str]) -> pd.DataFrame:
+    """Each week with the periods that can stand for it, in order (``rank``: week, month,
+    quarter)."""
+    return pd.DataFrame(
+        [
+            (week, calendar.period_of(week, kind), rank)
+            for week in weeks
+            for rank, kind in enumerate(STANDING)
+        ],
+        columns=["week", "period", "rank"],
+    )
+
+
+def _standing(released: pd.DataFrame, weeks: Sequence[str]) -> pd.DataFrame:
+    """Per team, week and construct, the released cell standing for it (its own week, else its
+    month, else its quarter): ``team_id``, ``week``, ``construct``, ``mean``, ``n``. A merge, no
+    loop per cell: strain over a thousand teams reads a few hundred thousand of them."""
+    columns = ["team_id", "week", "construct", "mean", "n"]
+    if released.empty:
+        return pd.DataFrame(columns=columns)
+    found = released.merge(_standing_periods(weeks), on="period").sort_values("rank", kind="stable")
     found = found.drop_duplicates(["team_id", "week", "construct"], keep="first")
     return found[columns].reset_index(drop=True)
 
@@ -149,7 +171,12 @@ def released_sums(
     within: dict[str, float],
 ) -> pd.DataFrame:
     """Per team, week and construct, sums rebuilt from the released figure standing for it."""
-    found = _standing_cells(session, weeks=weeks, team_ids=team_ids, constructs=constructs)
+    released = _released_cells(session, weeks=weeks, team_ids=team_ids, constructs=constructs)
+    return _sums(_standing(released, weeks), within)
+
+
+def _sums(found: pd.DataFrame, within: dict[str, float]) -> pd.DataFrame:
+    """Sums rebuilt from standing cells: ``n x mean``, and the squares with the pooled spread."""
     found = found[(found["n"] > 0) & found["mean"].notna()]
     spread = found["construct"].map(lambda construct: within.get(construct, 0.0)).astype(float)
     frame = pd.DataFrame(
@@ -271,27 +298,19 @@ def assessed_teams(session: Session, weeks: list[str]) -> list[int]:
     figure of their own (the week itself, or pooled into its month or quarter) standing for at
     least half of the window's weeks, one of them among the latest ``RECENT_WEEKS``. The rest are
     'not assessed', never imputed; an assessed team's withheld weeks are simply left out."""
-    standing = {week: [calendar.period_of(week, kind) for kind in STANDING] for week in weeks}
-    periods = sorted({label for labels in standing.values() for label in labels})
-    cells = stored_cells(
-        session,
-        periods=periods,
-        constructs=["wellbeing"],
-        columns=("unit_id", "period", "mean"),
-        released_only=True,
-    )
-    if cells.empty:
-        return []
-    shown = cells.loc[cells["mean"].notna()]
-    released = set(zip(shown["unit_id"].astype(int), shown["period"], strict=True))
+    released = _released_cells(session, weeks=weeks, team_ids=None, constructs=["wellbeing"])
+    return _assessed(released, weeks)
+
+
+def _assessed(released: pd.DataFrame, weeks: list[str]) -> list[int]:
+    """``assessed_teams`` from released cells already read (any constructs, any periods)."""
+    shown = released.loc[(released["construct"] == "wellbeing") & released["mean"].notna()]
+    used = shown[["team_id", "period"]].merge(_standing_periods(weeks), on="period")
+    used = used.drop_duplicates(["team_id", "week"])
+    counts = used.groupby("team_id")["week"].nunique()
+    lately = used.loc[used["week"].isin(weeks[-RECENT_WEEKS:]), "team_id"].unique()
     needed = math.ceil(MIN_WEEK_SHARE * len(weeks))
-    recent = set(weeks[-RECENT_WEEKS:])
-    assessed = []
-    for unit in sorted({u for u, _ in released}):
-        used = [w for w in weeks if any((unit, label) in released for label in standing[w])]
-        if len(used) >= needed and recent & set(used):
-            assessed.append(unit)
-    return assessed
+    return sorted(int(team) for team in counts[counts >= needed].index if team in set(lately))
 
 
 def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
@@ -380,17 +399,19 @@ def strain_inputs_from_database(
     start_week = shift_week(end_week, -(window_weeks - 1))
     weeks = weeks_between(start_week, end_week)
     tree = load_tree(session)
-    eligible = [
-        u for u in assessed_teams(session, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
-    ]
-    suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     before = weeks_between(
         shift_week(start_week, -BASELINE_WINDOWS * window_weeks), shift_week(start_week, -1)
     )
+    # One read of every released cell the window and its baseline can use: who is assessed, then
+    # their sums.
+    released = _released_cells(session, weeks=[*before, *weeks], team_ids=None, constructs=CONSTRUCTS)
+    eligible = [
+        u for u in _assessed(released, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
+    ]
+    suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
-    sums = released_sums(
-        session, weeks=[*before, *weeks], team_ids=eligible, constructs=CONSTRUCTS, within=within
-    )
+    released = released[released["team_id"].isin(eligible)]
+    sums = _sums(_standing(released, [*before, *weeks]), within)
     weekly_sums = sums[sums["week"].isin(weeks)]
     window = _pooled(weekly_sums)
     recent = _pooled(weekly_sums[weekly_sums["week"].isin(recent_weeks(weeks))])
