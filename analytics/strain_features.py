@@ -11,7 +11,7 @@ for all teams at once, so the cost depends on teams x weeks. The measures themse
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -269,6 +269,16 @@ def team_strain_status(
         seed=seed,
     )
     return status_from_report(report, team_id)
+
+
+def team_status_in(
+    load_report: Callable[[], StrainReport | None], *, session: Session, viewer: Viewer, team_id: int
+) -> TeamStrainStatus:
+    """One team's status from an organisation-wide report shared between viewers (the app keeps
+    one per release; ``load_report`` returns it): access is checked first, as
+    ``team_strain_status`` checks it, and only this team's verdict leaves."""
+    require_team_access(session, viewer, team_id)
+    return status_from_report(load_report(), team_id)
 
 
 def status_from_report(report: StrainReport | None, team_id: int) -> TeamStrainStatus:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from analytics.objectives import team_actions, team_delivery
 from analytics.privacy import PrivacyRules
 from analytics.privacy.views import team_figures
-from analytics.strain_features import team_strain_status
+from analytics.strain_features import compute_strain_report, team_status_in, team_strain_status
 from models.access import (
     AccessDenied,
     load_viewer,
@@ -66,6 +66,9 @@ READS = {
         session=s, viewer=v, team_id=t, weeks=["2026-W10", "2026-W11"]
     ),
     "strain": lambda s, v, t: team_strain_status(session=s, viewer=v, rules=RULES, team_id=t),
+    "strain, shared report": lambda s, v, t: team_status_in(
+        lambda: compute_strain_report(session=s, rules=RULES), session=s, viewer=v, team_id=t
+    ),
 }
 
 
@@ -81,6 +84,23 @@ def _reads(engine: Engine, email: str, team_id: int, *, allowed: bool) -> None:
                 with pytest.raises(AccessDenied):
                     read(session, viewer, team_id)
                     pytest.fail(f"{name} was served")
+
+
+def test_the_shared_strain_report_is_not_even_read_for_a_viewer_refused_the_team(
+    engine: Engine, organisation: dict[str, int]
+) -> None:
+    def must_not_load() -> None:
+        pytest.fail("the organisation's report was read before access was decided")
+
+    with write_session(engine) as session:
+        session.execute(delete(RoleGrant).where(RoleGrant.person_id == organisation["lead"]))
+    with read_session(engine) as session:
+        viewer = load_viewer(session, "lead@council.test")
+        assert viewer is not None
+        with pytest.raises(AccessDenied):
+            team_status_in(
+                must_not_load, session=session, viewer=viewer, team_id=organisation["lettings"]
+            )
 
 
 def test_a_manager_taken_off_a_team_is_refused_its_figures_at_once(

@@ -1,44 +1,56 @@
 """The strain flag panel for one team, on the manager's team dashboard: whether the team is flagged
 as under strain, why (the features that put it there, with values), and the sustained-drop alert.
 
-Access is checked by ``analytics.strain_features.team_strain_status`` (the manager of the team, or
-HR) on a cache miss, and by the same rule before any cached status is served. Only this team's
-verdict leaves the service: other teams appear only as "the typical team".
+A team's verdict is relative to every assessed team, so it comes from the organisation-wide
+report (``analytics.strain_features.compute_strain_report``). That report is computed once per
+window and latest released week and shared by every manager (over a thousand teams it takes
+about 1.5 s; kept per manager, each one's first visit paid it). Access is checked by the
+service (``analytics.strain_features.team_status_in``: the manager of the team, or HR) before
+anything is served, and only this team's verdict leaves: other teams appear only as "the
+typical team".
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analytics.strain_features import DEFAULT_WINDOW_WEEKS, TeamStrainStatus, team_strain_status
+from analytics.strain_features import (
+    DEFAULT_WINDOW_WEEKS,
+    StrainReport,
+    TeamStrainStatus,
+    compute_strain_report,
+    team_status_in,
+)
+from analytics.strain_released import latest_week
 from app import ui
 from app.i18n import _
-from models.access import AccessDenied, Viewer, load_viewer, require_team_access
+from models.access import AccessDenied, Viewer
 from models.db import read_session
 
 TTL = "10m"
-MAX_ENTRIES = 256
+MAX_REPORTS = 4  # one per window and latest released week: a new release starts a new one
 
 
 def load_team_strain(viewer: Viewer, team_id: int, window_weeks: int) -> TeamStrainStatus:
-    """The team's strain status; access decided now (the service's rule) before the cache serves."""
+    """The team's strain status from the shared report, access decided now by the service
+    (``team_status_in``) before anything is served."""
     with read_session(ui.engine()) as session:
-        require_team_access(session, viewer, int(team_id))
-    return _team_strain(viewer.email, int(team_id), window_weeks)
-
-
-@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner="Checking for signs of strain ...")
-def _team_strain(email: str, team_id: int, window_weeks: int) -> TeamStrainStatus:
-    with read_session(ui.engine()) as session:
-        viewer = load_viewer(session, email)
-        if viewer is None:
-            raise AccessDenied("Please sign in again.")
-        return team_strain_status(
+        return team_status_in(
+            lambda: _organisation_report(window_weeks, latest_week(session)),
             session=session,
             viewer=viewer,
-            rules=ui.settings().privacy_rules(),
-            team_id=team_id,
-            window_weeks=window_weeks,
+            team_id=int(team_id),
+        )
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_REPORTS, show_spinner="Checking for signs of strain ...")
+def _organisation_report(window_weeks: int, latest: str | None) -> StrainReport | None:
+    """Every assessed team's verdict over the window ending at ``latest`` (the cache key: a new
+    release means a new report). Server-side only: callers check access and pass on one team."""
+    del latest  # the key only: the report reads the latest released week itself
+    with read_session(ui.engine()) as session:
+        return compute_strain_report(
+            session=session, rules=ui.settings().privacy_rules(), window_weeks=window_weeks
         )
 
 
