@@ -4,7 +4,7 @@ as under strain, why (the features that put it there, with values), and the sust
 A team's verdict is relative to every assessed team, so it comes from the organisation-wide
 report (``analytics.strain_features.compute_strain_report``). That report is computed once per
 window and latest released week and shared by every manager (over a thousand teams it takes
-about 1.5 s; kept per manager, each one's first visit paid it). Access is checked by the
+over a second; kept per manager, each one's first visit paid it). Access is checked by the
 service (``analytics.strain_features.team_status_in``: the manager of the team, or HR) before
 anything is served, and only this team's verdict leaves: other teams appear only as "the
 typical team".
