@@ -310,7 +310,8 @@ def _assessed(released: pd.DataFrame, weeks: list[str]) -> list[int]:
     counts = used.groupby("team_id")["week"].nunique()
     lately = used.loc[used["week"].isin(weeks[-RECENT_WEEKS:]), "team_id"].unique()
     needed = math.ceil(MIN_WEEK_SHARE * len(weeks))
-    return sorted(int(team) for team in counts[counts >= needed].index if team in set(lately))
+    recent = set(lately)
+    return sorted(int(team) for team in counts[counts >= needed].index if team in recent)
 
 
 def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
