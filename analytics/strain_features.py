@@ -43,17 +43,11 @@ def strain_features(
     end_week: str,
     window_weeks: int = DEFAULT_WINDOW_WEEKS,
     today: date | None = None,
-    weekly: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per team that passes the privacy gate over the window (index ``team_id``): ``n``
     and the ``FEATURES`` columns. Internal: callers check the viewer."""
     inputs = strain_inputs_from_database(
-        session=session,
-        rules=rules,
-        end_week=end_week,
-        window_weeks=window_weeks,
-        today=today,
-        weekly=weekly,
+        session=session, rules=rules, end_week=end_week, window_weeks=window_weeks, today=today
     )
     return strain_measures(inputs)[0]
 
@@ -259,16 +253,19 @@ def team_strain_status(
     seed: int = 0,
 ) -> TeamStrainStatus:
     """One team's flag and reasons, for its manager (or HR). Other teams' values never leave."""
-    require_team_access(session, viewer, team_id)
-    report = compute_strain_report(
+    return team_status_in(
+        lambda: compute_strain_report(
+            session=session,
+            rules=rules,
+            window_weeks=window_weeks,
+            end_week=end_week,
+            today=today,
+            seed=seed,
+        ),
         session=session,
-        rules=rules,
-        window_weeks=window_weeks,
-        end_week=end_week,
-        today=today,
-        seed=seed,
+        viewer=viewer,
+        team_id=team_id,
     )
-    return status_from_report(report, team_id)
 
 
 def team_status_in(

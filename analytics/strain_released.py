@@ -213,15 +213,22 @@ def released_answers(
     they count distinct people, not answers per week. With ``members`` (people per team before the
     window, False, and in it, True) a band is cut at the team's size: a team of six that shows "5-9"
     answered 5 or 6, not 7."""
-    cells = stored_cells(
+    cells = _participation_cells(session, periods=[*before, *weeks], team_ids=team_ids)
+    return answers_from_cells(
+        cells, before=before, weeks=weeks, min_group_size=min_group_size, members=members
+    )
+
+
+def _participation_cells(
+    session: Session, *, periods: Sequence[str], team_ids: Sequence[int]
+) -> pd.DataFrame:
+    """The stored participation cells (released or withheld, with the reason) of the periods."""
+    return stored_cells(
         session,
-        periods=[*before, *weeks],
+        periods=list(periods),
         unit_ids=list(team_ids),
         constructs=[PARTICIPATION],
         columns=PARTICIPATION_COLUMNS,
-    )
-    return answers_from_cells(
-        cells, before=before, weeks=weeks, min_group_size=min_group_size, members=members
     )
 
 
@@ -293,24 +300,18 @@ def latest_week(session: Session, today: date | None = None) -> str | None:
     return weeks[-1] if weeks else None
 
 
-def assessed_teams(session: Session, weeks: list[str]) -> list[int]:
-    """Units that strain detection assesses over the window: those with a released wellbeing
-    figure of their own (the week itself, or pooled into its month or quarter) standing for at
-    least half of the window's weeks, one of them among the latest ``RECENT_WEEKS``. The rest are
-    'not assessed', never imputed; an assessed team's withheld weeks are simply left out."""
-    released = _released_cells(session, weeks=weeks, team_ids=None, constructs=["wellbeing"])
-    return _assessed(released, weeks)
-
-
-def _assessed(released: pd.DataFrame, weeks: list[str]) -> list[int]:
-    """``assessed_teams`` from released cells already read (any constructs, any periods)."""
+def assessed_teams(released: pd.DataFrame, weeks: list[str]) -> list[int]:
+    """Units that strain detection assesses over the window, from released cells already read
+    (``_released_cells``; any constructs and periods): those with a released wellbeing figure of
+    their own (the week itself, or pooled into its month or quarter) standing for at least half
+    of the window's weeks, one of them among the latest ``RECENT_WEEKS``. The rest are 'not
+    assessed', never imputed; an assessed team's withheld weeks are simply left out."""
     shown = released.loc[(released["construct"] == "wellbeing") & released["mean"].notna()]
     used = shown[["team_id", "period"]].merge(_standing_periods(weeks), on="period")
     used = used.drop_duplicates(["team_id", "week"])
-    counts = used.groupby("team_id")["week"].nunique()
-    lately = used.loc[used["week"].isin(weeks[-RECENT_WEEKS:]), "team_id"].unique()
+    counts = used.groupby("team_id").size()
+    recent = set(used.loc[used["week"].isin(weeks[-RECENT_WEEKS:]), "team_id"])
     needed = math.ceil(MIN_WEEK_SHARE * len(weeks))
-    recent = set(lately)
     return sorted(int(team) for team in counts[counts >= needed].index if team in recent)
 
 
@@ -387,7 +388,6 @@ def strain_inputs_from_database(
     end_week: str,
     window_weeks: int = DEFAULT_WINDOW_WEEKS,
     today: date | None = None,
-    weekly: pd.DataFrame | None = None,
     history_from: str | None = None,
 ) -> StrainInputs:
     """The one database read of strain detection: the latest ``window_weeks`` weeks up to
@@ -407,7 +407,7 @@ def strain_inputs_from_database(
     # their sums.
     released = _released_cells(session, weeks=[*before, *weeks], team_ids=None, constructs=CONSTRUCTS)
     eligible = [
-        u for u in _assessed(released, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
+        u for u in assessed_teams(released, weeks) if tree.units.get(u) and tree.units[u].kind == "team"
     ]
     suppressed = sorted(u for u, info in tree.units.items() if info.kind == "team" and u not in eligible)
     within = pooled_within_variance(session, weeks=[*before, *weeks], constructs=CONSTRUCTS)
@@ -417,7 +417,7 @@ def strain_inputs_from_database(
     window = _pooled(weekly_sums)
     recent = _pooled(weekly_sums[weekly_sums["week"].isin(recent_weeks(weeks))])
     baseline = _pooled(sums[sums["week"].isin(before)])
-    history = pd.DataFrame(columns=SUMS_COLUMNS[:2] + SUMS_COLUMNS[3:])
+    history = pd.DataFrame(columns=[c for c in SUMS_COLUMNS if c != "construct"])
     if history_from is not None:
         earlier: list[str] = []
         if history_from < before[0]:
@@ -432,18 +432,9 @@ def strain_inputs_from_database(
         )
         history = history[(history["construct"] == "wellbeing") & (history["week"] >= history_from)]
         history = history.drop(columns=["construct"]).reset_index(drop=True)
-    if weekly is None:  # the window's wellbeing sums, already read (the spread is not used)
-        weekly = weekly_sums[weekly_sums["construct"] == "wellbeing"].drop(columns=["construct"])
-    weekly = weekly[(weekly["week"] >= start_week) & (weekly["week"] <= end_week)]
-    weekly = weekly[weekly["team_id"].isin(eligible)]
+    weekly = weekly_sums[weekly_sums["construct"] == "wellbeing"].drop(columns=["construct"])
     members = _members(session, before, weeks)
-    participation = stored_cells(
-        session,
-        periods=[*before, *weeks],
-        unit_ids=eligible,
-        constructs=[PARTICIPATION],
-        columns=PARTICIPATION_COLUMNS,
-    )
+    participation = _participation_cells(session, periods=[*before, *weeks], team_ids=eligible)
     answered, answered_recent = (
         answers_from_cells(
             participation,
